@@ -1,0 +1,12 @@
+"""Attacks. Each returns per-record scores (larger = more likely a member); the metrics
+module turns every attack's scores into the same figures."""
+
+from attacks import art_blackbox, loss, thresholds
+from attacks.context import AttackContext, AttackDef
+
+ATTACKS: dict[str, AttackDef] = {
+    a.name: a for a in (loss.ATTACK, thresholds.CONFIDENCE, thresholds.ENTROPY, art_blackbox.ATTACK)
+}
+DEFAULT_ATTACKS = ("loss", "confidence", "entropy", "art_blackbox")
+
+__all__ = ["ATTACKS", "DEFAULT_ATTACKS", "AttackContext", "AttackDef"]

@@ -1,0 +1,273 @@
+"""Model artifacts: metadata that travels with the weights, saving, and safe loading.
+
+Formats: safetensors (+ built-in architecture or `package.module:function`), TorchScript,
+ONNX (onnxruntime) and skops (scikit-learn). Arbitrary pickle only with `allow_pickle`.
+Safetensors files carry their metadata in the file header; the other formats need a
+sidecar `<file>.meta.json`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+from auditor.encoding import FeatureEncoding
+from auditor.errors import AuditInputError, Problem, fail
+from auditor.models import sklearn_logits, torch_logits
+from auditor.recipes import Hyperparameters
+
+METADATA_VERSION = 1
+FORMATS = {
+    ".safetensors": "safetensors",
+    ".pt": "torchscript",
+    ".pth": "torchscript",
+    ".ts": "torchscript",
+    ".onnx": "onnx",
+    ".skops": "skops",
+    ".pkl": "pickle",
+    ".pickle": "pickle",
+    ".joblib": "pickle",
+}
+
+
+@dataclass(frozen=True)
+class ArtifactMetadata:
+    """What an auditor needs to know about a model besides its weights."""
+
+    architecture: str
+    n_features: int
+    n_classes: int
+    label: str
+    encoding: FeatureEncoding
+    recipe: str = "supervised"
+    hyperparameters: Hyperparameters = field(default_factory=Hyperparameters)
+    seed: int = 0
+    claims: dict[str, float] = field(default_factory=dict)
+    output: Literal["logits", "probabilities"] = "logits"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "auditor_metadata_version": METADATA_VERSION,
+            "architecture": self.architecture,
+            "n_features": self.n_features,
+            "n_classes": self.n_classes,
+            "label": self.label,
+            "output": self.output,
+            "encoding": self.encoding.to_dict(),
+            "recipe": {
+                "name": self.recipe,
+                "hyperparameters": self.hyperparameters.to_dict(),
+                "seed": self.seed,
+            },
+            "claims": dict(self.claims),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str) -> ArtifactMetadata:
+        """Parse metadata; AuditInputError naming `where` and the field when malformed."""
+        fix = "regenerate the metadata with the auditor's recipes, or see README 'Artifacts'"
+        version = data.get("auditor_metadata_version")
+        if version != METADATA_VERSION:
+            raise fail(where, "auditor_metadata_version", f"is {version!r}, expected 1", fix)
+        problems = [
+            Problem(where, key, "is missing", fix)
+            for key in ("architecture", "n_features", "n_classes", "label", "encoding")
+            if key not in data
+        ]
+        if problems:
+            raise AuditInputError(problems)
+        try:
+            encoding = FeatureEncoding.from_dict(data["encoding"])
+            recipe = data.get("recipe", {})
+            return cls(
+                architecture=str(data["architecture"]),
+                n_features=int(data["n_features"]),
+                n_classes=int(data["n_classes"]),
+                label=str(data["label"]),
+                encoding=encoding,
+                recipe=str(recipe.get("name", "supervised")),
+                hyperparameters=Hyperparameters.from_dict(recipe.get("hyperparameters", {})),
+                seed=int(recipe.get("seed", 0)),
+                claims={k: float(v) for k, v in data.get("claims", {}).items()},
+                output=data.get("output", "logits"),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise fail(where, "encoding/recipe", f"is malformed ({exc})", fix) from exc
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A queryable model: `logits(x)` maps encoded float32 rows to float64 logits (n, C).
+
+    For `output = "probabilities"` formats the logits are log-probabilities. `module` is
+    the torch module where there is one (white-box and gradient attacks).
+    """
+
+    path: Path
+    format: str
+    sha256: str
+    metadata: ArtifactMetadata
+    logits: Callable[[np.ndarray], np.ndarray]
+    module: nn.Module | None = None
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_model(model: Any, metadata: ArtifactMetadata, path: Path) -> None:
+    """Write a model artifact: a torch module as safetensors with the metadata in its
+    header, a scikit-learn estimator as skops with a `<file>.meta.json` sidecar."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(model, nn.Module):
+        from safetensors.torch import save_file
+
+        tensors = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+        header = {"auditor": json.dumps(metadata.to_dict(), sort_keys=True)}
+        save_file(tensors, str(path), metadata=header)
+        return
+    import skops.io
+
+    skops.io.dump(model, str(path))
+    sidecar = path.with_name(path.name + ".meta.json")
+    sidecar.write_text(json.dumps(metadata.to_dict(), sort_keys=True, indent=2) + "\n")
+
+
+def _read_sidecar(path: Path) -> ArtifactMetadata:
+    sidecar = path.with_name(path.name + ".meta.json")
+    if not sidecar.is_file():
+        raise fail(
+            str(path),
+            "metadata",
+            f"has no metadata file {sidecar.name} beside it",
+            "write the feature encoding and architecture as that JSON file (README 'Artifacts')",
+        )
+    try:
+        data = json.loads(sidecar.read_text())
+    except json.JSONDecodeError as exc:
+        raise fail(str(sidecar), "json", f"is not valid JSON ({exc})", "fix the JSON") from exc
+    return ArtifactMetadata.from_dict(data, str(sidecar))
+
+
+def _load_safetensors(path: Path, architecture: str | None) -> tuple[ArtifactMetadata, nn.Module]:
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    from auditor.recipes import init_model
+
+    with safe_open(str(path), framework="pt") as handle:
+        header = handle.metadata() or {}
+    if "auditor" in header:
+        meta = ArtifactMetadata.from_dict(json.loads(header["auditor"]), str(path))
+    else:
+        meta = _read_sidecar(path)
+    if architecture:
+        meta = ArtifactMetadata(**{**meta.__dict__, "architecture": architecture})
+    if meta.encoding.n_features != meta.n_features:
+        raise fail(
+            str(path),
+            "n_features",
+            f"the feature encoding yields {meta.encoding.n_features} features but the "
+            f"metadata declares {meta.n_features}",
+            "store the encoding the model was trained with",
+        )
+    hp = Hyperparameters(**{**meta.hyperparameters.__dict__, "architecture": meta.architecture})
+    try:
+        module = init_model(hp, meta.n_features, meta.n_classes, seed=0)
+        module.load_state_dict(load_file(str(path)))
+    except (ValueError, RuntimeError, TypeError) as exc:
+        raise fail(
+            str(path),
+            "architecture",
+            f"weights do not fit architecture {meta.architecture!r} with "
+            f"{meta.n_features} input features: {str(exc).splitlines()[0]}",
+            "name the architecture the weights were trained with ([artifact] architecture) "
+            "and check that the metadata's feature encoding matches the model's input width",
+        ) from exc
+    module.eval()
+    return meta, module
+
+
+def load_model(
+    path: Path, *, architecture: str | None = None, allow_pickle: bool = False
+) -> LoadedModel:
+    """Load a model artifact safely; AuditInputError (file, field, fix) when it cannot be."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise fail(
+            str(path),
+            "artifact.path",
+            f"has unknown model format {path.suffix!r}",
+            f"use one of {', '.join(sorted(FORMATS))}",
+        )
+    if fmt == "pickle" and not allow_pickle:
+        raise fail(
+            str(path),
+            "artifact.path",
+            "is a pickle file; unpickling runs arbitrary code from the artifact",
+            "convert it to safetensors/ONNX/skops, or pass --allow-pickle if you trust it",
+        )
+    if not path.is_file():
+        raise fail(str(path), "artifact.path", "does not exist", "check the path in the spec")
+    digest = sha256_file(path)
+    if fmt == "safetensors":
+        meta, module = _load_safetensors(path, architecture)
+        return LoadedModel(path, fmt, digest, meta, torch_logits(module), module)
+    meta = _read_sidecar(path)
+    if fmt == "torchscript":
+        module = torch.jit.load(str(path), map_location="cpu").eval()
+        return LoadedModel(path, fmt, digest, meta, torch_logits(module), module)
+    if fmt == "onnx":
+        return LoadedModel(path, fmt, digest, meta, _onnx_logits(path, meta))
+    if fmt == "skops":
+        return LoadedModel(path, fmt, digest, meta, sklearn_logits(_load_skops(path)))
+    # Explicit opt-in above: the user vouched for this pickle file.
+    import pickle
+
+    with path.open("rb") as handle:
+        obj = pickle.load(handle)  # allow_pickle opt-in checked above
+    if isinstance(obj, nn.Module):
+        return LoadedModel(path, fmt, digest, meta, torch_logits(obj.eval()), obj)
+    return LoadedModel(path, fmt, digest, meta, sklearn_logits(obj))
+
+
+def _onnx_logits(path: Path, meta: ArtifactMetadata) -> Callable[[np.ndarray], np.ndarray]:
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+
+    def logits(x: np.ndarray) -> np.ndarray:
+        out = np.asarray(session.run(None, {name: x.astype(np.float32)})[0], dtype=np.float64)
+        return np.log(np.clip(out, 1e-300, None)) if meta.output == "probabilities" else out
+
+    return logits
+
+
+def _load_skops(path: Path) -> Any:
+    import skops.io
+
+    untrusted = skops.io.get_untrusted_types(file=str(path))
+    allowed = [t for t in untrusted if t.startswith(("sklearn.", "numpy."))]
+    if len(allowed) != len(untrusted):
+        others = sorted(set(untrusted) - set(allowed))
+        raise fail(
+            str(path),
+            "artifact.path",
+            f"holds types outside scikit-learn/numpy: {others}",
+            "save a plain scikit-learn estimator with skops",
+        )
+    return skops.io.load(str(path), trusted=allowed)

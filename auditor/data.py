@@ -1,0 +1,137 @@
+"""Embedded real data (SUPPORT2 from the `survset` package) and patient-level splits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ID = "patient_id"
+LABEL = "death"
+SENSITIVE = ("sex", "race", "age_band")
+
+# Columns of SurvSet's SUPPORT2 frame that must not be model inputs, and why.
+SUPPORT2_DROPPED: dict[str, str] = {
+    "time": "follow-up time until death or censoring: it is the outcome itself",
+    "num_surv2m": "the SUPPORT model's 2-month survival estimate: a prognosis of the outcome",
+    "num_surv6m": "the SUPPORT model's 6-month survival estimate: a prognosis of the outcome",
+    "fac_sfdm2": "functional disability at the 2-month follow-up; its levels encode death",
+    "fac_dnr": "do-not-resuscitate order, set during the stay in view of the expected outcome",
+    "fac_num_co": "duplicate of num_num_co as a category",
+    "num_glucose": "49% missing",
+    "num_bun": "48% missing",
+    "num_urine": "53% missing",
+    "num_adlp": "62% missing",
+}
+
+# Documented "normal" fill-in values for SUPPORT2 lab values (the data set's documentation
+# recommends them for missing labs); the remaining gaps are filled with the column median.
+SUPPORT2_NORMAL_VALUES: dict[str, float] = {
+    "alb": 3.5,
+    "pafi": 333.3,
+    "bili": 1.01,
+    "crea": 1.01,
+    "wblc": 9.0,
+}
+
+NUMERIC = (
+    "age",
+    "num_co",
+    "edu",
+    "scoma",
+    "hday",
+    "sps",
+    "meanbp",
+    "wblc",
+    "hrt",
+    "resp",
+    "temp",
+    "pafi",
+    "alb",
+    "bili",
+    "crea",
+    "sod",
+    "ph",
+    "adls",
+)
+CATEGORICAL = ("sex", "race", "dzgroup", "dzclass", "diabetes", "dementia", "ca", "income")
+
+AGE_BANDS = ((0, 50, "<50"), (50, 65, "50-64"), (65, 80, "65-79"), (80, 200, "80+"))
+
+DEFAULT_SIZES = {"members": 2000, "non_members": 2000, "test": 2000}
+SPLITS = ("members", "non_members", "test", "population")
+
+
+def age_band(age: pd.Series) -> pd.Series:
+    """Map ages to the bands used as a sensitive attribute."""
+    out = pd.Series("", index=age.index, dtype=object)
+    for low, high, name in AGE_BANDS:
+        out[(age >= low) & (age < high)] = name
+    return out.astype(str)
+
+
+def load_support2() -> pd.DataFrame:
+    """SUPPORT2 (9,105 patients), cleaned: no outcome-derived columns, no missing values.
+
+    Columns: patient_id, death, the NUMERIC and CATEGORICAL features, and age_band.
+    """
+    from SurvSet.data import SurvLoader
+
+    raw = SurvLoader().load_dataset(ds_name="support2")["df"]
+    frame = raw.drop(columns=list(SUPPORT2_DROPPED))
+    frame = frame.rename(columns=lambda c: c.removeprefix("num_").removeprefix("fac_"))
+    frame = frame.rename(columns={"pid": ID, "event": LABEL})
+    frame[ID] = [f"S2-{int(p):05d}" for p in frame[ID]]
+    for col, value in SUPPORT2_NORMAL_VALUES.items():
+        frame[col] = frame[col].fillna(value)
+    for col in NUMERIC:
+        frame[col] = frame[col].astype(np.float64)
+        frame[col] = frame[col].fillna(frame[col].median())
+    for col in CATEGORICAL:
+        frame[col] = frame[col].astype(str)
+    frame[LABEL] = frame[LABEL].astype(np.int64)
+    frame["age_band"] = age_band(frame["age"])
+    return frame[[ID, LABEL, *NUMERIC, *CATEGORICAL, "age_band"]].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Disjoint, patient-level splits of one table."""
+
+    members: pd.DataFrame
+    non_members: pd.DataFrame
+    test: pd.DataFrame
+    population: pd.DataFrame
+
+    def as_dict(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in SPLITS}
+
+
+def split_patients(
+    frame: pd.DataFrame, *, seed: int, sizes: dict[str, int] | None = None
+) -> Splits:
+    """Seeded split by patient: members, non-members, test; the rest is population."""
+    sizes = DEFAULT_SIZES if sizes is None else sizes
+    if frame[ID].duplicated().any():
+        raise ValueError(f"column {ID!r} must identify one patient per row")
+    if sum(sizes.values()) >= len(frame):
+        raise ValueError(f"split sizes {sizes} leave no population out of {len(frame)} rows")
+    order = np.random.default_rng(seed).permutation(len(frame))
+    parts, start = {}, 0
+    for name in ("members", "non_members", "test"):
+        parts[name] = frame.iloc[order[start : start + sizes[name]]].reset_index(drop=True)
+        start += sizes[name]
+    parts["population"] = frame.iloc[order[start:]].reset_index(drop=True)
+    return Splits(**parts)
+
+
+def write_splits(splits: Splits, directory: Path) -> dict[str, Path]:
+    """Write each split as CSV into `directory`; returns the paths by split name."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, part in splits.as_dict().items():
+        paths[name] = directory / f"{name}.csv"
+        part.to_csv(paths[name], index=False, lineterminator="\n")
+    return paths

@@ -1,0 +1,38 @@
+"""Domain errors. Every user-facing problem names the file, the field and the fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the user's input."""
+
+    where: str  # the file (or "<spec>") the problem was found in
+    field: str  # the field, column or option at fault
+    message: str  # what is wrong
+    fix: str  # what to do about it
+
+    def __str__(self) -> str:
+        return f"{self.where}: [{self.field}] {self.message}. Fix: {self.fix}"
+
+
+class AuditInputError(ValueError):
+    """Bad user input (spec, data or artifact). The CLI maps it to exit code 2.
+
+    Carries every problem found, so that a user fixes them all in one go.
+    """
+
+    def __init__(self, problems: list[Problem] | Problem) -> None:
+        self.problems: list[Problem] = problems if isinstance(problems, list) else [problems]
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def fail(where: str, field: str, message: str, fix: str) -> AuditInputError:
+    """Build a single-problem error, to be raised by the caller."""
+    return AuditInputError(Problem(where=where, field=field, message=message, fix=fix))
+
+
+class ResultSchemaError(ValueError):
+    """A result JSON that this version of the auditor cannot read (unknown or tampered)."""

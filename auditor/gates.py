@@ -1,0 +1,192 @@
+"""Policy gates: thresholds on result figures -> pass/fail, exit codes and JUnit XML.
+
+Gates are parsed into objects when the spec is read (an unknown metric is an error then)
+and checked once the result exists.
+"""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from auditor.errors import Problem
+from auditor.metrics.utility import UTILITY_METRICS
+
+MEMBERSHIP_FIGURES = (
+    "auc",
+    "advantage",
+    "tpr_at_fpr_0.01",
+    "tpr_at_fpr_0.001",
+    "epsilon_lower_bound",
+)
+FAIRNESS_FIGURES = ("recall_gap", "auroc_gap", "equalized_odds_difference")
+
+
+@dataclass(frozen=True)
+class Gate:
+    """`metric` must stay at most (`max`) or at least (`min`) `threshold`; `bound` picks
+    the point value or an end of its interval ("upper end of TPR at 0.1% FPR <= 1%")."""
+
+    metric: str
+    op: Literal["max", "min"]
+    threshold: float
+    bound: Literal["value", "lower", "upper"] = "value"
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    gate: Gate
+    observed: float | None
+    interval: tuple[float | None, float | None]
+    passed: bool
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.gate.metric,
+            "op": self.gate.op,
+            "threshold": self.gate.threshold,
+            "bound": self.gate.bound,
+            "observed": self.observed,
+            "interval": list(self.interval),
+            "passed": self.passed,
+            "message": self.message,
+        }
+
+
+def metric_names(attacks: tuple[str, ...], sensitive: tuple[str, ...]) -> list[str]:
+    """Every metric name a gate may use for an audit running `attacks`."""
+    names = [f"privacy.{a}.{f}" for a in attacks for f in MEMBERSHIP_FIGURES]
+    names += [f"utility.{m}" for m in UTILITY_METRICS]
+    names += [f"utility.difference.{m}" for m in UTILITY_METRICS]
+    names += [f"fairness.{f}.{s}" for f in FAIRNESS_FIGURES for s in sensitive]
+    return names
+
+
+def _flatten(raw: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    # Unquoted dotted keys in TOML become nested tables; a gate is a table with max/min.
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and not ({"max", "min"} & value.keys()):
+            out.update(_flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+def parse_gates(
+    raw: dict[str, Any], where: str, known: list[str]
+) -> tuple[tuple[Gate, ...], list[Problem]]:
+    """Parse the [gates] table; returns the gates and the problems found."""
+    gates, problems = [], []
+    for metric, body in sorted(_flatten(raw).items()):
+        field = f"gates.{metric}"
+        if metric not in known:
+            close = [k for k in known if k.split(".")[0] == metric.split(".")[0]][:6]
+            problems.append(
+                Problem(
+                    where,
+                    field,
+                    "names a metric this audit does not produce",
+                    f"use one of {', '.join(close or known[:6])}, ...",
+                )
+            )
+            continue
+        ops = {k for k in ("max", "min") if isinstance(body, dict) and k in body}
+        if len(ops) != 1:
+            problems.append(
+                Problem(
+                    where,
+                    field,
+                    "must set exactly one of max or min",
+                    f'write "{metric}" = {{ max = 0.05 }}',
+                )
+            )
+            continue
+        op = ops.pop()
+        threshold, bound = body[op], body.get("bound", "value")
+        extra = set(body) - {op, "bound"}
+        if not isinstance(threshold, int | float) or isinstance(threshold, bool) or extra:
+            problems.append(
+                Problem(
+                    where,
+                    field,
+                    "has a non-numeric threshold or unknown keys",
+                    'use { max = <number>, bound = "value" }',
+                )
+            )
+            continue
+        if bound not in ("value", "lower", "upper"):
+            problems.append(
+                Problem(where, f"{field}.bound", f"is {bound!r}", 'use "value", "lower" or "upper"')
+            )
+            continue
+        gates.append(Gate(metric, op, float(threshold), bound))
+    return tuple(gates), problems
+
+
+def lookup(result: dict[str, Any], metric: str) -> dict[str, Any]:
+    """The figure a metric name refers to, as {value, lower, upper[, note]}."""
+    section, rest = metric.split(".", 1)
+    if section == "privacy":
+        attack, figure = rest.split(".", 1)
+        entry = result["privacy"]["membership"][attack]
+        if figure.startswith("tpr_at_fpr_"):
+            return entry["tpr_at_fpr"][figure.removeprefix("tpr_at_fpr_")]
+        return entry[figure]
+    if section == "utility":
+        if rest.startswith("difference."):
+            return result["utility"]["difference"][rest.removeprefix("difference.")]
+        return result["utility"]["artifact"][rest]
+    figure, attribute = rest.split(".", 1)
+    return result["fairness"][attribute][figure]
+
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.4g}"
+
+
+def evaluate(gates: tuple[Gate, ...], result: dict[str, Any]) -> list[GateOutcome]:
+    """Check every gate against a result; an unmeasurable figure fails its gate."""
+    outcomes = []
+    for gate in gates:
+        fig = lookup(result, gate.metric)
+        observed = fig.get(gate.bound)
+        interval = (fig.get("lower"), fig.get("upper"))
+        ci = f" (CI {_fmt(interval[0])}-{_fmt(interval[1])})" if interval[0] is not None else ""
+        what = gate.metric if gate.bound == "value" else f"{gate.bound} end of {gate.metric}"
+        if observed is None or (isinstance(observed, float) and math.isnan(observed)):
+            why = fig.get("note") or "could not be measured"
+            outcomes.append(GateOutcome(gate, None, interval, False, f"{what}: {why}"))
+            continue
+        passed = observed <= gate.threshold if gate.op == "max" else observed >= gate.threshold
+        verb = (
+            ("within" if passed else "exceeds")
+            if gate.op == "max"
+            else ("meets" if passed else "below")
+        )
+        message = f"{what} = {_fmt(observed)}{ci} {verb} {gate.op} {_fmt(gate.threshold)}"
+        outcomes.append(GateOutcome(gate, float(observed), interval, passed, message))
+    return outcomes
+
+
+def write_junit(outcomes: list[dict[str, Any]], path: Path, suite: str) -> None:
+    """JUnit XML with one test case per gate (from the result's `gates` list)."""
+    failures = sum(not o["passed"] for o in outcomes)
+    root = ET.Element(
+        "testsuite",
+        name=f"audit gates: {suite}",
+        tests=str(len(outcomes)),
+        failures=str(failures),
+        errors="0",
+    )
+    for o in outcomes:
+        case = ET.SubElement(root, "testcase", classname="auditor.gates", name=o["metric"])
+        if not o["passed"]:
+            ET.SubElement(case, "failure", message=o["message"]).text = o["message"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

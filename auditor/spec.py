@@ -1,0 +1,211 @@
+"""The audit spec (TOML): parsed into typed objects and validated as a whole.
+
+Every problem found is reported together (AuditInputError carries them all), with the
+file, the field and the fix; gates are parsed and checked against the metrics this audit
+will produce when the spec is read, not at the end of the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from attacks import ATTACKS, DEFAULT_ATTACKS
+from auditor.errors import AuditInputError, Problem
+from auditor.gates import Gate, metric_names, parse_gates
+
+SPLIT_NAMES = ("members", "non_members", "test", "population")
+KINDS = ("model",)
+SECTIONS = {
+    "name": None,
+    "seed": None,
+    "artifact": {"kind", "path", "architecture"},
+    "data": {*SPLIT_NAMES, "label", "id", "sensitive"},
+    "scheme": {"name"},
+    "attacks": {"run", "bootstrap", "confidence", "delta"},
+    "utility": {"baseline", "bootstrap"},
+    "gates": None,
+}
+
+
+@dataclass(frozen=True)
+class ArtifactSpec:
+    kind: Literal["model"]
+    path: Path
+    architecture: str | None
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    members: Path
+    non_members: Path
+    test: Path
+    population: Path
+    label: str
+    id: str
+    sensitive: tuple[str, ...]
+
+    def paths(self) -> dict[str, Path]:
+        return {name: getattr(self, name) for name in SPLIT_NAMES}
+
+
+@dataclass(frozen=True)
+class AttackSettings:
+    run: tuple[str, ...]
+    bootstrap: int
+    confidence: float
+    delta: float | None  # None: the artifact's claimed delta, else 1e-5
+
+
+@dataclass(frozen=True)
+class AuditSpec:
+    path: Path
+    sha256: str
+    name: str
+    seed: int
+    artifact: ArtifactSpec
+    data: DataSpec
+    scheme: str | None  # None: the recipe recorded in the artifact's metadata
+    attacks: AttackSettings
+    baseline: Path | None
+    utility_bootstrap: int
+    gates: tuple[Gate, ...]
+
+
+def load_spec(path: Path) -> AuditSpec:
+    """Read and validate a spec file; AuditInputError listing every problem found."""
+    where = str(path)
+    if not path.is_file():
+        raise AuditInputError(Problem(where, "spec", "does not exist", "check the path"))
+    raw_bytes = path.read_bytes()
+    try:
+        raw = tomllib.loads(raw_bytes.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise AuditInputError(
+            Problem(where, "toml", f"is not valid TOML: {exc}", "fix the TOML syntax at that line")
+        ) from exc
+    problems: list[Problem] = []
+    base = path.parent
+
+    def p(field: str, message: str, fix: str) -> None:
+        problems.append(Problem(where, field, message, fix))
+
+    for key, value in raw.items():
+        if key not in SECTIONS:
+            p(key, "is not a known section or key", f"use only {', '.join(SECTIONS)}")
+        elif SECTIONS[key] is not None and isinstance(value, dict):
+            for sub in value:
+                if sub not in SECTIONS[key]:
+                    p(
+                        f"{key}.{sub}",
+                        "is not a known field",
+                        f"use only {', '.join(sorted(SECTIONS[key]))}",
+                    )
+
+    def table(name: str) -> dict[str, Any]:
+        value = raw.get(name, {})
+        if not isinstance(value, dict):
+            p(name, "must be a table", f"write it as [{name}]")
+            return {}
+        return value
+
+    def file_field(section: dict[str, Any], name: str, field: str, required: bool) -> Path | None:
+        value = section.get(name)
+        if value is None:
+            if required:
+                p(field, "is missing", f'set {field} = "path/to/file"')
+            return None
+        if not isinstance(value, str):
+            p(field, "must be a string path", f'set {field} = "path/to/file"')
+            return None
+        resolved = (base / value).resolve()
+        if not resolved.is_file():
+            p(
+                field,
+                f"names {value!r}, which does not exist (looked in {base})",
+                "check the path; relative paths are relative to the spec file",
+            )
+        return resolved
+
+    art = table("artifact")
+    kind = art.get("kind", "model")
+    if kind not in KINDS:
+        p("artifact.kind", f"is {kind!r}", f"use one of {', '.join(KINDS)}")
+    artifact_path = file_field(art, "path", "artifact.path", required=True)
+    architecture = art.get("architecture")
+    if architecture is not None and not isinstance(architecture, str):
+        p("artifact.architecture", "must be a string", 'e.g. "mlp" or "pkg.module:function"')
+
+    data = table("data")
+    split_paths = {s: file_field(data, s, f"data.{s}", required=True) for s in SPLIT_NAMES}
+    label = data.get("label")
+    if not isinstance(label, str) or not label:
+        p("data.label", "is missing", 'name the outcome column, e.g. label = "death"')
+    id_column = data.get("id", "patient_id")
+    sensitive = data.get("sensitive", [])
+    if not isinstance(sensitive, list) or not all(isinstance(s, str) for s in sensitive):
+        p("data.sensitive", "must be a list of column names", 'e.g. sensitive = ["sex"]')
+        sensitive = []
+
+    attacks_raw = table("attacks")
+    run = attacks_raw.get("run", list(DEFAULT_ATTACKS))
+    if not isinstance(run, list):
+        p("attacks.run", "must be a list", f"e.g. run = {list(DEFAULT_ATTACKS)}")
+        run = []
+    for name in run:
+        if name not in ATTACKS:
+            p("attacks.run", f"names unknown attack {name!r}", f"use any of {', '.join(ATTACKS)}")
+    known_run = tuple(dict.fromkeys(a for a in run if a in ATTACKS))
+    bootstrap = attacks_raw.get("bootstrap", 1000)
+    if not isinstance(bootstrap, int) or isinstance(bootstrap, bool) or bootstrap < 50:
+        p("attacks.bootstrap", f"is {bootstrap!r}", "use an integer >= 50 (default 1000)")
+        bootstrap = 1000
+    confidence = attacks_raw.get("confidence", 0.95)
+    if not isinstance(confidence, float) or not 0.5 < confidence < 1.0:
+        p("attacks.confidence", f"is {confidence!r}", "use a float in (0.5, 1), e.g. 0.95")
+        confidence = 0.95
+    delta = attacks_raw.get("delta")
+    if delta is not None and (not isinstance(delta, float) or not 0.0 <= delta < 1.0):
+        p("attacks.delta", f"is {delta!r}", "use a float in [0, 1), e.g. 1e-5")
+        delta = None
+
+    seed = raw.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        p("seed", f"is {seed!r}", "use a non-negative integer")
+        seed = 0
+    scheme = table("scheme").get("name")
+    if scheme is not None and scheme not in ("supervised", "mimic", "dp_sgd"):
+        p("scheme.name", f"is {scheme!r}", "use supervised, mimic or dp_sgd")
+    baseline = file_field(table("utility"), "baseline", "utility.baseline", required=False)
+    utility_bootstrap = table("utility").get("bootstrap", 200)
+    if (
+        not isinstance(utility_bootstrap, int)
+        or isinstance(utility_bootstrap, bool)
+        or utility_bootstrap < 50
+    ):
+        p("utility.bootstrap", f"is {utility_bootstrap!r}", "use an integer >= 50 (default 200)")
+        utility_bootstrap = 200
+
+    gates, gate_problems = parse_gates(
+        table("gates"), where, metric_names(known_run, tuple(sensitive))
+    )
+    problems += gate_problems
+    if problems:
+        raise AuditInputError(problems)
+    assert artifact_path is not None and all(split_paths.values())
+    return AuditSpec(
+        path=path.resolve(),
+        sha256=hashlib.sha256(raw_bytes).hexdigest(),
+        name=str(raw.get("name", path.stem)),
+        seed=seed,
+        artifact=ArtifactSpec(kind=kind, path=artifact_path, architecture=architecture),
+        data=DataSpec(**split_paths, label=label, id=id_column, sensitive=tuple(sensitive)),  # type: ignore[arg-type]
+        scheme=scheme,
+        attacks=AttackSettings(known_run, bootstrap, confidence, delta),
+        baseline=baseline,
+        utility_bootstrap=utility_bootstrap,
+        gates=gates,
+    )

@@ -1,0 +1,140 @@
+"""Plotly figures for the report, built as plain dicts (``{"data": [...], "layout": {...}}``).
+
+The dicts hold only JSON values, so :func:`figure_json` serialises them deterministically.
+Text taken from the result (attack and group names) is passed through :func:`plotly_text`:
+plotly.js interprets a small HTML subset in labels, so ``&``, ``<`` and ``>`` are turned into
+entities that plotly.js shows literally instead of as markup.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from reports.formatting import metric_label
+
+_FONT = {"family": "Helvetica, Arial, sans-serif", "size": 12}
+_DEFAULT_FLOOR = 1e-4
+
+
+def plotly_text(text: Any) -> str:
+    """Make a label literal for plotly.js by entity-encoding ``&``, ``<`` and ``>``."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _finite(x: Any) -> float | None:
+    """Return ``x`` as a float if it is a finite number, else None."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return None
+    return float(x) if math.isfinite(x) else None
+
+
+def _positive_points(fpr: Iterable[Any], tpr: Iterable[Any]) -> tuple[list[float], list[float]]:
+    """Keep the ROC points a log-log plot can show: both coordinates finite and > 0."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for x_raw, y_raw in zip(fpr, tpr, strict=True):
+        x, y = _finite(x_raw), _finite(y_raw)
+        if x is not None and y is not None and x > 0 and y > 0:
+            xs.append(x)
+            ys.append(y)
+    return xs, ys
+
+
+def _base_layout(title: str) -> dict[str, Any]:
+    """Layout settings shared by every figure."""
+    return {
+        "title": {"text": title},
+        "font": dict(_FONT),
+        "height": 420,
+        "margin": {"l": 70, "r": 20, "t": 50, "b": 60},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "legend": {"orientation": "h", "y": -0.2},
+    }
+
+
+def roc_figure(name: str, fpr: list[float], tpr: list[float]) -> dict[str, Any]:
+    """ROC curve of one membership attack on log-log axes, with the chance diagonal dashed.
+
+    Points with ``fpr == 0`` or ``tpr == 0`` (and non-finite points) are dropped because a log
+    axis cannot show them; the tables keep every number. Raises ValueError if the lengths differ.
+    """
+    if len(fpr) != len(tpr):
+        raise ValueError(f"ROC of {name!r}: {len(fpr)} FPR values but {len(tpr)} TPR values")
+    xs, ys = _positive_points(fpr, tpr)
+    floor = min([*xs, *ys]) if xs else _DEFAULT_FLOOR
+    label = plotly_text(name)
+    data: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": label,
+            "x": xs,
+            "y": ys,
+            "line": {"color": "#1f4e79", "width": 2},
+            "marker": {"size": 4},
+            "hovertemplate": "FPR %{x:.4g}<br>TPR %{y:.4g}<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "chance (TPR = FPR)",
+            "x": [floor, 1.0],
+            "y": [floor, 1.0],
+            "line": {"color": "#888888", "width": 1, "dash": "dash"},
+            "hoverinfo": "skip",
+        },
+    ]
+    layout = _base_layout(f"ROC, {label} (log-log)")
+    layout["xaxis"] = {"type": "log", "title": {"text": "False positive rate"}, "showgrid": True}
+    layout["yaxis"] = {"type": "log", "title": {"text": "True positive rate"}, "showgrid": True}
+    if not xs:
+        layout["annotations"] = [
+            {
+                "text": "no ROC point with FPR > 0 and TPR > 0 to plot",
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+            }
+        ]
+    return {"data": data, "layout": layout}
+
+
+def fairness_figure(attribute: str, groups: dict[str, Any]) -> dict[str, Any]:
+    """Grouped bar chart of recall and AUROC per group of one sensitive attribute.
+
+    ``groups`` maps a group name to a dict with ``recall`` and ``auroc``; a missing or
+    non-finite value becomes a gap (JSON ``null``), never a zero-height bar.
+    """
+    names = [plotly_text(group) for group in groups]
+    data = []
+    for metric, color in (("recall", "#1f4e79"), ("auroc", "#c55a11")):
+        values = [
+            _finite(stats.get(metric)) if isinstance(stats, Mapping) else None
+            for stats in groups.values()
+        ]
+        data.append(
+            {
+                "type": "bar",
+                "name": metric_label(metric),
+                "x": names,
+                "y": values,
+                "marker": {"color": color},
+                "hovertemplate": "%{x}: %{y:.3f}<extra>" + metric_label(metric) + "</extra>",
+            }
+        )
+    layout = _base_layout(f"Recall and AUROC by {plotly_text(attribute)}")
+    layout["barmode"] = "group"
+    layout["xaxis"] = {"type": "category", "title": {"text": plotly_text(attribute)}}
+    layout["yaxis"] = {"range": [0, 1], "title": {"text": "value"}}
+    return {"data": data, "layout": layout}
+
+
+def figure_json(figure: Mapping[str, Any]) -> str:
+    """Serialise a figure dict to compact, key-sorted JSON (NaN/Infinity are rejected)."""
+    return json.dumps(figure, sort_keys=True, separators=(",", ":"), allow_nan=False)

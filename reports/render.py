@@ -1,0 +1,394 @@
+"""Render an audit result document (a plain dict) into one self-contained HTML report.
+
+The dict is first turned into a view model of pre-formatted strings (so the template does no
+arithmetic and every number is formatted the same way), then rendered by a Jinja2 environment
+with autoescaping and ``StrictUndefined``. All text from the result is escaped by the template.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markupsafe
+from plotly.offline import get_plotlyjs
+
+from reports import figures
+from reports.formatting import (
+    NA,
+    fmt_bounds,
+    fmt_general,
+    fmt_interval,
+    fmt_num,
+    fmt_percent,
+    fmt_signed,
+    fpr_label,
+    fpr_sort_key,
+    is_number,
+    metric_label,
+    slug,
+)
+
+SECTION_IDS = ("verdict", "artifact", "membership", "utility", "fairness", "method")
+
+_PRIVACY_METRIC = re.compile(
+    r"^privacy\.(?P<attack>.+)\.(?:(?P<key>auc|advantage|epsilon_lower_bound)"
+    r"|tpr_at_fpr_(?P<fpr>[0-9.eE+-]+))$"
+)
+_FAIRNESS_METRIC = re.compile(r"^fairness\.(?P<attr>.+)\.(?P<key>[A-Za-z_]+)$")
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The Jinja2 environment: package templates, autoescape on, undefined names are errors."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("reports", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@functools.cache
+def _plotly_bundle() -> markupsafe.Markup:
+    """plotly.js, to be inlined once in a <script> element.
+
+    This is the trusted library bundle shipped inside the installed plotly package, never data
+    from the result; it is the only value marked safe (unescaped) in the whole report.
+    """
+    bundle = get_plotlyjs()
+    if "</script" in bundle.lower():  # would end the inline <script> element early
+        raise RuntimeError("installed plotly.js bundle contains '</script'; cannot inline it")
+    return markupsafe.Markup(bundle)
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a mapping, else an empty dict (absent sections render as empty)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: Any) -> str:
+    """Any scalar from the result as display text; ``None`` becomes ``n/a``."""
+    return NA if value is None else fmt_general(value)
+
+
+def _confidence_label(run: Mapping[str, Any]) -> str:
+    """The bootstrap confidence level as a percentage label (``95%``)."""
+    confidence = _dict(run.get("bootstrap")).get("confidence")
+    return fmt_percent(confidence) if is_number(confidence) else "confidence"
+
+
+def _lookup_estimate(result: Mapping[str, Any], metric: str) -> Mapping[str, Any]:
+    """Find the estimate dict a gate's metric name refers to, or an empty dict if unknown."""
+    match = _PRIVACY_METRIC.match(metric)
+    if match:
+        attack = _dict(_dict(_dict(result.get("privacy")).get("membership")).get(match["attack"]))
+        if match["fpr"] is not None:
+            return _dict(_dict(attack.get("tpr_at_fpr")).get(match["fpr"]))
+        return _dict(attack.get(match["key"]))
+    if metric.startswith("utility."):
+        artifact_metrics = _dict(_dict(result.get("utility")).get("artifact"))
+        return _dict(artifact_metrics.get(metric.removeprefix("utility.")))
+    match = _FAIRNESS_METRIC.match(metric)
+    if match:
+        return _dict(_dict(_dict(result.get("fairness")).get(match["attr"])).get(match["key"]))
+    return {}
+
+
+def _gate_interval(gate: Mapping[str, Any], result: Mapping[str, Any]) -> str:
+    """The interval around a gate's observed metric: from the gate itself, else the result."""
+    if gate.get("lower") is not None and gate.get("upper") is not None:
+        return fmt_bounds(gate["lower"], gate["upper"])
+    interval = gate.get("interval")
+    if isinstance(interval, list | tuple) and len(interval) == 2:
+        return fmt_bounds(interval[0], interval[1])
+    estimate = _lookup_estimate(result, str(gate.get("metric", "")))
+    return fmt_bounds(estimate.get("lower"), estimate.get("upper"))
+
+
+def _threshold(gate: Mapping[str, Any]) -> str:
+    """A gate's threshold with its operator: ``≤ 0.020 (max)`` or ``≥ 0.700 (min)``."""
+    op = str(gate.get("op", ""))
+    value = fmt_num(gate.get("threshold"))
+    symbol = {"max": "≤", "min": "≥"}.get(op)
+    return f"{symbol} {value} ({op})" if symbol else f"{op} {value}".strip()
+
+
+def _verdict(result: Mapping[str, Any]) -> dict[str, Any]:
+    """Gates table rows and the overall PASS/FAIL (``None`` when no gates are declared)."""
+    gates = [g for g in result.get("gates") or [] if isinstance(g, Mapping)]
+    rows = []
+    for gate in gates:
+        passed = gate.get("passed")
+        rows.append(
+            {
+                "metric": _text(gate.get("metric")),
+                "observed": fmt_num(gate.get("observed")),
+                "interval": _gate_interval(gate, result),
+                "threshold": _threshold(gate),
+                "bound": _text(gate.get("bound", "value")),
+                "outcome": {True: "PASS", False: "FAIL"}.get(passed, "not evaluated"),
+                "css": {True: "pass", False: "fail"}.get(passed, "na"),
+                "message": _text(gate.get("message", "")),
+            }
+        )
+    overall = None
+    if rows:
+        overall = "PASS" if all(g.get("passed") is True for g in gates) else "FAIL"
+    n_failed = sum(1 for g in gates if g.get("passed") is not True)
+    return {"rows": rows, "overall": overall, "n_failed": n_failed, "n_gates": len(rows)}
+
+
+def _artifact(result: Mapping[str, Any]) -> dict[str, Any]:
+    """Artifact card, data splits and run provenance as label/value rows."""
+    artifact, data, run = (_dict(result.get(k)) for k in ("artifact", "data", "run"))
+    card_keys = [
+        ("Kind", "kind"),
+        ("Format", "format"),
+        ("File name", "file_name"),
+        ("SHA-256", "sha256"),
+        ("Scheme", "scheme"),
+        ("Architecture", "architecture"),
+        ("Number of features", "n_features"),
+    ]
+    card = [(label, _text(artifact.get(key))) for label, key in card_keys]
+    claims = [(str(k), _text(v)) for k, v in _dict(artifact.get("claims")).items()]
+    sensitive = data.get("sensitive") or []
+    data_rows = [
+        ("Label", _text(data.get("label"))),
+        ("Sensitive attributes", ", ".join(str(s) for s in sensitive) or "none"),
+    ]
+    splits = [
+        {
+            "name": str(name),
+            "file_name": _text(_dict(split).get("file_name")),
+            "rows": fmt_num(_dict(split).get("rows")),
+            "sha256": _text(_dict(split).get("sha256")),
+        }
+        for name, split in _dict(data.get("splits")).items()
+    ]
+    bootstrap = _dict(run.get("bootstrap"))
+    run_rows = [
+        ("Run name", _text(run.get("name"))),
+        ("Seed", _text(run.get("seed"))),
+        ("Spec SHA-256", _text(run.get("spec_sha256"))),
+        ("Auditor version", _text(run.get("auditor_version"))),
+        ("Bootstrap replicates", _text(bootstrap.get("replicates"))),
+        ("Bootstrap confidence", _text(bootstrap.get("confidence"))),
+    ]
+    libraries = [(str(k), _text(v)) for k, v in _dict(run.get("libraries")).items()]
+    return {
+        "card": card,
+        "claims": claims,
+        "data_rows": data_rows,
+        "splits": splits,
+        "run_rows": run_rows,
+        "libraries": libraries,
+    }
+
+
+def _epsilon(bound: Mapping[str, Any]) -> str:
+    """Empirical epsilon lower bound with its confidence and delta."""
+    if not bound:
+        return NA
+    text = fmt_num(bound.get("value"))
+    details = []
+    if bound.get("confidence") is not None:
+        details.append(f"{fmt_percent(bound['confidence'])} confidence")
+    if bound.get("delta") is not None:
+        details.append(f"δ = {fmt_general(bound['delta'])}")
+    return f"{text} ({', '.join(details)})" if details else text
+
+
+def _tpr_cell(entry: Any) -> dict[str, Any]:
+    """One TPR-at-FPR cell; an unresolvable entry shows its note, never a number."""
+    entry = _dict(entry)
+    if entry.get("resolvable") is False:
+        note = entry.get("note") or "not resolvable with this many non-members"
+        return {"text": str(note), "unresolvable": True}
+    return {"text": fmt_interval(entry), "unresolvable": False}
+
+
+def _membership(result: Mapping[str, Any], confidence: str) -> list[dict[str, Any]]:
+    """Per-attack table rows and ROC figure of every membership-inference attack."""
+    attacks = _dict(_dict(result.get("privacy")).get("membership"))
+    out = []
+    for index, (name, raw) in enumerate(attacks.items()):
+        attack = _dict(raw)
+        rows = [
+            (
+                "Members / non-members",
+                f"{_text(attack.get('n_members'))} / {_text(attack.get('n_non_members'))}",
+                False,
+            ),
+            ("AUC", fmt_interval(attack.get("auc")), False),
+            ("Advantage", fmt_interval(attack.get("advantage")), False),
+        ]
+        tprs = _dict(attack.get("tpr_at_fpr"))
+        for key in sorted(tprs, key=fpr_sort_key):
+            cell = _tpr_cell(tprs[key])
+            rows.append((f"TPR at {fpr_label(key)} FPR", cell["text"], cell["unresolvable"]))
+        rows.append(
+            ("Empirical ε lower bound", _epsilon(_dict(attack.get("epsilon_lower_bound"))), False)
+        )
+        roc = _dict(attack.get("roc"))
+        figure = figures.roc_figure(
+            str(name), list(roc.get("fpr") or []), list(roc.get("tpr") or [])
+        )
+        out.append(
+            {
+                "name": str(name),
+                "description": _text(attack.get("description", "")),
+                "rows": rows,
+                "figure_id": f"fig-membership-{slug(name)}-{index}",
+                "figure_json": figures.figure_json(figure),
+                "interval_label": f"Estimate [{confidence} interval]",
+            }
+        )
+    return out
+
+
+def _utility(result: Mapping[str, Any]) -> dict[str, Any]:
+    """Utility metrics of the artifact, and of the baseline with the difference when present."""
+    utility = _dict(result.get("utility"))
+    artifact_metrics = _dict(utility.get("artifact"))
+    baseline_raw = utility.get("baseline")
+    baseline = _dict(baseline_raw) if baseline_raw is not None else None
+    base_metrics = _dict(baseline.get("metrics")) if baseline is not None else {}
+    names = list(artifact_metrics) + [m for m in base_metrics if m not in artifact_metrics]
+    rows = []
+    for name in names:
+        art, base = artifact_metrics.get(name), base_metrics.get(name)
+        art_value = _dict(art).get("value") if isinstance(art, Mapping) else art
+        base_value = _dict(base).get("value") if isinstance(base, Mapping) else base
+        diff = art_value - base_value if is_number(art_value) and is_number(base_value) else None
+        rows.append(
+            {
+                "metric": metric_label(str(name)),
+                "artifact": fmt_interval(art),
+                "baseline": fmt_interval(base),
+                "difference": fmt_signed(diff),
+            }
+        )
+    return {
+        "n_test": _text(utility.get("n_test")),
+        "has_baseline": baseline is not None,
+        "baseline_description": _text(baseline.get("description", "")) if baseline else "",
+        "rows": rows,
+    }
+
+
+def _fairness(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per sensitive attribute: group rows, gap summaries and the recall/AUROC bar figure."""
+    out = []
+    for index, (attribute, raw) in enumerate(_dict(result.get("fairness")).items()):
+        entry = _dict(raw)
+        groups = _dict(entry.get("groups"))
+        group_rows = [
+            {
+                "name": str(group),
+                "n": fmt_num(_dict(stats).get("n")),
+                "recall": fmt_interval(_dict(stats).get("recall")),
+                "auroc": fmt_interval(_dict(stats).get("auroc")),
+                "fpr": fmt_interval(_dict(stats).get("false_positive_rate")),
+            }
+            for group, stats in groups.items()
+        ]
+        summary = [
+            (metric_label(str(key)), fmt_interval(value))
+            for key, value in entry.items()
+            if key != "groups"
+        ]
+        plotted = {
+            group: {
+                metric: (v.get("value") if isinstance(v, Mapping) else v)
+                for metric in ("recall", "auroc")
+                for v in [_dict(stats).get(metric)]
+            }
+            for group, stats in groups.items()
+        }
+        out.append(
+            {
+                "attribute": str(attribute),
+                "groups": group_rows,
+                "summary": summary,
+                "figure_id": f"fig-fairness-{slug(attribute)}-{index}",
+                "figure_json": figures.figure_json(
+                    figures.fairness_figure(str(attribute), plotted)
+                ),
+            }
+        )
+    return out
+
+
+def _method(result: Mapping[str, Any], confidence: str) -> dict[str, Any]:
+    """Facts for the method section: bootstrap, seeds and the epsilon-bound methods used."""
+    run = _dict(result.get("run"))
+    bootstrap = _dict(run.get("bootstrap"))
+    methods: dict[str, list[str]] = {}
+    for name, attack in _dict(_dict(result.get("privacy")).get("membership")).items():
+        method = _dict(_dict(attack).get("epsilon_lower_bound")).get("method")
+        if method:
+            methods.setdefault(str(method).rstrip("."), []).append(str(name))
+    return {
+        "replicates": _text(bootstrap.get("replicates")),
+        "confidence": confidence,
+        "seed": _text(run.get("seed")),
+        "spec_sha256": _text(run.get("spec_sha256")),
+        "n_test": _text(_dict(result.get("utility")).get("n_test")),
+        "epsilon_methods": [(m, ", ".join(names)) for m, names in methods.items()],
+    }
+
+
+def build_context(result: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn a result dict into the template's view model (strings and lists only)."""
+    run = _dict(result.get("run"))
+    confidence = _confidence_label(run)
+    return {
+        "title": f"Privacy audit report: {_text(run.get('name', 'unnamed run'))}",
+        "schema": f"{_text(result.get('schema'))} v{_text(result.get('schema_version'))}",
+        "auditor_version": _text(run.get("auditor_version")),
+        "confidence": confidence,
+        "sections": SECTION_IDS,
+        "verdict": _verdict(result),
+        "artifact": _artifact(result),
+        "membership": _membership(result, confidence),
+        "utility": _utility(result),
+        "fairness": _fairness(result),
+        "method": _method(result, confidence),
+        "plotly_js": _plotly_bundle(),
+    }
+
+
+def render_report(result: dict[str, Any]) -> str:
+    """Render the result dict into a self-contained, deterministic HTML document."""
+    if not isinstance(result, Mapping):
+        raise TypeError(f"result must be a dict, not {type(result).__name__}")
+    template = _environment().get_template("report.html.j2")
+    return template.render(build_context(result))
+
+
+def write_report(result: dict[str, Any], path: Path) -> None:
+    """Render ``result`` and write it to ``path`` atomically (same-directory temp file, replace)."""
+    path = Path(path)
+    html = render_report(result)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(html)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
