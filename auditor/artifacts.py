@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,7 +229,10 @@ def load_model(
         return LoadedModel(path, fmt, digest, meta, torch_logits(module), module)
     meta = _read_sidecar(path)
     if fmt == "torchscript":
-        module = torch.jit.load(str(path), map_location="cpu").eval()
+        with warnings.catch_warnings():
+            # torch deprecates TorchScript for new models; released artifacts still use it.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            module = torch.jit.load(str(path), map_location="cpu").eval()
         return LoadedModel(path, fmt, digest, meta, torch_logits(module), module)
     if fmt == "onnx":
         return LoadedModel(path, fmt, digest, meta, _onnx_logits(path, meta))

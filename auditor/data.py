@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,7 +80,11 @@ def load_support2() -> pd.DataFrame:
     """
     from SurvSet.data import SurvLoader
 
-    raw = SurvLoader().load_dataset(ds_name="support2")["df"]
+    with warnings.catch_warnings():
+        # SurvSet ships its tables as pandas pickles (the package's own data, installed with
+        # it, never a user artifact); they reference numpy.core, which numpy 2 deprecates.
+        warnings.filterwarnings("ignore", "numpy.core", DeprecationWarning)
+        raw = SurvLoader().load_dataset(ds_name="support2")["df"]
     frame = raw.drop(columns=list(SUPPORT2_DROPPED))
     frame = frame.rename(columns=lambda c: c.removeprefix("num_").removeprefix("fac_"))
     frame = frame.rename(columns={"pid": ID, "event": LABEL})

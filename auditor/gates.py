@@ -67,11 +67,11 @@ def metric_names(attacks: tuple[str, ...], sensitive: tuple[str, ...]) -> list[s
 
 
 def _flatten(raw: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    # Unquoted dotted keys in TOML become nested tables; a gate is a table with max/min.
+    # Unquoted dotted keys in TOML become nested tables; a gate is a table of plain values.
     out: dict[str, Any] = {}
     for key, value in raw.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict) and not ({"max", "min"} & value.keys()):
+        if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
             out.update(_flatten(value, name + "."))
         else:
             out[name] = value

@@ -1,0 +1,75 @@
+"""The issue's must-shows on the embedded SUPPORT2 data: attacks find members of the
+leaky fixture, find nothing on a model that never saw them, and DP bounds hold."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_loss_finds_members_of_the_overfit_fixture(demo_results: dict[str, Any]) -> None:
+    loss = demo_results["overfit"]["privacy"]["membership"]["loss"]
+    assert loss["auc"]["lower"] > 0.55
+    assert loss["tpr_at_fpr"]["0.01"]["lower"] > 0.01
+
+
+def test_no_attack_finds_members_of_a_model_that_never_saw_them(
+    demo_results: dict[str, Any],
+) -> None:
+    membership = demo_results["population"]["privacy"]["membership"]
+    assert set(membership) == {"loss", "confidence", "entropy", "art_blackbox"}
+    for name, figures in membership.items():
+        assert figures["auc"]["lower"] <= 0.5 <= figures["auc"]["upper"], name
+
+
+def test_dp_fixture_leaks_less_and_its_bound_respects_the_claim(
+    demo_results: dict[str, Any],
+) -> None:
+    dp, overfit = demo_results["dp_sgd"], demo_results["overfit"]
+    claimed = dp["artifact"]["claims"]["epsilon"]
+    assert claimed <= 3.0
+    for name, figures in dp["privacy"]["membership"].items():
+        assert figures["auc"]["upper"] < overfit["privacy"]["membership"][name]["auc"]["lower"]
+        assert figures["epsilon_lower_bound"]["value"] <= claimed, name
+
+
+def test_same_spec_and_seed_give_identical_json(demo_specs: dict[str, Path]) -> None:
+    from auditor.result import dumps
+    from auditor.runner import run_audit
+    from auditor.spec import load_spec
+
+    spec = load_spec(demo_specs["mimic"])
+    assert dumps(run_audit(spec).result) == dumps(run_audit(spec).result)
+
+
+def _member_values(members_csv: Path) -> set[str]:
+    """Distinctive raw values of member records: ids and numbers with 5+ significant digits."""
+    values = set()
+    with members_csv.open() as handle:
+        for row in csv.DictReader(handle):
+            values.add(row["patient_id"])
+            values.update(v for v in row.values() if len(re.sub(r"[^0-9]", "", v)) >= 5)
+    return values
+
+
+def test_report_and_result_hold_no_member_values(
+    demo_specs: dict[str, Path], demo_results: dict[str, Any]
+) -> None:
+    from plotly.offline import get_plotlyjs
+
+    from auditor.result import dumps
+    from reports import render_report
+
+    values = _member_values(demo_specs["overfit"].parent.parent / "data" / "members.csv")
+    assert len(values) > 2000  # the scan has something to look for
+    result = demo_results["overfit"]
+    html = render_report(result).replace(get_plotlyjs(), "")
+    text = dumps(result)
+    leaked = [v for v in values if v in html or v in text]
+    assert leaked == []

@@ -1,0 +1,59 @@
+"""Spec validation reports every problem at once; gates are checked when the spec is read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auditor.errors import AuditInputError
+from auditor.spec import load_spec
+
+
+def _spec(tmp_path: Path, body: str) -> Path:
+    for name in ("members", "non_members", "test", "population"):
+        (tmp_path / f"{name}.csv").write_text("patient_id,death\n")
+    (tmp_path / "m.safetensors").write_bytes(b"")
+    path = tmp_path / "spec.toml"
+    path.write_text(body)
+    return path
+
+
+GOOD = """
+[artifact]
+path = "m.safetensors"
+[data]
+members = "members.csv"
+non_members = "non_members.csv"
+test = "test.csv"
+population = "population.csv"
+label = "death"
+sensitive = ["sex"]
+[attacks]
+run = ["loss"]
+[gates]
+"privacy.loss.tpr_at_fpr_0.001" = { max = 0.01, bound = "upper" }
+fairness.recall_gap.sex = { max = 0.05 }
+"""
+
+
+def test_good_spec_parses_gates(tmp_path: Path) -> None:
+    spec = load_spec(_spec(tmp_path, GOOD))
+    assert [g.metric for g in spec.gates] == [
+        "fairness.recall_gap.sex",
+        "privacy.loss.tpr_at_fpr_0.001",
+    ]
+    assert spec.gates[1].bound == "upper"
+    assert spec.data.members == (tmp_path / "members.csv").resolve()
+
+
+def test_every_problem_is_reported_together(tmp_path: Path) -> None:
+    body = GOOD.replace('run = ["loss"]', 'run = ["loss", "nosuch"]')
+    body = body.replace('"test.csv"', '"missing.csv"').replace("max = 0.05", "mx = 0.05")
+    body += '"privacy.lira.auc" = { max = 0.6 }\n'
+    with pytest.raises(AuditInputError) as info:
+        load_spec(_spec(tmp_path, body))
+    fields = {p.field for p in info.value.problems}
+    assert {"attacks.run", "data.test", "gates.fairness.recall_gap.sex",
+            "gates.privacy.lira.auc"} <= fields  # fmt: skip
+    assert all(p.where.endswith("spec.toml") and p.fix for p in info.value.problems)

@@ -1,0 +1,35 @@
+"""Shared fixtures: the demo fixtures built once per session on the embedded SUPPORT2 data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Fewer bootstrap replicates than the demo's 1000 keep the suite fast; every statistical
+# assertion below compares an interval end, which these replicates estimate well enough.
+TEST_BOOTSTRAP = 200
+SEED = 7
+
+
+@pytest.fixture(scope="session")
+def demo_specs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Spec paths by fixture name (supervised, overfit, mimic, dp_sgd, population)."""
+    from auditor.demo import build_fixtures
+
+    return build_fixtures(tmp_path_factory.mktemp("demo"), seed=SEED, bootstrap=TEST_BOOTSTRAP)
+
+
+@pytest.fixture(scope="session")
+def demo_results(demo_specs: dict[str, Path]) -> dict[str, dict[str, Any]]:
+    """Result documents by fixture name, each audit run once per session (lazily)."""
+    from auditor.runner import run_audit
+    from auditor.spec import load_spec
+
+    class Lazy(dict):
+        def __missing__(self, name: str) -> dict[str, Any]:
+            self[name] = run_audit(load_spec(demo_specs[name])).result
+            return self[name]
+
+    return Lazy()

@@ -1,0 +1,69 @@
+"""Membership figures against scikit-learn and scipy, and the FPR-resolution rule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import binomtest
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from auditor.metrics.intervals import clopper_pearson_upper
+from auditor.metrics.membership import epsilon_lower_bound, membership_figures, read_roc
+
+
+def _scores(seed: int, shift: float, n: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    is_member = np.r_[np.ones(n, bool), np.zeros(n, bool)]
+    scores = rng.normal(size=2 * n) + shift * is_member
+    return scores, is_member
+
+
+def test_auc_and_tpr_equal_sklearn() -> None:
+    scores, is_member = _scores(0, 1.0)
+    scores = np.round(scores, 1)  # ties, the case interpolation gets wrong
+    point = read_roc(scores, is_member)
+    assert point.auc == pytest.approx(roc_auc_score(is_member, scores), abs=1e-12)
+    fpr, tpr, _ = roc_curve(is_member, scores)  # sklearn's own (dropped intermediates)
+    for target in (0.01, 0.001):
+        assert point.tpr_at[target] == pytest.approx(tpr[fpr <= target].max(), abs=1e-12)
+
+
+def test_intervals_cover_truth_and_unresolvable_fpr_is_not_a_number() -> None:
+    scores, is_member = _scores(1, 0.0, n=500)
+    figs = membership_figures(
+        scores, is_member, rng=np.random.default_rng(0), replicates=300, confidence=0.95,
+        delta=1e-5,
+    )
+    assert figs["auc"]["lower"] <= 0.5 <= figs["auc"]["upper"]
+    low = figs["tpr_at_fpr"]["0.001"]
+    assert low["resolvable"] is False and low["value"] is None
+    assert "not resolvable with 500 non-members" in low["note"]
+    assert figs["tpr_at_fpr"]["0.01"]["resolvable"] is True
+
+
+def test_clopper_pearson_matches_scipy_binomtest() -> None:
+    for k, n in [(0, 50), (3, 50), (49, 50), (50, 50), (7, 1000)]:
+        # one-sided 97.5% upper bound = upper end of the two-sided 95% exact interval
+        expected = binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact").high
+        got = clopper_pearson_upper(np.array([k]), np.array([n]), alpha=0.025)[0]
+        assert got == pytest.approx(expected, rel=1e-9)
+
+
+def test_epsilon_bound_zero_without_signal_and_positive_with_it() -> None:
+    rng = np.random.default_rng(3)
+    noise, is_member = _scores(2, 0.0)
+    assert epsilon_lower_bound(noise, is_member, rng=rng, delta=1e-5, confidence=0.95) < 0.2
+    separated = is_member.astype(float) + rng.normal(scale=0.01, size=len(is_member))
+    eps = epsilon_lower_bound(separated, is_member, rng=rng, delta=1e-5, confidence=0.95)
+    # perfect separation on 1000 + 1000 held-out records: FPR, FNR <= 0.0037 at 97.5%
+    assert eps > np.log((1 - 0.0037) / 0.0037) - 0.05
+
+
+def test_saturated_scores_stay_ranked() -> None:
+    # A confident member at loss 1e-20 must rank above one at 1e-10: no saturation.
+    from attacks.scores import true_class_log_prob
+
+    logits = np.array([[0.0, 46.0], [0.0, 23.0], [0.0, 5.0]], dtype=np.float32)
+    log_p = true_class_log_prob(logits, np.array([1, 1, 1]))
+    assert log_p[0] > log_p[1] > log_p[2]
+    assert log_p[0] < 0.0
