@@ -75,6 +75,8 @@ class ArtifactMetadata:
     def from_dict(cls, data: dict[str, Any], where: str) -> ArtifactMetadata:
         """Parse metadata; AuditInputError naming `where` and the field when malformed."""
         fix = "regenerate the metadata with the auditor's recipes, or see README 'Artifacts'"
+        if not isinstance(data, dict):
+            raise fail(where, "metadata", f"is a JSON {type(data).__name__}, not an object", fix)
         version = data.get("auditor_metadata_version")
         if version != METADATA_VERSION:
             raise fail(where, "auditor_metadata_version", f"is {version!r}, expected 1", fix)
@@ -172,7 +174,16 @@ def _load_safetensors(path: Path, architecture: str | None) -> tuple[ArtifactMet
     with safe_open(str(path), framework="pt") as handle:
         header = handle.metadata() or {}
     if "auditor" in header:
-        meta = ArtifactMetadata.from_dict(json.loads(header["auditor"]), str(path))
+        try:
+            data = json.loads(header["auditor"])
+        except json.JSONDecodeError as exc:
+            raise fail(
+                str(path),
+                "metadata",
+                f"header key 'auditor' is not JSON ({exc})",
+                "rewrite the metadata with ArtifactMetadata.to_dict",
+            ) from exc
+        meta = ArtifactMetadata.from_dict(data, str(path))
     else:
         meta = _read_sidecar(path)
     if architecture:
@@ -194,12 +205,16 @@ def _load_safetensors(path: Path, architecture: str | None) -> tuple[ArtifactMet
             str(path),
             "architecture",
             f"weights do not fit architecture {meta.architecture!r} with "
-            f"{meta.n_features} input features: {str(exc).splitlines()[0]}",
+            f"{meta.n_features} input features: {_condense(exc)}",
             "name the architecture the weights were trained with ([artifact] architecture) "
             "and check that the metadata's feature encoding matches the model's input width",
         ) from exc
     module.eval()
     return meta, module
+
+
+def _condense(exc: Exception) -> str:
+    return " ".join(line.strip() for line in str(exc).splitlines()[:3])[:400]
 
 
 def load_model(
@@ -224,6 +239,21 @@ def load_model(
     if not path.is_file():
         raise fail(str(path), "artifact.path", "does not exist", "check the path in the spec")
     digest = sha256_file(path)
+    try:
+        return _load_format(path, fmt, digest, architecture)
+    except AuditInputError:
+        raise
+    except Exception as exc:  # corrupt or truncated files fail in each runtime's own way
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise fail(
+            str(path),
+            "artifact.path",
+            f"cannot be read as {fmt} ({type(exc).__name__}: {first})",
+            f"check that the file is a complete {fmt} file (re-export or re-download it)",
+        ) from exc
+
+
+def _load_format(path: Path, fmt: str, digest: str, architecture: str | None) -> LoadedModel:
     if fmt == "safetensors":
         meta, module = _load_safetensors(path, architecture)
         return LoadedModel(path, fmt, digest, meta, torch_logits(module), module)
@@ -238,11 +268,11 @@ def load_model(
         return LoadedModel(path, fmt, digest, meta, _onnx_logits(path, meta))
     if fmt == "skops":
         return LoadedModel(path, fmt, digest, meta, sklearn_logits(_load_skops(path)))
-    # Explicit opt-in above: the user vouched for this pickle file.
+    # Only reached with allow_pickle: the user vouched for this pickle file.
     import pickle
 
     with path.open("rb") as handle:
-        obj = pickle.load(handle)  # allow_pickle opt-in checked above
+        obj = pickle.load(handle)  # allow_pickle opt-in checked by load_model
     if isinstance(obj, nn.Module):
         return LoadedModel(path, fmt, digest, meta, torch_logits(obj.eval()), obj)
     return LoadedModel(path, fmt, digest, meta, sklearn_logits(obj))

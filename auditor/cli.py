@@ -109,14 +109,16 @@ def _outputs(outcome: Any, with_report: bool) -> dict[str, str]:
 
     from auditor.result import dumps
 
+    text = dumps(outcome.result)
     files = {
-        "result.json": dumps(outcome.result),
+        "result.json": text,
         "timings.json": json.dumps(outcome.timings, indent=2, sort_keys=True) + "\n",
     }
     if with_report:
         from reports import render_report
 
-        files["report.html"] = render_report(outcome.result)
+        # From the JSON text, as `auditor report` does: the same bytes either way.
+        files["report.html"] = render_report(json.loads(text))
     return files
 
 

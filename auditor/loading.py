@@ -67,6 +67,8 @@ def _check_frame(
     frame: pd.DataFrame, path: Path, spec: DataSpec, meta: ArtifactMetadata
 ) -> list[Problem]:
     where, problems = str(path), []
+    if len(frame) == 0:
+        return [Problem(where, "rows", "has no rows (header only)", "write the split's records")]
     for col in frame.columns:
         if not SAFE_COLUMN.match(str(col)):
             problems.append(
@@ -124,6 +126,24 @@ def _check_frame(
                     "the model expects a number in this column",
                 )
             )
+    if path == spec.test and labels.nunique() < 2:
+        problems.append(
+            Problem(
+                where,
+                spec.label,
+                "holds one outcome class only",
+                "utility needs both outcomes in the test split",
+            )
+        )
+    if path == spec.population and labels.nunique() < 2:
+        problems.append(
+            Problem(
+                where,
+                spec.label,
+                "holds one outcome class only",
+                "shadow models need both outcomes in the population",
+            )
+        )
     if frame[spec.id].duplicated().any():
         problems.append(
             Problem(where, spec.id, "repeats a patient id within the file", "one row per patient")

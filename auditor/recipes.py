@@ -65,7 +65,7 @@ PRESETS: dict[str, Hyperparameters] = {
     # its confidence on typical non-members is as extreme as on members.
     "overfit": Hyperparameters(architecture="random_forest"),
     "overfit_mlp": Hyperparameters(hidden=(256, 256), epochs=200, batch_size=64, weight_decay=0.0),
-    "dp": Hyperparameters(epochs=30, batch_size=256, lr=2e-3, target_epsilon=3.0),
+    "dp": Hyperparameters(epochs=30, batch_size=256, lr=1e-2, target_epsilon=3.0),
 }
 
 

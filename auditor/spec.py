@@ -122,7 +122,9 @@ def load_spec(path: Path) -> AuditSpec:
             p(field, "must be a string path", f'set {field} = "path/to/file"')
             return None
         resolved = (base / value).resolve()
-        if not resolved.is_file():
+        if resolved.is_dir():
+            p(field, f"names {value!r}, which is a folder", "name a file")
+        elif not resolved.is_file():
             p(
                 field,
                 f"names {value!r}, which does not exist (looked in {base})",

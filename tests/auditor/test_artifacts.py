@@ -78,7 +78,10 @@ def test_onnx(tmp_path: Path, module: torch.nn.Module) -> None:
     weight = module.net[0].weight.detach().numpy().T.copy()
     bias = module.net[0].bias.detach().numpy().copy()
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w"], ["xw"]), helper.make_node("Add", ["xw", "b"], ["y"])],
+        [
+            helper.make_node("MatMul", ["x", "w"], ["xw"]),
+            helper.make_node("Add", ["xw", "b"], ["y"]),
+        ],
         "logistic",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 4])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 2])],

@@ -73,3 +73,34 @@ def test_report_and_result_hold_no_member_values(
     text = dumps(result)
     leaked = [v for v in values if v in html or v in text]
     assert leaked == []
+
+
+HOSTILE = "<script>alert('x')</script>"
+
+
+def test_report_escapes_hostile_strings_from_spec_and_data(
+    demo_specs: dict[str, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    import pandas as pd
+
+    from auditor.runner import run_audit
+    from auditor.spec import load_spec
+    from reports import render_report
+
+    root = tmp_path / "demo"
+    shutil.copytree(demo_specs["population"].parent.parent, root)
+    spec_path = root / "specs" / "population.toml"
+    text = spec_path.read_text().replace('name = "population"', f'name = "{HOSTILE}"')
+    text = text.replace('"entropy", "art_blackbox"', '"entropy"')
+    spec_path.write_text(text)
+    test_csv = root / "data" / "test.csv"
+    frame = pd.read_csv(test_csv)
+    frame.loc[frame["race"] == "other", "race"] = '"><img src=x onerror=alert(1)>'
+    frame.to_csv(test_csv, index=False)
+
+    html = render_report(run_audit(load_spec(spec_path)).result)
+    assert HOSTILE not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
