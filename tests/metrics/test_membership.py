@@ -31,7 +31,11 @@ def test_auc_and_tpr_equal_sklearn() -> None:
 def test_intervals_cover_truth_and_unresolvable_fpr_is_not_a_number() -> None:
     scores, is_member = _scores(1, 0.0, n=500)
     figs = membership_figures(
-        scores, is_member, rng=np.random.default_rng(0), replicates=300, confidence=0.95,
+        scores,
+        is_member,
+        rng=np.random.default_rng(0),
+        replicates=300,
+        confidence=0.95,
         delta=1e-5,
     )
     assert figs["auc"]["lower"] <= 0.5 <= figs["auc"]["upper"]
