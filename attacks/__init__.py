@@ -1,11 +1,20 @@
 """Attacks. Each returns per-record scores (larger = more likely a member); the metrics
 module turns every attack's scores into the same figures."""
 
-from attacks import art_blackbox, loss, thresholds
+from attacks import art_blackbox, label_only, lira, loss, rmia, thresholds
 from attacks.context import AttackContext, AttackDef
 
 ATTACKS: dict[str, AttackDef] = {
-    a.name: a for a in (loss.ATTACK, thresholds.CONFIDENCE, thresholds.ENTROPY, art_blackbox.ATTACK)
+    a.name: a
+    for a in (
+        loss.ATTACK,
+        thresholds.CONFIDENCE,
+        thresholds.ENTROPY,
+        art_blackbox.ATTACK,
+        label_only.ATTACK,
+        *lira.ATTACKS,
+        rmia.ATTACK,
+    )
 }
 DEFAULT_ATTACKS = ("loss", "confidence", "entropy", "art_blackbox")
 

@@ -9,6 +9,7 @@ from typing import Literal
 import numpy as np
 
 from auditor.recipes import RecipeInput
+from auditor.references import ReferenceOutputs
 
 LogitsFn = Callable[[np.ndarray], np.ndarray]
 
@@ -31,6 +32,9 @@ class AttackContext:
     n_classes: int
     train_shadow: Callable[[RecipeInput, int], LogitsFn]
     seed: int
+    # Reference models' outputs by mode ("online" / "offline"), trained (or read from the
+    # cache) on first use and shared by every attack of the run.
+    references: Callable[[str], ReferenceOutputs]
 
 
 @dataclass(frozen=True)
@@ -44,3 +48,4 @@ class AttackDef:
     kind: Literal["membership"]
     score: Callable[[AttackContext], np.ndarray]
     needs_shadow_models: bool = False
+    reference_models: Literal["online", "offline"] | None = None

@@ -13,6 +13,8 @@ from attacks import ATTACKS, AttackContext
 from attacks.scores import softmax
 from auditor import __version__
 from auditor.artifacts import LoadedModel, load_model
+from auditor.cache import DiskCache, default_dir
+from auditor.ensembles import device_for
 from auditor.errors import fail
 from auditor.gates import evaluate
 from auditor.loading import AuditData, load_audit_data
@@ -21,6 +23,7 @@ from auditor.metrics.membership import membership_figures
 from auditor.metrics.utility import UTILITY_METRICS, utility_figures
 from auditor.models import logits_fn
 from auditor.recipes import PRESETS, RecipeInput, run_recipe
+from auditor.references import ReferenceOutputs, reference_outputs
 from auditor.result import library_versions, seal
 from auditor.spec import AuditSpec
 
@@ -102,6 +105,29 @@ def run_audit(
     def train_shadow(inp: RecipeInput, seed: int) -> Callable[[np.ndarray], np.ndarray]:
         return logits_fn(run_recipe(recipe, inp, hp, seed).model)
 
+    cache = DiskCache(default_dir(), enabled=spec.attacks.cache)
+    references_by_mode: dict[str, ReferenceOutputs] = {}
+
+    def references(mode: str) -> ReferenceOutputs:
+        if mode not in references_by_mode:
+            say(f"{spec.attacks.reference_models} reference models ({mode})")
+            refs = reference_outputs(
+                mode=mode,  # type: ignore[arg-type]
+                recipe=recipe,
+                hp=hp,
+                candidates=RecipeInput(cand_x, cand_y, n_classes=meta.n_classes),
+                population=RecipeInput(
+                    data.population.x, data.population.y, data.population.x, meta.n_classes
+                ),
+                k=spec.attacks.reference_models,
+                seed=seeds[4],
+                cache=cache,
+                device=spec.attacks.device,
+            )
+            timings[f"reference models trained ({mode})"] = refs.trained
+            references_by_mode[mode] = refs
+        return references_by_mode[mode]
+
     ctx = AttackContext(
         candidates_x=cand_x,
         candidates_y=cand_y,
@@ -112,6 +138,7 @@ def run_audit(
         n_classes=meta.n_classes,
         train_shadow=train_shadow,
         seed=seeds[0],
+        references=references,
     )
     delta = spec.attacks.delta
     if delta is None:
@@ -147,6 +174,12 @@ def run_audit(
             "spec_sha256": spec.sha256,
             "auditor_version": __version__,
             "libraries": library_versions(),
+            "reference_models": {
+                "k": spec.attacks.reference_models,
+                "recipe": recipe,
+                "modes": sorted({ATTACKS[a].reference_models for a in spec.attacks.run} - {None}),
+                "device": device_for(spec.attacks.device).type,
+            },
             "bootstrap": {
                 "replicates": spec.attacks.bootstrap,
                 "utility_replicates": spec.utility_bootstrap,

@@ -25,7 +25,7 @@ SECTIONS = {
     "artifact": {"kind", "path", "architecture"},
     "data": {*SPLIT_NAMES, "label", "id", "sensitive"},
     "scheme": {"name"},
-    "attacks": {"run", "bootstrap", "confidence", "delta"},
+    "attacks": {"run", "bootstrap", "confidence", "delta", "reference_models", "device", "cache"},
     "utility": {"baseline", "bootstrap"},
     "gates": None,
 }
@@ -58,6 +58,9 @@ class AttackSettings:
     bootstrap: int
     confidence: float
     delta: float | None  # None: the artifact's claimed delta, else 1e-5
+    reference_models: int = 64  # K, for attacks calibrated with reference models
+    device: str = "auto"  # auto | cpu | cuda
+    cache: bool = True  # reuse reference models from the disk cache
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,19 @@ def load_spec(path: Path) -> AuditSpec:
         p("attacks.delta", f"is {delta!r}", "use a float in [0, 1), e.g. 1e-5")
         delta = None
 
+    k_refs = attacks_raw.get("reference_models", 64)
+    if not isinstance(k_refs, int) or isinstance(k_refs, bool) or not 1 <= k_refs <= 4096:
+        p("attacks.reference_models", f"is {k_refs!r}", "use an integer from 1 to 4096")
+        k_refs = 64
+    device = attacks_raw.get("device", "auto")
+    if device not in ("auto", "cpu", "cuda"):
+        p("attacks.device", f"is {device!r}", 'use "auto", "cpu" or "cuda"')
+        device = "auto"
+    use_cache = attacks_raw.get("cache", True)
+    if not isinstance(use_cache, bool):
+        p("attacks.cache", f"is {use_cache!r}", "use true or false")
+        use_cache = True
+
     seed = raw.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         p("seed", f"is {seed!r}", "use a non-negative integer")
@@ -206,7 +222,7 @@ def load_spec(path: Path) -> AuditSpec:
         artifact=ArtifactSpec(kind=kind, path=artifact_path, architecture=architecture),
         data=DataSpec(**split_paths, label=label, id=id_column, sensitive=tuple(sensitive)),  # type: ignore[arg-type]
         scheme=scheme,
-        attacks=AttackSettings(known_run, bootstrap, confidence, delta),
+        attacks=AttackSettings(known_run, bootstrap, confidence, delta, k_refs, device, use_cache),
         baseline=baseline,
         utility_bootstrap=utility_bootstrap,
         gates=gates,

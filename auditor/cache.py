@@ -1,0 +1,122 @@
+"""Content-hash disk cache for reference-model outputs.
+
+An entry is one safetensors file named by the SHA-256 of what determines it (recipe,
+hyperparameters, data hash, seed, K, shard). Writes are atomic (temporary file, then
+rename), so a killed run leaves whole entries or none, and a re-run resumes from them. Each
+entry records a hash of its tensor bytes; an entry whose bytes do not match is reported,
+deleted and recomputed, never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger("auditor.cache")
+CACHE_VERSION = 1  # bump when what an entry means changes
+
+
+def default_dir() -> Path:
+    """$AUDITOR_CACHE_DIR, else $XDG_CACHE_HOME/release-auditor, else ~/.cache/release-auditor."""
+    if os.environ.get("AUDITOR_CACHE_DIR"):
+        return Path(os.environ["AUDITOR_CACHE_DIR"])
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "release-auditor"
+
+
+def content_key(parts: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of `parts` (plus the cache version)."""
+    text = json.dumps({"cache_version": CACHE_VERSION, **parts}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def array_digest(*arrays: np.ndarray) -> str:
+    """SHA-256 over the dtype, shape and bytes of arrays (the data part of a key)."""
+    digest = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        digest.update(f"{a.dtype}{a.shape}".encode())
+        digest.update(a.tobytes())
+    return digest.hexdigest()
+
+
+def _tensor_digest(arrays: dict[str, np.ndarray]) -> str:
+    return array_digest(*(arrays[name] for name in sorted(arrays)))
+
+
+@dataclass(frozen=True)
+class DiskCache:
+    """A folder of entries; `enabled=False` makes every lookup a miss and stores nothing."""
+
+    folder: Path
+    enabled: bool = True
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{key}.safetensors"
+
+    def get(self, key: str) -> dict[str, np.ndarray] | None:
+        """The entry's arrays, or None when absent or corrupt (a corrupt entry is deleted)."""
+        if not self.enabled or not self._path(key).is_file():
+            return None
+        from safetensors import safe_open
+
+        path = self._path(key)
+        try:
+            with safe_open(str(path), framework="numpy") as handle:
+                recorded = (handle.metadata() or {}).get("content_sha256")
+                arrays = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118
+        except Exception as exc:  # unreadable header or truncated data
+            log.warning("cache entry %s is unreadable (%s): recomputing it", path.name, exc)
+            path.unlink(missing_ok=True)
+            return None
+        if recorded != _tensor_digest(arrays):
+            log.warning("cache entry %s does not match its content hash: recomputing", path.name)
+            path.unlink(missing_ok=True)
+            return None
+        return arrays
+
+    def put(self, key: str, arrays: dict[str, np.ndarray], description: str) -> None:
+        """Store arrays under `key` atomically."""
+        if not self.enabled:
+            return
+        from safetensors.numpy import save_file
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        meta = {"content_sha256": _tensor_digest(arrays), "description": description}
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".safetensors")
+        os.close(fd)
+        try:
+            save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, tmp, metadata=meta)
+            os.replace(tmp, self._path(key))
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def entries(self) -> list[tuple[str, int, str]]:
+        """(key, size in bytes, description) of every entry."""
+        from safetensors import safe_open
+
+        out = []
+        for path in sorted(self.folder.glob("*.safetensors")):
+            try:
+                with safe_open(str(path), framework="numpy") as handle:
+                    description = (handle.metadata() or {}).get("description", "")
+            except Exception:
+                description = "(unreadable)"
+            out.append((path.stem, path.stat().st_size, description))
+        return out
+
+    def clear(self) -> int:
+        """Delete every entry (and stray temporary files); returns how many entries."""
+        removed = 0
+        for path in list(self.folder.glob("*.safetensors")) + list(self.folder.glob(".tmp-*")):
+            removed += not path.name.startswith(".tmp-")
+            path.unlink(missing_ok=True)
+        return removed
