@@ -52,6 +52,13 @@ FIXTURES = (
         "fully grown random forest on the members (the leaky fixture)",
     ),
     Fixture(
+        "overfit_mlp",
+        "supervised",
+        "overfit_mlp",
+        "members",
+        "overfit MLP on the members (leaks to calibrated attacks)",
+    ),
+    Fixture(
         "mimic",
         "mimic",
         "default",
@@ -87,8 +94,9 @@ id = "{id}"
 sensitive = ["sex", "race", "age_band"]
 
 [attacks]
-run = ["loss", "confidence", "entropy", "art_blackbox"]
+run = [{attacks}]
 bootstrap = {bootstrap}
+reference_models = {reference_models}
 
 [utility]
 baseline = "../artifacts/supervised.safetensors"
@@ -101,8 +109,22 @@ baseline = "../artifacts/supervised.safetensors"
 """
 
 
+ATTACKS = (
+    *("loss", "confidence", "entropy", "art_blackbox", "label_only_gap"),
+    *("lira_online", "lira_offline", "rmia"),
+)
+# Random-forest reference models train one after another (scikit-learn), not as a
+# vectorised ensemble: the demo gives that fixture fewer.
+FOREST_REFERENCE_MODELS = 8
+
+
 def build_fixtures(
-    out: Path, *, seed: int = 7, bootstrap: int = 1000, names: tuple[str, ...] | None = None
+    out: Path,
+    *,
+    seed: int = 7,
+    bootstrap: int = 1000,
+    reference_models: int = 64,
+    names: tuple[str, ...] | None = None,
 ) -> dict[str, Path]:
     """Materialise data, artifacts and specs under `out`; returns spec paths by fixture."""
     frame = load_support2()
@@ -135,6 +157,7 @@ def build_fixtures(
         save_model(trained.model, meta, out / "artifacts" / f"{fixture.name}{suffix}")
         spec = out / "specs" / f"{fixture.name}.toml"
         spec.parent.mkdir(parents=True, exist_ok=True)
+        k = FOREST_REFERENCE_MODELS if hp.architecture == "random_forest" else reference_models
         spec.write_text(
             SPEC_TEMPLATE.format(
                 name=fixture.name,
@@ -144,6 +167,8 @@ def build_fixtures(
                 id=ID,
                 bootstrap=bootstrap,
                 suffix=suffix,
+                attacks=", ".join(f'"{a}"' for a in ATTACKS),
+                reference_models=min(k, reference_models),
             )
         )
         specs[fixture.name] = spec

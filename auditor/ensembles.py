@@ -70,7 +70,7 @@ class Ensemble:
         out = []
         with torch.no_grad():
             for i in range(0, len(x), batch):
-                xb = torch.as_tensor(x[i : i + batch], device=device)
+                xb = torch.tensor(x[i : i + batch], device=device)
                 out.append(self.forward(xb.unsqueeze(0).expand(self.size, -1, -1)))
         return torch.cat(out, dim=1).double().cpu().numpy()
 
@@ -140,7 +140,7 @@ def fit_ensemble(
     yt = torch.tensor(y, dtype=torch.long, device=device)
     if yt.ndim == 1:
         yt = yt.unsqueeze(0).expand(k_models, -1)
-    sub = torch.as_tensor(subsets, dtype=torch.long, device=device)
+    sub = torch.tensor(subsets, dtype=torch.long, device=device)
     rows = torch.arange(k_models, device=device).unsqueeze(1)
     gens = [torch.Generator().manual_seed(s) for s in fit_seeds]
     opt = torch.optim.Adam(ens.params.values(), lr=hp.lr, weight_decay=hp.weight_decay)

@@ -17,7 +17,7 @@ def torch_logits(module: nn.Module) -> LogitsFn:
 
     def logits(x: np.ndarray) -> np.ndarray:
         with torch.no_grad():
-            out = [module(torch.as_tensor(x[i : i + 4096])) for i in range(0, len(x), 4096)]
+            out = [module(torch.tensor(x[i : i + 4096])) for i in range(0, len(x), 4096)]
         return torch.cat(out).double().numpy()
 
     return logits

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,21 @@ import pytest
 # Fewer bootstrap replicates than the demo's 1000 keep the suite fast; every statistical
 # assertion below compares an interval end, which these replicates estimate well enough.
 TEST_BOOTSTRAP = 200
+TEST_REFERENCE_MODELS = 32
 SEED = 7
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reference_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A fresh reference-model cache for the session, never the user's."""
+    folder = tmp_path_factory.mktemp("reference-cache")
+    before = os.environ.get("AUDITOR_CACHE_DIR")
+    os.environ["AUDITOR_CACHE_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        del os.environ["AUDITOR_CACHE_DIR"]
+    else:
+        os.environ["AUDITOR_CACHE_DIR"] = before
 
 
 @pytest.fixture(scope="session")
@@ -18,7 +34,12 @@ def demo_specs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Spec paths by fixture name (supervised, overfit, mimic, dp_sgd, population)."""
     from auditor.demo import build_fixtures
 
-    return build_fixtures(tmp_path_factory.mktemp("demo"), seed=SEED, bootstrap=TEST_BOOTSTRAP)
+    return build_fixtures(
+        tmp_path_factory.mktemp("demo"),
+        seed=SEED,
+        bootstrap=TEST_BOOTSTRAP,
+        reference_models=TEST_REFERENCE_MODELS,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,84 @@
+"""The reference-model cache: a hit trains nothing, a corrupt entry is retrained, a killed
+run resumes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from auditor.cache import DiskCache
+from auditor.recipes import Hyperparameters, RecipeInput
+from auditor.references import reference_outputs
+
+HP = Hyperparameters(hidden=(8,), epochs=2, batch_size=32)
+
+
+def _run(cache: DiskCache, mode: str = "online"):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 5)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    return reference_outputs(
+        mode=mode,  # type: ignore[arg-type]
+        recipe="supervised",
+        hp=HP,
+        candidates=RecipeInput(x[:100], y[:100]),
+        population=RecipeInput(x[100:], y[100:], x[100:]),
+        k=4,
+        seed=3,
+        cache=cache,
+        device="cpu",
+        shard_size=2,
+    )
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> DiskCache:
+    return DiskCache(tmp_path / "cache")
+
+
+def test_hit_trains_nothing(cache: DiskCache) -> None:
+    cold = _run(cache)
+    warm = _run(cache)
+    assert (cold.trained, warm.trained) == (4, 0)
+    np.testing.assert_array_equal(cold.logits, warm.logits)
+    assert len(cache.entries()) == 2  # one per shard
+
+
+def test_corrupt_entry_is_detected_and_retrained(cache: DiskCache) -> None:
+    cold = _run(cache)
+    victim = sorted(cache.folder.glob("*.safetensors"))[0]
+    data = bytearray(victim.read_bytes())
+    data[-8] ^= 0xFF  # flip bits inside the tensor bytes, header intact
+    victim.write_bytes(bytes(data))
+    again = _run(cache)
+    assert again.trained == 2
+    np.testing.assert_array_equal(cold.logits, again.logits)
+
+
+def test_truncated_entry_is_retrained(cache: DiskCache) -> None:
+    _run(cache)
+    victim = sorted(cache.folder.glob("*.safetensors"))[1]
+    victim.write_bytes(victim.read_bytes()[:40])
+    assert _run(cache).trained == 2
+
+
+def test_killed_run_resumes_from_finished_shards(cache: DiskCache) -> None:
+    cold = _run(cache)
+    sorted(cache.folder.glob("*.safetensors"))[0].unlink()  # as if killed after one shard
+    resumed = _run(cache)
+    assert resumed.trained == 2
+    np.testing.assert_array_equal(cold.logits, resumed.logits)
+
+
+def test_disabled_cache_stores_nothing(tmp_path: Path) -> None:
+    off = DiskCache(tmp_path / "off", enabled=False)
+    assert _run(off).trained == 4 and _run(off).trained == 4
+    assert not (tmp_path / "off").exists()
+
+
+def test_offline_models_never_saw_a_candidate(cache: DiskCache) -> None:
+    refs = _run(cache, mode="offline")
+    assert not refs.candidates_in.any()
+    assert refs.in_mask[:, refs.n_candidates :].sum(axis=1).tolist() == [100] * 4
