@@ -24,16 +24,19 @@ def reference_statistics(ref_logits: np.ndarray, labels: np.ndarray) -> np.ndarr
 
 
 def _moments(stats: np.ndarray, mask: np.ndarray, fixed: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Per-record mean and standard deviation of stats[mask], columnwise; with `fixed`, one
-    standard deviation pooled over all records (Carlini et al.'s fixed-variance variant,
-    the only choice when a record has fewer than two such models)."""
+    """Per-record mean and standard deviation of stats[mask], columnwise.
+
+    With `fixed`, one standard deviation of all those statistics together, over records and
+    models (Carlini et al.'s fixed-variance variant: `np.std(dat_out)` in their code), which
+    works from a single reference model; a record with fewer than two models falls back to it.
+    """
     count = mask.sum(axis=0)
     mean = np.where(count > 0, (stats * mask).sum(axis=0) / np.maximum(count, 1), np.nan)
-    resid = np.where(mask, stats - mean, 0.0)
-    pooled = np.sqrt((resid**2).sum() / max(int(mask.sum()) - 1, 1))
+    pooled = float(np.std(stats[mask])) if mask.any() else 1.0
     if fixed:
         sd = np.full(stats.shape[1], pooled)
     else:
+        resid = np.where(mask, stats - mean, 0.0)
         per = np.sqrt((resid**2).sum(axis=0) / np.maximum(count - 1, 1))
         sd = np.where(count >= 2, per, pooled)
     return mean, np.maximum(sd, SD_FLOOR)
@@ -51,9 +54,11 @@ def online_scores(
 def offline_scores(
     target: np.ndarray, stats: np.ndarray, out_mask: np.ndarray, fixed: bool
 ) -> np.ndarray:
-    """One-sided test against the OUT distribution: log P(Z <= target), Z ~ N(OUT)."""
+    """One-sided test against the OUT distribution, as the standardised distance
+    (target - mu_out) / sd_out: the same ranking as log P(Z <= target), Z ~ N(OUT), without
+    its saturation at 0 (which would tie every confident record)."""
     mu_out, sd_out = _moments(stats, out_mask, fixed)
-    return norm.logcdf((target - mu_out) / sd_out)
+    return (target - mu_out) / sd_out
 
 
 def _make(online: bool, fixed: bool) -> AttackDef:

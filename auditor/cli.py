@@ -1,4 +1,4 @@
-"""Command line: `auditor run | validate | report | demo`.
+"""Command line: `auditor run | validate | report | demo | cache`.
 
 Exit codes: 0 all gates pass, 1 a gate failed, 2 bad input or usage (the message names the
 file, the field and the fix). Heavy libraries are imported inside the commands.
@@ -209,3 +209,25 @@ def demo(
         markup=False,
         highlight=False,
     )
+
+
+@app.command()
+def cache(
+    clear: Annotated[bool, typer.Option("--clear", help="delete every entry")] = False,
+) -> None:
+    """Show (or clear) the reference-model cache ($AUDITOR_CACHE_DIR or ~/.cache)."""
+    from auditor.cache import DiskCache, default_dir
+
+    disk = DiskCache(default_dir())
+    if clear:
+        out.print(f"removed {disk.clear()} entries from {disk.folder}", markup=False)
+        return
+    entries = disk.entries() if disk.folder.is_dir() else []
+    table = Table(title=f"reference-model cache: {disk.folder}")
+    for col in ("key", "MiB", "what"):
+        table.add_column(col)
+    for key, size, description in entries:
+        table.add_row(key[:16], f"{size / 2**20:.1f}", description)
+    out.print(table)
+    total = sum(size for _, size, _ in entries) / 2**20
+    out.print(f"{len(entries)} entries, {total:.1f} MiB", markup=False)

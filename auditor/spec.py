@@ -181,6 +181,13 @@ def load_spec(path: Path) -> AuditSpec:
     if not isinstance(k_refs, int) or isinstance(k_refs, bool) or not 1 <= k_refs <= 4096:
         p("attacks.reference_models", f"is {k_refs!r}", "use an integer from 1 to 4096")
         k_refs = 64
+    online = [a for a in known_run if ATTACKS[a].reference_models == "online"]
+    if online and k_refs < 2:
+        p(
+            "attacks.reference_models",
+            f"is {k_refs}, but {online[0]} needs models with and without each record",
+            "use at least 2 (64 or more for tight figures)",
+        )
     device = attacks_raw.get("device", "auto")
     if device not in ("auto", "cpu", "cuda"):
         p("attacks.device", f"is {device!r}", 'use "auto", "cpu" or "cuda"')

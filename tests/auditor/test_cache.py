@@ -82,3 +82,19 @@ def test_offline_models_never_saw_a_candidate(cache: DiskCache) -> None:
     refs = _run(cache, mode="offline")
     assert not refs.candidates_in.any()
     assert refs.in_mask[:, refs.n_candidates :].sum(axis=1).tolist() == [100] * 4
+
+
+def test_cache_command_shows_and_clears(cache: DiskCache, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from auditor.cli import app
+
+    _run(cache)
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(cache.folder))
+    monkeypatch.setenv("COLUMNS", "200")
+    shown = CliRunner().invoke(app, ["cache"])
+    assert shown.exit_code == 0 and "2 entries" in shown.output
+    assert "supervised online reference models 0-1 of 4" in shown.output
+    cleared = CliRunner().invoke(app, ["cache", "--clear"])
+    assert cleared.exit_code == 0 and "removed 2 entries" in cleared.output
+    assert cache.entries() == []

@@ -57,3 +57,10 @@ def test_every_problem_is_reported_together(tmp_path: Path) -> None:
     assert {"attacks.run", "data.test", "gates.fairness.recall_gap.sex",
             "gates.privacy.lira.auc"} <= fields  # fmt: skip
     assert all(p.where.endswith("spec.toml") and p.fix for p in info.value.problems)
+
+
+def test_online_attack_needs_two_reference_models(tmp_path: Path) -> None:
+    body = GOOD.replace('run = ["loss"]', 'run = ["lira_online"]\nreference_models = 1')
+    body = body.replace('"privacy.loss.', '"privacy.lira_online.')
+    with pytest.raises(AuditInputError, match="at least 2"):
+        load_spec(_spec(tmp_path, body))
