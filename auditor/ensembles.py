@@ -56,7 +56,7 @@ class Ensemble:
                 b = self.params[f"net.{2 * i}.bias"]  # (K, out)
                 h = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
                 if i < n_layers - 1:
-                    h = torch.relu(h)
+                    h = torch.relu_(h)
             return h
 
         def one(params: dict, buffers: dict, xb: torch.Tensor) -> torch.Tensor:
