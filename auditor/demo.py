@@ -8,10 +8,11 @@ output folder and never go into a result or a report.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from auditor.artifacts import ArtifactMetadata, save_model
+from auditor.condense import CondenseSettings, condense
 from auditor.data import (
     CATEGORICAL,
     ID,
@@ -21,6 +22,7 @@ from auditor.data import (
     split_patients,
     write_splits,
 )
+from auditor.datasets import save_dataset
 from auditor.encoding import fit_encoding
 from auditor.recipes import PRESETS, RecipeInput, run_recipe
 
@@ -67,6 +69,13 @@ FIXTURES = (
     ),
     Fixture("dp_sgd", "dp_sgd", "dp", "members", "DP-SGD (Opacus) at epsilon <= 3, delta 1e-5"),
     Fixture(
+        "condense",
+        "condense",
+        "consumer",
+        "members",
+        "condensed set: 10 learned samples per class (distribution matching) from the members",
+    ),
+    Fixture(
         "population",
         "supervised",
         "default",
@@ -81,7 +90,7 @@ name = "{name}"
 seed = {seed}
 
 [artifact]
-kind = "model"
+kind = "{kind}"
 path = "../artifacts/{name}{suffix}"
 
 [data]
@@ -102,11 +111,12 @@ reference_models = {reference_models}
 baseline = "../artifacts/supervised.safetensors"
 
 [gates]
-"privacy.loss.auc" = {{ max = 0.6 }}
-"privacy.loss.tpr_at_fpr_0.01" = {{ max = 0.03, bound = "upper" }}
+"privacy.{target}.auc" = {{ max = 0.6 }}
+"privacy.{target}.tpr_at_fpr_0.01" = {{ max = 0.03, bound = "upper" }}
 "utility.auroc" = {{ min = 0.7 }}
 "fairness.recall_gap.sex" = {{ max = 0.05 }}
-"""
+{extra_gates}"""
+DATASET_GATES = '"privacy.linkage.dcr_linkage" = { max = 0.6, bound = "upper" }\n'
 
 
 ATTACKS = (
@@ -116,6 +126,8 @@ ATTACKS = (
 # Random-forest reference models train one after another (scikit-learn), not as a
 # vectorised ensemble: the demo gives that fixture fewer.
 FOREST_REFERENCE_MODELS = 8
+# Condensed-set reference models re-run the condensation (not vectorised yet): fewer too.
+DATASET_REFERENCE_MODELS = 16
 
 
 def build_fixtures(
@@ -139,8 +151,32 @@ def build_fixtures(
             continue
         hp = PRESETS[fixture.preset]
         private = fixture.train_split
+        fixture_seed = seed * 1000 + i
+        if fixture.recipe == "condense":
+            settings = CondenseSettings(per_class=hp.per_class, iterations=hp.condense_iterations)
+            x_syn, y_syn = condense(
+                encoded[private], labels[private], settings=settings, seed=fixture_seed
+            )
+            save_dataset(
+                x_syn,
+                y_syn,
+                encoding=encoding,
+                recipe="condense",
+                settings={**asdict(settings), "seed": fixture_seed},
+                path=out / "artifacts" / "condense.safetensors",
+            )
+            specs[fixture.name] = _write_spec(
+                out,
+                fixture,
+                seed,
+                bootstrap,
+                ".safetensors",
+                min(DATASET_REFERENCE_MODELS, reference_models),
+                kind="dataset",
+            )
+            continue
         data = RecipeInput(encoded[private], labels[private], public_x=encoded["population"])
-        trained = run_recipe(fixture.recipe, data, hp, seed * 1000 + i)
+        trained = run_recipe(fixture.recipe, data, hp, fixture_seed)
         meta = ArtifactMetadata(
             architecture=hp.architecture,
             n_features=encoding.n_features,
@@ -149,27 +185,38 @@ def build_fixtures(
             encoding=encoding,
             recipe=fixture.recipe,
             hyperparameters=hp,
-            seed=seed * 1000 + i,
+            seed=fixture_seed,
             claims=trained.claims,
             output="probabilities" if hp.architecture == "random_forest" else "logits",
         )
         suffix = ".skops" if hp.architecture == "random_forest" else ".safetensors"
         save_model(trained.model, meta, out / "artifacts" / f"{fixture.name}{suffix}")
-        spec = out / "specs" / f"{fixture.name}.toml"
-        spec.parent.mkdir(parents=True, exist_ok=True)
         k = FOREST_REFERENCE_MODELS if hp.architecture == "random_forest" else reference_models
-        spec.write_text(
-            SPEC_TEMPLATE.format(
-                name=fixture.name,
-                summary=fixture.summary,
-                seed=seed,
-                label=LABEL,
-                id=ID,
-                bootstrap=bootstrap,
-                suffix=suffix,
-                attacks=", ".join(f'"{a}"' for a in ATTACKS),
-                reference_models=min(k, reference_models),
-            )
+        specs[fixture.name] = _write_spec(
+            out, fixture, seed, bootstrap, suffix, min(k, reference_models), kind="model"
         )
-        specs[fixture.name] = spec
     return specs
+
+
+def _write_spec(
+    out: Path, fixture: Fixture, seed: int, bootstrap: int, suffix: str, k: int, *, kind: str
+) -> Path:
+    spec = out / "specs" / f"{fixture.name}.toml"
+    spec.parent.mkdir(parents=True, exist_ok=True)
+    spec.write_text(
+        SPEC_TEMPLATE.format(
+            name=fixture.name,
+            summary=fixture.summary,
+            kind=kind,
+            seed=seed,
+            label=LABEL,
+            id=ID,
+            bootstrap=bootstrap,
+            suffix=suffix,
+            attacks=", ".join(f'"{a}"' for a in ATTACKS),
+            reference_models=k,
+            target="loss@mlp" if kind == "dataset" else "loss",
+            extra_gates=DATASET_GATES if kind == "dataset" else "",
+        )
+    )
+    return spec

@@ -57,9 +57,16 @@ class GateOutcome:
         }
 
 
-def metric_names(attacks: tuple[str, ...], sensitive: tuple[str, ...]) -> list[str]:
-    """Every metric name a gate may use for an audit running `attacks`."""
-    names = [f"privacy.{a}.{f}" for a in attacks for f in MEMBERSHIP_FIGURES]
+def metric_names(
+    attacks: tuple[str, ...], sensitive: tuple[str, ...], consumers: tuple[str, ...] = ()
+) -> list[str]:
+    """Every metric name a gate may use for an audit running `attacks` (on the artifact,
+    or, for a dataset artifact, on each consumer model: "<attack>@<consumer>")."""
+    targets = [f"{a}@{c}" for a in attacks for c in consumers] if consumers else attacks
+    names = [f"privacy.{a}.{f}" for a in targets for f in MEMBERSHIP_FIGURES]
+    if consumers:
+        names += ["privacy.linkage.dcr_linkage", "privacy.linkability.risk"]
+        names += [f"privacy.inference.{s}.risk" for s in sensitive]
     names += [f"utility.{m}" for m in UTILITY_METRICS]
     names += [f"utility.difference.{m}" for m in UTILITY_METRICS]
     names += [f"fairness.{f}.{s}" for f in FAIRNESS_FIGURES for s in sensitive]
@@ -134,6 +141,11 @@ def lookup(result: dict[str, Any], metric: str) -> dict[str, Any]:
     section, rest = metric.split(".", 1)
     if section == "privacy":
         attack, figure = rest.split(".", 1)
+        if attack in ("linkage", "linkability", "inference"):
+            entry = result["privacy"][attack]
+            for key in figure.split("."):
+                entry = entry[key]
+            return entry
         entry = result["privacy"]["membership"][attack]
         if figure.startswith("tpr_at_fpr_"):
             return entry["tpr_at_fpr"][figure.removeprefix("tpr_at_fpr_")]

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from auditor.artifacts import ArtifactMetadata, sha256_file
+from auditor.artifacts import sha256_file
+from auditor.encoding import FeatureEncoding
 from auditor.errors import AuditInputError, Problem
 from auditor.spec import SPLIT_NAMES, DataSpec
 
@@ -64,7 +65,7 @@ def _read_csv(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
 
 
 def _check_frame(
-    frame: pd.DataFrame, path: Path, spec: DataSpec, meta: ArtifactMetadata
+    frame: pd.DataFrame, path: Path, spec: DataSpec, encoding: FeatureEncoding
 ) -> list[Problem]:
     where, problems = str(path), []
     if len(frame) == 0:
@@ -81,7 +82,7 @@ def _check_frame(
             )
     needed = {spec.label: "data.label", spec.id: "data.id"}
     needed.update({s: "data.sensitive" for s in spec.sensitive})
-    needed.update({c: "the artifact's feature encoding" for c in meta.encoding.columns})
+    needed.update({c: "the artifact's feature encoding" for c in encoding.columns})
     missing = [(c, f) for c, f in needed.items() if c not in frame.columns]
     for column, field in missing:
         problems.append(
@@ -104,7 +105,7 @@ def _check_frame(
                 "encode the outcome as 0/1 with no missing values",
             )
         )
-    used = list(meta.encoding.columns) + list(spec.sensitive) + [spec.id]
+    used = list(encoding.columns) + list(spec.sensitive) + [spec.id]
     for column in dict.fromkeys(used):
         n_missing = int(frame[column].isna().sum())
         if n_missing:
@@ -116,7 +117,7 @@ def _check_frame(
                     "impute or drop those rows before the audit",
                 )
             )
-    for feature in meta.encoding.numeric:
+    for feature in encoding.numeric:
         if feature.name in frame and not pd.api.types.is_numeric_dtype(frame[feature.name]):
             problems.append(
                 Problem(
@@ -151,14 +152,14 @@ def _check_frame(
     return problems
 
 
-def load_audit_data(spec: DataSpec, meta: ArtifactMetadata) -> AuditData:
+def load_audit_data(spec: DataSpec, encoding: FeatureEncoding) -> AuditData:
     """Read, check and encode every split; AuditInputError listing all problems."""
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
     for name, path in spec.paths().items():
         frame = _read_csv(path, problems)
         if frame is not None:
-            problems += _check_frame(frame, path, spec, meta)
+            problems += _check_frame(frame, path, spec, encoding)
             frames[name] = frame
     if not problems:
         ids = {n: set(f[spec.id].astype(str)) for n, f in frames.items()}
@@ -181,7 +182,7 @@ def load_audit_data(spec: DataSpec, meta: ArtifactMetadata) -> AuditData:
             name=name,
             path=path,
             sha256=sha256_file(path),
-            x=meta.encoding.encode(frame),
+            x=encoding.encode(frame),
             y=frame[spec.label].to_numpy().astype(np.int64),
             groups={s: frame[s].astype(str).to_numpy() for s in spec.sensitive},
         )

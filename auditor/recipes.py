@@ -33,6 +33,9 @@ class Hyperparameters:
     target_epsilon: float = 3.0
     target_delta: float = 1e-5
     max_grad_norm: float = 1.0
+    # condense only: samples per class, optimisation steps
+    per_class: int = 10
+    condense_iterations: int = 300
     # architecture parameters for a user's "package.module:function"
     architecture_params: dict[str, Any] = field(default_factory=dict)
 
@@ -67,6 +70,8 @@ PRESETS: dict[str, Hyperparameters] = {
     # An overfit MLP: where LiRA and RMIA beat LOSS at low FPR by calibrating per record.
     "overfit_mlp": Hyperparameters(hidden=(128,), epochs=100, batch_size=64, weight_decay=0.0),
     "dp": Hyperparameters(epochs=30, batch_size=256, lr=1e-2, target_epsilon=3.0),
+    # A third party's model on a small released set (condensed samples, stimuli).
+    "consumer": Hyperparameters(epochs=200, batch_size=32),
 }
 
 
@@ -191,10 +196,22 @@ def dp_sgd(data: RecipeInput, hp: Hyperparameters, seed: int) -> Trained:
     return Trained(model, claims)
 
 
+def condense_then_consume(data: RecipeInput, hp: Hyperparameters, seed: int) -> Trained:
+    """Dataset condensation as a third party meets it: the private records are condensed
+    (`auditor.condense`, hp.per_class samples per class) and a consumer model of
+    hp.architecture is trained on the condensed set only."""
+    from auditor.condense import CondenseSettings, condense
+
+    settings = CondenseSettings(per_class=hp.per_class, iterations=hp.condense_iterations)
+    x, y = condense(data.x, data.y, settings=settings, seed=seed, n_classes=data.n_classes)
+    return supervised(RecipeInput(x, y, n_classes=data.n_classes), hp, seed + 7)
+
+
 RECIPES: dict[str, Callable[[RecipeInput, Hyperparameters, int], Trained]] = {
     "supervised": supervised,
     "mimic": mimic,
     "dp_sgd": dp_sgd,
+    "condense": condense_then_consume,
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -21,8 +21,8 @@ from auditor.loading import AuditData, load_audit_data
 from auditor.metrics.fairness import fairness_figures
 from auditor.metrics.membership import membership_figures
 from auditor.metrics.utility import UTILITY_METRICS, utility_figures
-from auditor.models import logits_fn
-from auditor.recipes import PRESETS, RecipeInput, run_recipe
+from auditor.models import LogitsFn, logits_fn
+from auditor.recipes import PRESETS, Hyperparameters, RecipeInput, run_recipe
 from auditor.references import ReferenceOutputs, reference_outputs
 from auditor.result import library_versions, seal
 from auditor.spec import AuditSpec
@@ -43,9 +43,25 @@ class AuditOutcome:
         return all(g["passed"] for g in self.result["gates"])
 
 
+@dataclass
+class Stages:
+    """Progress reporting and per-stage wall-clock times of one run."""
+
+    say: Progress
+    timings: dict[str, float] = field(default_factory=dict)
+    clock: float = field(default_factory=time.perf_counter)
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = round(now - self.clock, 3)
+        self.clock = now
+
+
 def plan(spec: AuditSpec) -> list[str]:
     """The stages of this audit, in order (for progress display)."""
-    return ["load", *[f"attack {a}" for a in spec.attacks.run], "utility", "fairness"]
+    targets = [f"@{c}" for c in spec.consumers] if spec.artifact.kind == "dataset" else [""]
+    attacks = [f"attack {a}{t}" for t in targets for a in spec.attacks.run]
+    return ["load", *attacks, "utility", "fairness"]
 
 
 def _check_model_fits(model: LoadedModel, data: AuditData) -> None:
@@ -70,122 +86,168 @@ def _check_model_fits(model: LoadedModel, data: AuditData) -> None:
         )
 
 
-def run_audit(
-    spec: AuditSpec, *, allow_pickle: bool = False, progress: Progress | None = None
-) -> AuditOutcome:
-    """Run every stage of the audit described by `spec` (already validated)."""
-    say = progress or (lambda _stage: None)
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
+def membership_section(
+    spec: AuditSpec,
+    data: AuditData,
+    *,
+    recipe: str,
+    hp: Hyperparameters,
+    target: LogitsFn,
+    n_classes: int,
+    delta: float,
+    seeds: list[int],
+    stages: Stages,
+    suffix: str = "",
+) -> dict[str, Any]:
+    """Every membership attack of the spec against `target`, judged by one yardstick.
 
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = round(now - clock, 3)
-        clock = now
-
-    say("load")
-    model = load_model(
-        spec.artifact.path, architecture=spec.artifact.architecture, allow_pickle=allow_pickle
-    )
-    meta = model.metadata
-    data = load_audit_data(spec.data, meta)
-    _check_model_fits(model, data)
-    recipe = spec.scheme or meta.recipe
-    seeds = [int(s) for s in np.random.SeedSequence(spec.seed).generate_state(8)]
-    lap("load")
-
+    Shadow and reference models re-run `recipe` with `hp` (for a dataset artifact: the
+    release recipe followed by the consumer's training)."""
     cand_x = np.concatenate([data.members.x, data.non_members.x])
     cand_y = np.concatenate([data.members.y, data.non_members.y])
-    is_member = np.concatenate(
-        [np.ones(data.members.rows, bool), np.zeros(data.non_members.rows, bool)]
-    )
-    hp = meta.hyperparameters
+    is_member = np.r_[np.ones(data.members.rows, bool), np.zeros(data.non_members.rows, bool)]
 
-    def train_shadow(inp: RecipeInput, seed: int) -> Callable[[np.ndarray], np.ndarray]:
+    def train_shadow(inp: RecipeInput, seed: int) -> LogitsFn:
         return logits_fn(run_recipe(recipe, inp, hp, seed).model)
 
     cache = DiskCache(default_dir(), enabled=spec.attacks.cache)
-    references_by_mode: dict[str, ReferenceOutputs] = {}
+    by_mode: dict[str, ReferenceOutputs] = {}
 
     def references(mode: str) -> ReferenceOutputs:
-        if mode not in references_by_mode:
-            say(f"{spec.attacks.reference_models} reference models ({mode})")
-            refs = reference_outputs(
+        if mode not in by_mode:
+            stages.say(f"{spec.attacks.reference_models} reference models ({mode}){suffix}")
+            pop = data.population
+            by_mode[mode] = reference_outputs(
                 mode=mode,  # type: ignore[arg-type]
                 recipe=recipe,
                 hp=hp,
-                candidates=RecipeInput(cand_x, cand_y, n_classes=meta.n_classes),
-                population=RecipeInput(
-                    data.population.x, data.population.y, data.population.x, meta.n_classes
-                ),
+                candidates=RecipeInput(cand_x, cand_y, n_classes=n_classes),
+                population=RecipeInput(pop.x, pop.y, pop.x, n_classes),
                 k=spec.attacks.reference_models,
                 seed=seeds[4],
                 cache=cache,
                 device=spec.attacks.device,
             )
-            timings[f"reference models trained ({mode})"] = refs.trained
-            references_by_mode[mode] = refs
-        return references_by_mode[mode]
+            stages.timings[f"reference models trained ({mode}){suffix}"] = by_mode[mode].trained
+        return by_mode[mode]
 
     ctx = AttackContext(
         candidates_x=cand_x,
         candidates_y=cand_y,
-        target_logits=model.logits(cand_x),
-        target_query=model.logits,
+        target_logits=target(cand_x),
+        target_query=target,
         population_x=data.population.x,
         population_y=data.population.y,
-        n_classes=meta.n_classes,
+        n_classes=n_classes,
         train_shadow=train_shadow,
         seed=seeds[0],
         references=references,
     )
-    delta = spec.attacks.delta
-    if delta is None:
-        delta = meta.claims.get("delta", DEFAULT_DELTA)
     membership = {}
     for i, name in enumerate(spec.attacks.run):
-        say(f"attack {name}")
+        stages.say(f"attack {name}{suffix}")
         attack = ATTACKS[name]
-        scores = attack.score(ctx)
         figures = membership_figures(
-            scores,
+            attack.score(ctx),
             is_member,
             rng=np.random.default_rng([seeds[1], i]),
             replicates=spec.attacks.bootstrap,
             confidence=spec.attacks.confidence,
             delta=delta,
         )
-        membership[name] = {"title": attack.title, "description": attack.description, **figures}
-        lap(f"attack {name}")
+        membership[f"{name}{suffix}"] = {
+            "title": attack.title + (f" on the {suffix[1:]} consumer model" if suffix else ""),
+            "description": attack.description,
+            **figures,
+        }
+        stages.lap(f"attack {name}{suffix}")
+    return membership
 
-    say("utility")
-    utility = _utility(spec, model, data, seeds)
-    lap("utility")
-    say("fairness")
+
+def run_section(spec: AuditSpec, recipe: str) -> dict[str, Any]:
+    """The `run` part of a result: what makes it reproducible."""
+    return {
+        "name": spec.name,
+        "seed": spec.seed,
+        "spec_sha256": spec.sha256,
+        "auditor_version": __version__,
+        "libraries": library_versions(),
+        "reference_models": {
+            "k": spec.attacks.reference_models,
+            "recipe": recipe,
+            "modes": sorted({ATTACKS[a].reference_models for a in spec.attacks.run} - {None}),
+            "device": device_for(spec.attacks.device).type,
+        },
+        "bootstrap": {
+            "replicates": spec.attacks.bootstrap,
+            "utility_replicates": spec.utility_bootstrap,
+            "confidence": spec.attacks.confidence,
+        },
+    }
+
+
+def data_section(spec: AuditSpec, data: AuditData) -> dict[str, Any]:
+    """The `data` part of a result: hashes and sizes, never values."""
+    return {
+        "label": spec.data.label,
+        "sensitive": list(spec.data.sensitive),
+        "splits": {
+            name: {"file_name": s.path.name, "sha256": s.sha256, "rows": s.rows}
+            for name, s in data.splits().items()
+        },
+    }
+
+
+def finish(spec: AuditSpec, result: dict[str, Any], stages: Stages) -> AuditOutcome:
+    """Evaluate the gates and seal the document."""
+    result["gates"] = [o.to_dict() for o in evaluate(spec.gates, result)]
+    return AuditOutcome(seal(result), stages.timings)
+
+
+def run_audit(
+    spec: AuditSpec, *, allow_pickle: bool = False, progress: Progress | None = None
+) -> AuditOutcome:
+    """Run every stage of the audit described by `spec` (already validated)."""
+    stages = Stages(progress or (lambda _stage: None))
+    seeds = [int(s) for s in np.random.SeedSequence(spec.seed).generate_state(8)]
+    if spec.artifact.kind == "dataset":
+        from auditor.dataset_audit import run_dataset_audit
+
+        return run_dataset_audit(spec, stages, seeds)
+    stages.say("load")
+    model = load_model(
+        spec.artifact.path, architecture=spec.artifact.architecture, allow_pickle=allow_pickle
+    )
+    meta = model.metadata
+    data = load_audit_data(spec.data, meta.encoding)
+    _check_model_fits(model, data)
+    recipe = spec.scheme or meta.recipe
+    stages.lap("load")
+    delta = spec.attacks.delta
+    if delta is None:
+        delta = meta.claims.get("delta", DEFAULT_DELTA)
+    membership = membership_section(
+        spec,
+        data,
+        recipe=recipe,
+        hp=meta.hyperparameters,
+        target=model.logits,
+        n_classes=meta.n_classes,
+        delta=delta,
+        seeds=seeds,
+        stages=stages,
+    )
+    stages.say("utility")
+    utility = utility_section(
+        spec, data, model.logits, meta.architecture, meta.hyperparameters.architecture_params, seeds
+    )
+    stages.lap("utility")
+    stages.say("fairness")
     p_test = softmax(model.logits(data.test.x))[:, 1]
     fairness = fairness_figures(data.test.y, p_test, data.test.groups)
-    lap("fairness")
-
+    stages.lap("fairness")
     result = {
-        "run": {
-            "name": spec.name,
-            "seed": spec.seed,
-            "spec_sha256": spec.sha256,
-            "auditor_version": __version__,
-            "libraries": library_versions(),
-            "reference_models": {
-                "k": spec.attacks.reference_models,
-                "recipe": recipe,
-                "modes": sorted({ATTACKS[a].reference_models for a in spec.attacks.run} - {None}),
-                "device": device_for(spec.attacks.device).type,
-            },
-            "bootstrap": {
-                "replicates": spec.attacks.bootstrap,
-                "utility_replicates": spec.utility_bootstrap,
-                "confidence": spec.attacks.confidence,
-            },
-        },
+        "run": run_section(spec, recipe),
         "artifact": {
             "kind": spec.artifact.kind,
             "format": model.format,
@@ -196,60 +258,45 @@ def run_audit(
             "n_features": meta.n_features,
             "claims": dict(meta.claims),
         },
-        "data": {
-            "label": spec.data.label,
-            "sensitive": list(spec.data.sensitive),
-            "splits": {
-                name: {"file_name": s.path.name, "sha256": s.sha256, "rows": s.rows}
-                for name, s in data.splits().items()
-            },
-        },
+        "data": data_section(spec, data),
         "privacy": {"membership": membership},
         "utility": utility,
         "fairness": fairness,
-        "gates": [],
     }
-    result["gates"] = [o.to_dict() for o in evaluate(spec.gates, result)]
-    return AuditOutcome(seal(result), timings)
+    return finish(spec, result, stages)
 
 
-def _utility(
-    spec: AuditSpec, model: LoadedModel, data: AuditData, seeds: list[int]
+def utility_section(
+    spec: AuditSpec,
+    data: AuditData,
+    target: LogitsFn,
+    architecture: str,
+    architecture_params: dict[str, Any],
+    seeds: list[int],
 ) -> dict[str, Any]:
-    """Utility of the artifact and of the real-records model on the same test split."""
-    settings = spec.attacks
-    p = softmax(model.logits(data.test.x))[:, 1]
-    artifact = utility_figures(
-        data.test.y,
-        p,
-        rng=np.random.default_rng(seeds[2]),
-        replicates=spec.utility_bootstrap,
-        confidence=settings.confidence,
-    )
+    """Utility of the artifact's model and of the real-records model on the same test split."""
+
+    def figures(logits: LogitsFn) -> dict[str, Any]:
+        return utility_figures(
+            data.test.y,
+            softmax(logits(data.test.x))[:, 1],
+            rng=np.random.default_rng(seeds[2]),
+            replicates=spec.utility_bootstrap,
+            confidence=spec.attacks.confidence,
+        )
+
+    artifact = figures(target)
     if spec.baseline is not None:
-        base_model = load_model(spec.baseline)
+        base_logits = load_model(spec.baseline).logits
         description = f"real-records model from {spec.baseline.name}"
-        base_logits = base_model.logits
     else:
-        meta = model.metadata
         hp = replace(
-            PRESETS["default"],
-            architecture=meta.architecture,
-            architecture_params=meta.hyperparameters.architecture_params,
+            PRESETS["default"], architecture=architecture, architecture_params=architecture_params
         )
-        trained = run_recipe(
-            "supervised", RecipeInput(data.members.x, data.members.y), hp, seeds[3]
-        )
-        base_logits = logits_fn(trained.model)
+        members = RecipeInput(data.members.x, data.members.y)
+        base_logits = logits_fn(run_recipe("supervised", members, hp, seeds[3]).model)
         description = "real-records model: supervised recipe (default preset) on the members"
-    base_p = softmax(base_logits(data.test.x))[:, 1]
-    baseline = utility_figures(
-        data.test.y,
-        base_p,
-        rng=np.random.default_rng(seeds[2]),
-        replicates=spec.utility_bootstrap,
-        confidence=settings.confidence,
-    )
+    baseline = figures(base_logits)
     difference = {
         m: {"value": artifact[m]["value"] - baseline[m]["value"], "higher_is_better": better}
         for m, (_, better) in UTILITY_METRICS.items()

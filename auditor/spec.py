@@ -18,7 +18,8 @@ from auditor.errors import AuditInputError, Problem
 from auditor.gates import Gate, metric_names, parse_gates
 
 SPLIT_NAMES = ("members", "non_members", "test", "population")
-KINDS = ("model",)
+KINDS = ("model", "dataset")
+CONSUMERS = ("mlp", "random_forest")  # default consumer architectures for datasets
 SECTIONS = {
     "name": None,
     "seed": None,
@@ -27,13 +28,14 @@ SECTIONS = {
     "scheme": {"name"},
     "attacks": {"run", "bootstrap", "confidence", "delta", "reference_models", "device", "cache"},
     "utility": {"baseline", "bootstrap"},
+    "consumer": {"architectures"},
     "gates": None,
 }
 
 
 @dataclass(frozen=True)
 class ArtifactSpec:
-    kind: Literal["model"]
+    kind: Literal["model", "dataset"]
     path: Path
     architecture: str | None
 
@@ -76,6 +78,7 @@ class AuditSpec:
     baseline: Path | None
     utility_bootstrap: int
     gates: tuple[Gate, ...]
+    consumers: tuple[str, ...] = CONSUMERS  # dataset artifacts: third parties' models
 
 
 def load_spec(path: Path) -> AuditSpec:
@@ -202,8 +205,8 @@ def load_spec(path: Path) -> AuditSpec:
         p("seed", f"is {seed!r}", "use a non-negative integer")
         seed = 0
     scheme = table("scheme").get("name")
-    if scheme is not None and scheme not in ("supervised", "mimic", "dp_sgd"):
-        p("scheme.name", f"is {scheme!r}", "use supervised, mimic or dp_sgd")
+    if scheme is not None and scheme not in ("supervised", "mimic", "dp_sgd", "condense"):
+        p("scheme.name", f"is {scheme!r}", "use supervised, mimic, dp_sgd or condense")
     baseline = file_field(table("utility"), "baseline", "utility.baseline", required=False)
     utility_bootstrap = table("utility").get("bootstrap", 200)
     if (
@@ -214,8 +217,25 @@ def load_spec(path: Path) -> AuditSpec:
         p("utility.bootstrap", f"is {utility_bootstrap!r}", "use an integer >= 50 (default 200)")
         utility_bootstrap = 200
 
+    consumers = table("consumer").get("architectures", list(CONSUMERS))
+    if (
+        not isinstance(consumers, list)
+        or not consumers
+        or not all(c in ("mlp", "logistic", "random_forest") for c in consumers)
+    ):
+        p(
+            "consumer.architectures",
+            f"is {consumers!r}",
+            'use a list of "mlp", "logistic", "random_forest"',
+        )
+        consumers = list(CONSUMERS)
+    if scheme == "condense" and kind != "dataset":
+        p("scheme.name", "condense releases a dataset", 'set [artifact] kind = "dataset"')
+
     gates, gate_problems = parse_gates(
-        table("gates"), where, metric_names(known_run, tuple(sensitive))
+        table("gates"),
+        where,
+        metric_names(known_run, tuple(sensitive), tuple(consumers) if kind == "dataset" else ()),
     )
     problems += gate_problems
     if problems:
@@ -233,4 +253,5 @@ def load_spec(path: Path) -> AuditSpec:
         baseline=baseline,
         utility_bootstrap=utility_bootstrap,
         gates=gates,
+        consumers=tuple(consumers),
     )

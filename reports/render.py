@@ -34,6 +34,7 @@ from reports.formatting import (
     metric_label,
     slug,
 )
+from reports.reidentification import reidentification_context
 
 SECTION_IDS = ("verdict", "artifact", "membership", "utility", "fairness", "method")
 
@@ -361,6 +362,7 @@ def build_context(result: Mapping[str, Any]) -> dict[str, Any]:
         "verdict": _verdict(result),
         "artifact": _artifact(result),
         "membership": _membership(result, confidence),
+        "reidentification": reidentification_context(result),
         "utility": _utility(result),
         "fairness": _fairness(result),
         "method": _method(result, confidence),

@@ -1,0 +1,80 @@
+"""Record linkage of released samples to real patients, against a hold-out baseline.
+
+Distance to closest record (DCR): a released sample is "linked" when its nearest member is
+closer than its nearest non-member. Members and non-members come from the same
+distribution and are used in equal numbers, so a release that carries no individual
+information links about half of its samples (the baseline, 0.5); a copy of member records
+links all of them. Nearest-neighbour distance ratio (NNDR): nearest over second-nearest
+distance; a ratio near 0 means a sample sits on one particular record. Distances are
+Euclidean in the encoded feature space (standardised numbers, one-hot categories), found
+with scikit-learn's NearestNeighbors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.stats import binomtest
+from sklearn.neighbors import NearestNeighbors
+
+
+def nearest(reference: np.ndarray, queries: np.ndarray, k: int = 1) -> np.ndarray:
+    """Distances (n_queries, k) from each query to its k nearest reference rows."""
+    index = NearestNeighbors(n_neighbors=k).fit(reference)
+    distances, _ = index.kneighbors(queries)
+    return distances
+
+
+def proportion(successes: int, trials: int, confidence: float) -> dict[str, Any]:
+    """A rate with its exact (Clopper-Pearson) interval."""
+    if trials == 0:
+        return {
+            "value": None,
+            "lower": None,
+            "upper": None,
+            "resolvable": False,
+            "note": "no trials",
+        }
+    ci = binomtest(successes, trials).proportion_ci(confidence_level=confidence, method="exact")
+    return {
+        "value": successes / trials,
+        "lower": float(ci.low),
+        "upper": float(ci.high),
+        "resolvable": True,
+        "note": None,
+    }
+
+
+def linkage_figures(
+    released: np.ndarray,
+    members: np.ndarray,
+    non_members: np.ndarray,
+    *,
+    rng: np.random.Generator,
+    confidence: float,
+) -> dict[str, Any]:
+    """DCR linkage rate against its 0.5 baseline, and NNDR to members and to non-members."""
+    n = min(len(members), len(non_members))
+    members = members[rng.permutation(len(members))[:n]]
+    non_members = non_members[rng.permutation(len(non_members))[:n]]
+    to_members = nearest(members, released, k=2)
+    to_others = nearest(non_members, released, k=2)
+    linked = int((to_members[:, 0] < to_others[:, 0]).sum())
+    ties = int((to_members[:, 0] == to_others[:, 0]).sum())
+
+    def nndr(d: np.ndarray) -> np.ndarray:
+        return np.where(d[:, 1] > 0, d[:, 0] / np.maximum(d[:, 1], 1e-12), 1.0)
+
+    return {
+        "method": "distance to closest record: member vs non-member (equal numbers)",
+        "released": len(released),
+        "reference_records": n,
+        "dcr_linkage": proportion(linked, len(released), confidence),
+        "baseline": 0.5,
+        "ties": ties,
+        "median_dcr_member": float(np.median(to_members[:, 0])),
+        "median_dcr_non_member": float(np.median(to_others[:, 0])),
+        "median_nndr_member": float(np.median(nndr(to_members))),
+        "median_nndr_non_member": float(np.median(nndr(to_others))),
+    }

@@ -1,0 +1,48 @@
+"""The re-identification section: linkage of released samples to patients, and
+anonymeter-style linkability and inference risks (dataset artifacts only)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reports.formatting import fmt_interval, fmt_num
+
+
+def reidentification_context(result: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Rows for the template, or None when the result has no re-identification figures."""
+    privacy = result.get("privacy") or {}
+    linkage = privacy.get("linkage")
+    if not isinstance(linkage, Mapping):
+        return None
+    rows = [
+        ("Released samples", str(linkage.get("released", "n/a"))),
+        (
+            "Share closer to a member than to any non-member (DCR linkage)",
+            fmt_interval(linkage.get("dcr_linkage")),
+        ),
+        ("Baseline (no individual information)", fmt_num(linkage.get("baseline"))),
+        ("Median distance to closest member", fmt_num(linkage.get("median_dcr_member"))),
+        ("Median distance to closest non-member", fmt_num(linkage.get("median_dcr_non_member"))),
+        ("Median NNDR to members", fmt_num(linkage.get("median_nndr_member"))),
+        ("Median NNDR to non-members", fmt_num(linkage.get("median_nndr_non_member"))),
+    ]
+    risks = []
+    linkability = privacy.get("linkability")
+    if isinstance(linkability, Mapping):
+        risks.append(("Linkability (numeric half to categorical half)", linkability))
+    for attribute, entry in sorted((privacy.get("inference") or {}).items()):
+        risks.append((f"Inference of {attribute}", entry))
+    risk_rows = []
+    for label, entry in risks:
+        risk = entry.get("risk") or {}
+        note = risk.get("note") if risk.get("value") is None else None
+        risk_rows.append(
+            {
+                "label": label,
+                "attack": fmt_interval(entry.get("attack")),
+                "control": fmt_interval(entry.get("control")),
+                "risk": note or fmt_interval(risk),
+            }
+        )
+    return {"rows": rows, "risks": risk_rows}
