@@ -1,7 +1,7 @@
 """Attacks. Each returns per-record scores (larger = more likely a member); the metrics
 module turns every attack's scores into the same figures."""
 
-from attacks import art_blackbox, label_only, lira, loss, rmia, thresholds
+from attacks import art_blackbox, base_reference, label_only, lira, loss, rmia, thresholds
 from attacks.context import AttackContext, AttackDef
 
 ATTACKS: dict[str, AttackDef] = {
@@ -14,6 +14,7 @@ ATTACKS: dict[str, AttackDef] = {
         label_only.ATTACK,
         *lira.ATTACKS,
         rmia.ATTACK,
+        base_reference.ATTACK,
     )
 }
 DEFAULT_ATTACKS = ("loss", "confidence", "entropy", "art_blackbox")

@@ -35,7 +35,8 @@ def score(ctx: AttackContext) -> np.ndarray:
     inside, outside, public = shadow_split(len(ctx.population_x), ctx.seed)
     px, py = ctx.population_x, ctx.population_y
     shadow = ctx.train_shadow(
-        RecipeInput(px[inside], py[inside], px[public], ctx.n_classes), ctx.seed
+        RecipeInput(px[inside], py[inside], px[public], ctx.n_classes, public_y=py[public]),
+        ctx.seed,
     )
     estimator = BlackBoxClassifier(
         predict_fn=lambda x: softmax(shadow(np.asarray(x, dtype=np.float32))),

@@ -35,6 +35,8 @@ class AttackContext:
     # Reference models' outputs by mode ("online" / "offline"), trained (or read from the
     # cache) on first use and shared by every attack of the run.
     references: Callable[[str], ReferenceOutputs]
+    # Weights artifacts released with their public base model: its logits function.
+    base_query: LogitsFn | None = None
 
 
 @dataclass(frozen=True)

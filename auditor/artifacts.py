@@ -53,6 +53,7 @@ class ArtifactMetadata:
     seed: int = 0
     claims: dict[str, float] = field(default_factory=dict)
     output: Literal["logits", "probabilities"] = "logits"
+    details: dict[str, Any] = field(default_factory=dict)  # recipe specifics (merge: lambda)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +70,7 @@ class ArtifactMetadata:
                 "seed": self.seed,
             },
             "claims": dict(self.claims),
+            "details": dict(self.details),
         }
 
     @classmethod
@@ -101,6 +103,7 @@ class ArtifactMetadata:
                 seed=int(recipe.get("seed", 0)),
                 claims={k: float(v) for k, v in data.get("claims", {}).items()},
                 output=data.get("output", "logits"),
+                details=dict(data.get("details", {})),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise fail(where, "encoding/recipe", f"is malformed ({exc})", fix) from exc

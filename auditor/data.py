@@ -140,3 +140,45 @@ def write_splits(splits: Splits, directory: Path) -> dict[str, Path]:
         paths[name] = directory / f"{name}.csv"
         part.to_csv(paths[name], index=False, lineterminator="\n")
     return paths
+
+
+# Dialysis (SurvSet): 6,805 patients from 67 centres; the multi-site data of `merge`.
+# "time" (follow-up until death or censoring) is the outcome itself and is dropped; the
+# centre is the site a patient was treated at, never a model input.
+DIALYSIS_NUMERIC = ("age", "begin")
+DIALYSIS_CATEGORICAL = ("disease",)
+DIALYSIS_SIZES = {"members": 2400, "non_members": 2000, "test": 1200}
+
+
+def load_dialysis() -> pd.DataFrame:
+    """Dialysis: patient_id, death, age, begin, disease, center, age_band."""
+    from SurvSet.data import SurvLoader
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "numpy.core", DeprecationWarning)  # as load_support2
+        raw = SurvLoader().load_dataset(ds_name="Dialysis")["df"]
+    frame = raw.drop(columns=["time"])
+    frame = frame.rename(columns=lambda c: c.removeprefix("num_").removeprefix("fac_"))
+    frame = frame.rename(columns={"pid": ID, "event": LABEL})
+    frame[ID] = [f"DI-{int(p):05d}" for p in frame[ID]]
+    frame[LABEL] = frame[LABEL].astype(np.int64)
+    for col in DIALYSIS_NUMERIC:
+        frame[col] = frame[col].astype(np.float64)
+    for col in (*DIALYSIS_CATEGORICAL, "center"):
+        frame[col] = frame[col].astype(str)
+    frame["age_band"] = age_band(frame["age"])
+    return frame[[ID, LABEL, *DIALYSIS_NUMERIC, *DIALYSIS_CATEGORICAL, "center", "age_band"]]
+
+
+def hospitals_of(centers: pd.Series, n_hospitals: int) -> dict[str, str]:
+    """Group centres into `n_hospitals` hospitals of similar size (largest centre first,
+    each to the currently smallest hospital); returns centre -> hospital name."""
+    sizes = centers.value_counts()
+    order = sorted(sizes.index, key=lambda c: (-sizes[c], c))
+    load = {f"hospital_{i + 1}": 0 for i in range(n_hospitals)}
+    mapping = {}
+    for center in order:
+        target = min(load, key=lambda h: (load[h], h))
+        mapping[str(center)] = target
+        load[target] += int(sizes[center])
+    return mapping

@@ -195,6 +195,12 @@ def build_fixtures(
         specs[fixture.name] = _write_spec(
             out, fixture, seed, bootstrap, suffix, min(k, reference_models), kind="model"
         )
+    if names is None or "merge" in names:
+        from auditor.demo_merge import build_merge_fixture
+
+        specs["merge"] = build_merge_fixture(
+            out, seed=seed, bootstrap=bootstrap, reference_models=reference_models, attacks=ATTACKS
+        )
     return specs
 
 

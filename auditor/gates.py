@@ -58,7 +58,10 @@ class GateOutcome:
 
 
 def metric_names(
-    attacks: tuple[str, ...], sensitive: tuple[str, ...], consumers: tuple[str, ...] = ()
+    attacks: tuple[str, ...],
+    sensitive: tuple[str, ...],
+    consumers: tuple[str, ...] = (),
+    weights: bool = False,
 ) -> list[str]:
     """Every metric name a gate may use for an audit running `attacks` (on the artifact,
     or, for a dataset artifact, on each consumer model: "<attack>@<consumer>")."""
@@ -67,6 +70,8 @@ def metric_names(
     if consumers:
         names += ["privacy.linkage.dcr_linkage", "privacy.linkability.risk"]
         names += [f"privacy.inference.{s}.risk" for s in sensitive]
+    if weights:
+        names += ["privacy.site_attribution.accuracy"]
     names += [f"utility.{m}" for m in UTILITY_METRICS]
     names += [f"utility.difference.{m}" for m in UTILITY_METRICS]
     names += [f"fairness.{f}.{s}" for f in FAIRNESS_FIGURES for s in sensitive]
@@ -141,7 +146,7 @@ def lookup(result: dict[str, Any], metric: str) -> dict[str, Any]:
     section, rest = metric.split(".", 1)
     if section == "privacy":
         attack, figure = rest.split(".", 1)
-        if attack in ("linkage", "linkability", "inference"):
+        if attack in ("linkage", "linkability", "inference", "site_attribution"):
             entry = result["privacy"][attack]
             for key in figure.split("."):
                 entry = entry[key]
@@ -166,7 +171,10 @@ def evaluate(gates: tuple[Gate, ...], result: dict[str, Any]) -> list[GateOutcom
     """Check every gate against a result; an unmeasurable figure fails its gate."""
     outcomes = []
     for gate in gates:
-        fig = lookup(result, gate.metric)
+        try:
+            fig = lookup(result, gate.metric)
+        except KeyError:  # e.g. site attribution of weights released without site vectors
+            fig = {"value": None, "note": "not measured in this audit"}
         observed = fig.get(gate.bound)
         interval = (fig.get("lower"), fig.get("upper"))
         ci = f" (CI {_fmt(interval[0])}-{_fmt(interval[1])})" if interval[0] is not None else ""

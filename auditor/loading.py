@@ -32,6 +32,7 @@ class Split:
     x: np.ndarray
     y: np.ndarray
     groups: dict[str, np.ndarray]
+    sites: np.ndarray | None = None  # each record's site, when the spec names the column
 
     @property
     def rows(self) -> int:
@@ -82,6 +83,8 @@ def _check_frame(
             )
     needed = {spec.label: "data.label", spec.id: "data.id"}
     needed.update({s: "data.sensitive" for s in spec.sensitive})
+    if spec.site is not None:
+        needed[spec.site] = "data.site"
     needed.update({c: "the artifact's feature encoding" for c in encoding.columns})
     missing = [(c, f) for c, f in needed.items() if c not in frame.columns]
     for column, field in missing:
@@ -185,5 +188,6 @@ def load_audit_data(spec: DataSpec, encoding: FeatureEncoding) -> AuditData:
             x=encoding.encode(frame),
             y=frame[spec.label].to_numpy().astype(np.int64),
             groups={s: frame[s].astype(str).to_numpy() for s in spec.sensitive},
+            sites=frame[spec.site].astype(str).to_numpy() if spec.site else None,
         )
     return AuditData(**splits)

@@ -6,6 +6,7 @@ that calibrated attacks need ("what would the artifact look like without this pa
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -33,6 +34,12 @@ class Hyperparameters:
     target_epsilon: float = 3.0
     target_delta: float = 1e-5
     max_grad_norm: float = 1.0
+    # merge only: sites fine-tuned from the base, their epochs and learning rate, and the
+    # weight of the summed data vectors (None: 1 / number of sites, i.e. averaging)
+    n_sites: int = 4
+    finetune_epochs: int = 20
+    finetune_lr: float = 5e-4
+    merge_lambda: float | None = None
     # condense only: samples per class, optimisation steps
     per_class: int = 10
     condense_iterations: int = 300
@@ -83,6 +90,8 @@ class RecipeInput:
     y: np.ndarray
     public_x: np.ndarray | None = None
     n_classes: int = 2
+    public_y: np.ndarray | None = None  # labels of the public records (merge's base model)
+    sites: np.ndarray | None = None  # site of each private record (merge); None: random
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,7 @@ class Trained:
 
     model: Any
     claims: dict[str, float]
+    parts: dict[str, Any] = field(default_factory=dict)  # e.g. merge: base, site vectors
 
 
 def init_model(hp: Hyperparameters, n_features: int, n_classes: int, seed: int) -> Any:
@@ -207,11 +217,39 @@ def condense_then_consume(data: RecipeInput, hp: Hyperparameters, seed: int) -> 
     return supervised(RecipeInput(x, y, n_classes=data.n_classes), hp, seed + 7)
 
 
+def merge(data: RecipeInput, hp: Hyperparameters, seed: int) -> Trained:
+    """Data vectors: a base model is trained on the (labelled) public records; each site
+    fine-tunes a copy on its private records; the released weights are
+    base + lambda * sum over sites of (site weights - base weights)."""
+    if data.public_x is None or data.public_y is None:
+        raise ValueError("the merge recipe needs labelled public records for its base model")
+    base = supervised(RecipeInput(data.public_x, data.public_y), hp, seed).model
+    sites = data.sites
+    if sites is None:  # reference and shadow runs: records spread over sites at random
+        sites = np.random.default_rng(seed).integers(0, hp.n_sites, len(data.y)).astype(str)
+    tune = replace(hp, epochs=hp.finetune_epochs, lr=hp.finetune_lr)
+    base_state = {k: v.detach().clone() for k, v in base.state_dict().items()}
+    vectors = {}
+    for i, site in enumerate(sorted(set(sites.tolist()))):
+        rows = sites == site
+        local = copy.deepcopy(base)
+        fit(local, data.x[rows], data.y[rows], tune, seed + 11 + i)
+        vectors[str(site)] = {k: v.detach() - base_state[k] for k, v in local.state_dict().items()}
+    lam = hp.merge_lambda if hp.merge_lambda is not None else 1.0 / max(len(vectors), 1)
+    merged = copy.deepcopy(base)
+    merged.load_state_dict(
+        {k: base_state[k] + lam * sum(v[k] for v in vectors.values()) for k in base_state}
+    )
+    merged.eval()
+    return Trained(merged, {}, {"base": base.eval(), "vectors": vectors, "lambda": lam})
+
+
 RECIPES: dict[str, Callable[[RecipeInput, Hyperparameters, int], Trained]] = {
     "supervised": supervised,
     "mimic": mimic,
     "dp_sgd": dp_sgd,
     "condense": condense_then_consume,
+    "merge": merge,
 }
 
 

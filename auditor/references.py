@@ -96,7 +96,9 @@ def train_shard(
         return ens.logits(query_x)
     out = []
     for rows, seed in zip(subsets, seeds, strict=True):
-        data = RecipeInput(pool.x[rows], pool.y[rows], pool.public_x, pool.n_classes)
+        data = RecipeInput(
+            pool.x[rows], pool.y[rows], pool.public_x, pool.n_classes, public_y=pool.public_y
+        )
         out.append(logits_fn(run_recipe(recipe, data, hp, seed).model)(query_x))
     return np.stack(out)
 
@@ -131,7 +133,9 @@ def reference_outputs(
     in_mask = np.zeros((k, n_query), dtype=bool)
     for j, rows in enumerate(subsets):
         in_mask[j, rows + offset] = True
-    pool = RecipeInput(pool_x, pool_y, population.public_x, candidates.n_classes)
+    pool = RecipeInput(
+        pool_x, pool_y, population.public_x, candidates.n_classes, public_y=population.public_y
+    )
     dev = device_for(device)
     base = {
         "mode": mode,

@@ -98,6 +98,7 @@ def membership_section(
     seeds: list[int],
     stages: Stages,
     suffix: str = "",
+    base: LogitsFn | None = None,
 ) -> dict[str, Any]:
     """Every membership attack of the spec against `target`, judged by one yardstick.
 
@@ -122,7 +123,7 @@ def membership_section(
                 recipe=recipe,
                 hp=hp,
                 candidates=RecipeInput(cand_x, cand_y, n_classes=n_classes),
-                population=RecipeInput(pop.x, pop.y, pop.x, n_classes),
+                population=RecipeInput(pop.x, pop.y, pop.x, n_classes, public_y=pop.y),
                 k=spec.attacks.reference_models,
                 seed=seeds[4],
                 cache=cache,
@@ -142,6 +143,7 @@ def membership_section(
         train_shadow=train_shadow,
         seed=seeds[0],
         references=references,
+        base_query=base,
     )
     membership = {}
     for i, name in enumerate(spec.attacks.run):
@@ -214,6 +216,10 @@ def run_audit(
         from auditor.dataset_audit import run_dataset_audit
 
         return run_dataset_audit(spec, stages, seeds)
+    if spec.artifact.kind == "weights":
+        from auditor.weights_audit import run_weights_audit
+
+        return run_weights_audit(spec, stages, seeds)
     stages.say("load")
     model = load_model(
         spec.artifact.path, architecture=spec.artifact.architecture, allow_pickle=allow_pickle

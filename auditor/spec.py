@@ -18,13 +18,13 @@ from auditor.errors import AuditInputError, Problem
 from auditor.gates import Gate, metric_names, parse_gates
 
 SPLIT_NAMES = ("members", "non_members", "test", "population")
-KINDS = ("model", "dataset")
+KINDS = ("model", "dataset", "weights")
 CONSUMERS = ("mlp", "random_forest")  # default consumer architectures for datasets
 SECTIONS = {
     "name": None,
     "seed": None,
-    "artifact": {"kind", "path", "architecture"},
-    "data": {*SPLIT_NAMES, "label", "id", "sensitive"},
+    "artifact": {"kind", "path", "architecture", "base", "site_vectors"},
+    "data": {*SPLIT_NAMES, "label", "id", "sensitive", "site"},
     "scheme": {"name"},
     "attacks": {"run", "bootstrap", "confidence", "delta", "reference_models", "device", "cache"},
     "utility": {"baseline", "bootstrap"},
@@ -35,9 +35,11 @@ SECTIONS = {
 
 @dataclass(frozen=True)
 class ArtifactSpec:
-    kind: Literal["model", "dataset"]
+    kind: Literal["model", "dataset", "weights"]
     path: Path
     architecture: str | None
+    base: Path | None = None  # weights: the public pre-trained model, if released
+    site_vectors: Path | None = None  # weights: per-site data vectors, if released
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class DataSpec:
     label: str
     id: str
     sensitive: tuple[str, ...]
+    site: str | None = None  # column naming each record's site (hospital), if known
 
     def paths(self) -> dict[str, Path]:
         return {name: getattr(self, name) for name in SPLIT_NAMES}
@@ -147,12 +150,24 @@ def load_spec(path: Path) -> AuditSpec:
     if architecture is not None and not isinstance(architecture, str):
         p("artifact.architecture", "must be a string", 'e.g. "mlp" or "pkg.module:function"')
 
+    base_path = file_field(art, "base", "artifact.base", required=False)
+    vectors_path = file_field(art, "site_vectors", "artifact.site_vectors", required=False)
+    if kind != "weights" and (base_path or vectors_path):
+        p(
+            "artifact.base",
+            "base and site_vectors belong to weights artifacts",
+            'set kind = "weights" or remove them',
+        )
     data = table("data")
     split_paths = {s: file_field(data, s, f"data.{s}", required=True) for s in SPLIT_NAMES}
     label = data.get("label")
     if not isinstance(label, str) or not label:
         p("data.label", "is missing", 'name the outcome column, e.g. label = "death"')
     id_column = data.get("id", "patient_id")
+    site_column = data.get("site")
+    if site_column is not None and not isinstance(site_column, str):
+        p("data.site", "must be a column name", 'e.g. site = "hospital"')
+        site_column = None
     sensitive = data.get("sensitive", [])
     if not isinstance(sensitive, list) or not all(isinstance(s, str) for s in sensitive):
         p("data.sensitive", "must be a list of column names", 'e.g. sensitive = ["sex"]')
@@ -184,6 +199,12 @@ def load_spec(path: Path) -> AuditSpec:
     if not isinstance(k_refs, int) or isinstance(k_refs, bool) or not 1 <= k_refs <= 4096:
         p("attacks.reference_models", f"is {k_refs!r}", "use an integer from 1 to 4096")
         k_refs = 64
+    if "base_reference" in known_run and base_path is None:
+        p(
+            "attacks.run",
+            "includes base_reference, which needs the base model",
+            'set [artifact] base = "path/to/base.safetensors"',
+        )
     online = [a for a in known_run if ATTACKS[a].reference_models == "online"]
     if online and k_refs < 2:
         p(
@@ -205,8 +226,8 @@ def load_spec(path: Path) -> AuditSpec:
         p("seed", f"is {seed!r}", "use a non-negative integer")
         seed = 0
     scheme = table("scheme").get("name")
-    if scheme is not None and scheme not in ("supervised", "mimic", "dp_sgd", "condense"):
-        p("scheme.name", f"is {scheme!r}", "use supervised, mimic, dp_sgd or condense")
+    if scheme is not None and scheme not in ("supervised", "mimic", "dp_sgd", "condense", "merge"):
+        p("scheme.name", f"is {scheme!r}", "use supervised, mimic, dp_sgd, condense or merge")
     baseline = file_field(table("utility"), "baseline", "utility.baseline", required=False)
     utility_bootstrap = table("utility").get("bootstrap", 200)
     if (
@@ -235,7 +256,12 @@ def load_spec(path: Path) -> AuditSpec:
     gates, gate_problems = parse_gates(
         table("gates"),
         where,
-        metric_names(known_run, tuple(sensitive), tuple(consumers) if kind == "dataset" else ()),
+        metric_names(
+            known_run,
+            tuple(sensitive),
+            tuple(consumers) if kind == "dataset" else (),
+            weights=kind == "weights",
+        ),
     )
     problems += gate_problems
     if problems:
@@ -246,8 +272,16 @@ def load_spec(path: Path) -> AuditSpec:
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
         name=str(raw.get("name", path.stem)),
         seed=seed,
-        artifact=ArtifactSpec(kind=kind, path=artifact_path, architecture=architecture),
-        data=DataSpec(**split_paths, label=label, id=id_column, sensitive=tuple(sensitive)),  # type: ignore[arg-type]
+        artifact=ArtifactSpec(
+            kind=kind,
+            path=artifact_path,
+            architecture=architecture,
+            base=base_path,
+            site_vectors=vectors_path,
+        ),
+        data=DataSpec(
+            site=site_column, **split_paths, label=label, id=id_column, sensitive=tuple(sensitive)
+        ),  # type: ignore[arg-type]
         scheme=scheme,
         attacks=AttackSettings(known_run, bootstrap, confidence, delta, k_refs, device, use_cache),
         baseline=baseline,

@@ -13,9 +13,23 @@ def reidentification_context(result: Mapping[str, Any]) -> dict[str, Any] | None
     """Rows for the template, or None when the result has no re-identification figures."""
     privacy = result.get("privacy") or {}
     linkage = privacy.get("linkage")
-    if not isinstance(linkage, Mapping):
+    attribution = privacy.get("site_attribution")
+    if not isinstance(linkage, Mapping) and not isinstance(attribution, Mapping):
         return None
-    rows = [
+    rows = []
+    if isinstance(attribution, Mapping):
+        rows.append(
+            (
+                "Patients attributed to their hospital (site vectors)",
+                fmt_interval(attribution.get("accuracy")),
+            )
+        )
+        rows.append(("Chance", fmt_num(attribution.get("chance"))))
+        for site, figures in sorted((privacy.get("sites") or {}).items()):
+            rows.append((f"Membership AUC of {site}'s own model", fmt_interval(figures.get("auc"))))
+    if not isinstance(linkage, Mapping):
+        return {"rows": rows, "risks": []}
+    rows += [
         ("Released samples", str(linkage.get("released", "n/a"))),
         (
             "Share closer to a member than to any non-member (DCR linkage)",
