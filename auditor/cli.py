@@ -1,4 +1,4 @@
-"""Command line: `auditor run | validate | report | demo | cache`.
+"""Command line: `auditor run | validate | report | compare | demo | cache`.
 
 Exit codes: 0 all gates pass, 1 a gate failed, 2 bad input or usage (the message names the
 file, the field and the fix). Heavy libraries are imported inside the commands.
@@ -187,6 +187,23 @@ def report_command(
 
 
 @app.command()
+def compare(
+    results: Annotated[list[Path], typer.Argument(help="result.json files to compare")],
+    out_path: Annotated[Path, typer.Option("--out", help="HTML file")] = Path("comparison.html"),
+) -> None:
+    """Render one report over several results: the privacy-utility frontier."""
+    from auditor.result import load_result, write_text_atomic
+    from reports.compare import render_comparison
+
+    try:
+        documents = [load_result(path) for path in results]
+    except ResultSchemaError as exc:
+        raise _bad_input(exc) from None
+    write_text_atomic(out_path, render_comparison(documents))
+    out.print(f"wrote {out_path}", markup=False, highlight=False)
+
+
+@app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="output folder")] = Path("demo-out"),
     seed: Annotated[int, typer.Option(help="seed for splits, recipes and attacks")] = 7,
@@ -203,7 +220,12 @@ def demo(
         _, outcome = _audit(spec_path, allow_pickle=False)
         _publish(_outputs(outcome, True), out_dir / name)
         results[name] = outcome.result
+    from auditor.result import write_text_atomic
+    from reports.compare import render_comparison
+
+    write_text_atomic(out_dir / "comparison.html", render_comparison(list(results.values())))
     out.print(_verdict_table(results))
+    out.print(f"comparison: {out_dir / 'comparison.html'}", markup=False, highlight=False)
     out.print(
         f"reports: {', '.join(str(out_dir / n / 'report.html') for n in results)}",
         markup=False,

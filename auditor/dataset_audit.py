@@ -21,7 +21,7 @@ from auditor.datasets import load_dataset
 from auditor.loading import load_audit_data
 from auditor.metrics.fairness import fairness_figures
 from auditor.models import logits_fn
-from auditor.recipes import PRESETS, RecipeInput, run_recipe
+from auditor.recipes import PRESETS, Hyperparameters, RecipeInput, run_recipe
 from auditor.runner import (
     DEFAULT_DELTA,
     AuditOutcome,
@@ -78,10 +78,16 @@ def run_dataset_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
     membership: dict[str, Any] = {}
     consumers, consumer_utility = {}, {}
     for arch in spec.consumers:
+        # The release recipe's own settings (from the artifact), the consumer's training.
+        consumer = PRESETS["consumer"]
         hp = replace(
-            PRESETS["consumer"],
+            Hyperparameters.from_dict(released.settings),
             architecture=arch,
-            per_class=int(released.settings.get("per_class", 10)),
+            epochs=consumer.epochs,
+            batch_size=consumer.batch_size,
+            lr=consumer.lr,
+            weight_decay=consumer.weight_decay,
+            hidden=consumer.hidden,
         )
         model = run_recipe("supervised", RecipeInput(released.x, released.y), hp, seeds[6]).model
         consumers[arch] = logits_fn(model)

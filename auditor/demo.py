@@ -8,11 +8,10 @@ output folder and never go into a result or a report.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.artifacts import ArtifactMetadata, save_model
-from auditor.condense import CondenseSettings, condense
 from auditor.data import (
     CATEGORICAL,
     ID,
@@ -24,7 +23,7 @@ from auditor.data import (
 )
 from auditor.datasets import save_dataset
 from auditor.encoding import fit_encoding
-from auditor.recipes import PRESETS, RecipeInput, run_recipe
+from auditor.recipes import PRESETS, RecipeInput, release_dataset, run_recipe
 
 
 @dataclass(frozen=True)
@@ -74,6 +73,20 @@ FIXTURES = (
         "consumer",
         "members",
         "condensed set: 10 learned samples per class (distribution matching) from the members",
+    ),
+    Fixture(
+        "stimuli",
+        "stimuli",
+        "stimuli",
+        "members",
+        "synthetic stimuli: 100 inputs per class exciting a network trained on the members",
+    ),
+    Fixture(
+        "stimuli_inhibited",
+        "stimuli",
+        "stimuli_inhibited",
+        "members",
+        "synthetic stimuli with identity inhibition (weight 5)",
     ),
     Fixture(
         "population",
@@ -127,7 +140,7 @@ ATTACKS = (
 # vectorised ensemble: the demo gives that fixture fewer.
 FOREST_REFERENCE_MODELS = 8
 # Condensed-set reference models re-run the condensation (not vectorised yet): fewer too.
-DATASET_REFERENCE_MODELS = 16
+DATASET_REFERENCE_MODELS = 8
 
 
 def build_fixtures(
@@ -152,18 +165,16 @@ def build_fixtures(
         hp = PRESETS[fixture.preset]
         private = fixture.train_split
         fixture_seed = seed * 1000 + i
-        if fixture.recipe == "condense":
-            settings = CondenseSettings(per_class=hp.per_class, iterations=hp.condense_iterations)
-            x_syn, y_syn = condense(
-                encoded[private], labels[private], settings=settings, seed=fixture_seed
-            )
+        if fixture.recipe in ("condense", "stimuli"):
+            private_data = RecipeInput(encoded[private], labels[private])
+            x_syn, y_syn = release_dataset(fixture.recipe, private_data, hp, fixture_seed)
             save_dataset(
                 x_syn,
                 y_syn,
                 encoding=encoding,
-                recipe="condense",
-                settings={**asdict(settings), "seed": fixture_seed},
-                path=out / "artifacts" / "condense.safetensors",
+                recipe=fixture.recipe,
+                settings={**hp.to_dict(), "seed": fixture_seed},
+                path=out / "artifacts" / f"{fixture.name}.safetensors",
             )
             specs[fixture.name] = _write_spec(
                 out,

@@ -40,9 +40,12 @@ class Hyperparameters:
     finetune_epochs: int = 20
     finetune_lr: float = 5e-4
     merge_lambda: float | None = None
-    # condense only: samples per class, optimisation steps
+    # condense and stimuli: samples per class; condense: optimisation steps
     per_class: int = 10
     condense_iterations: int = 300
+    # stimuli only: L2 weight keeping stimuli near the data, identity-inhibition weight
+    stimuli_l2: float = 0.5
+    inhibit_identity: float = 0.0
     # architecture parameters for a user's "package.module:function"
     architecture_params: dict[str, Any] = field(default_factory=dict)
 
@@ -79,6 +82,10 @@ PRESETS: dict[str, Hyperparameters] = {
     "dp": Hyperparameters(epochs=30, batch_size=256, lr=1e-2, target_epsilon=3.0),
     # A third party's model on a small released set (condensed samples, stimuli).
     "consumer": Hyperparameters(epochs=200, batch_size=32),
+    "stimuli": Hyperparameters(epochs=200, batch_size=32, per_class=100),
+    "stimuli_inhibited": Hyperparameters(
+        epochs=200, batch_size=32, per_class=100, inhibit_identity=5.0
+    ),
 }
 
 
@@ -206,17 +213,6 @@ def dp_sgd(data: RecipeInput, hp: Hyperparameters, seed: int) -> Trained:
     return Trained(model, claims)
 
 
-def condense_then_consume(data: RecipeInput, hp: Hyperparameters, seed: int) -> Trained:
-    """Dataset condensation as a third party meets it: the private records are condensed
-    (`auditor.condense`, hp.per_class samples per class) and a consumer model of
-    hp.architecture is trained on the condensed set only."""
-    from auditor.condense import CondenseSettings, condense
-
-    settings = CondenseSettings(per_class=hp.per_class, iterations=hp.condense_iterations)
-    x, y = condense(data.x, data.y, settings=settings, seed=seed, n_classes=data.n_classes)
-    return supervised(RecipeInput(x, y, n_classes=data.n_classes), hp, seed + 7)
-
-
 def merge(data: RecipeInput, hp: Hyperparameters, seed: int) -> Trained:
     """Data vectors: a base model is trained on the (labelled) public records; each site
     fine-tunes a copy on its private records; the released weights are
@@ -244,11 +240,48 @@ def merge(data: RecipeInput, hp: Hyperparameters, seed: int) -> Trained:
     return Trained(merged, {}, {"base": base.eval(), "vectors": vectors, "lambda": lam})
 
 
+def release_dataset(
+    recipe: str, data: RecipeInput, hp: Hyperparameters, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The samples a dataset-releasing recipe ("condense", "stimuli") makes from the
+    private records."""
+    if recipe == "condense":
+        from auditor.condense import CondenseSettings, condense
+
+        settings = CondenseSettings(per_class=hp.per_class, iterations=hp.condense_iterations)
+        return condense(data.x, data.y, settings=settings, seed=seed, n_classes=data.n_classes)
+    if recipe == "stimuli":
+        from auditor.stimuli import StimuliSettings, synthesize
+
+        teacher = supervised(
+            RecipeInput(data.x, data.y, n_classes=data.n_classes), PRESETS["default"], seed
+        ).model
+        settings = StimuliSettings(
+            per_class=hp.per_class, l2=hp.stimuli_l2, inhibit_identity=hp.inhibit_identity
+        )
+        return synthesize(
+            teacher, data.x, settings=settings, seed=seed + 1, n_classes=data.n_classes
+        )
+    raise ValueError(f"recipe {recipe!r} does not release a dataset")
+
+
+def release_then_consume(recipe: str) -> Callable[[RecipeInput, Hyperparameters, int], Trained]:
+    """A dataset-releasing recipe as a third party meets it: the released samples, then a
+    consumer model of hp.architecture trained on them only."""
+
+    def run(data: RecipeInput, hp: Hyperparameters, seed: int) -> Trained:
+        x, y = release_dataset(recipe, data, hp, seed)
+        return supervised(RecipeInput(x, y, n_classes=data.n_classes), hp, seed + 7)
+
+    return run
+
+
 RECIPES: dict[str, Callable[[RecipeInput, Hyperparameters, int], Trained]] = {
     "supervised": supervised,
     "mimic": mimic,
     "dp_sgd": dp_sgd,
-    "condense": condense_then_consume,
+    "condense": release_then_consume("condense"),
+    "stimuli": release_then_consume("stimuli"),
     "merge": merge,
 }
 

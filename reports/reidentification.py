@@ -36,6 +36,11 @@ def reidentification_context(result: Mapping[str, Any]) -> dict[str, Any] | None
             fmt_interval(linkage.get("dcr_linkage")),
         ),
         ("Baseline (no individual information)", fmt_num(linkage.get("baseline"))),
+        (
+            "95% band of the linkage under random member/non-member splits",
+            " to ".join(fmt_num(v) for v in linkage.get("null_band") or []) or "n/a",
+        ),
+        ("Permutation p-value", fmt_num(linkage.get("p_value"))),
         ("Median distance to closest member", fmt_num(linkage.get("median_dcr_member"))),
         ("Median distance to closest non-member", fmt_num(linkage.get("median_dcr_non_member"))),
         ("Median NNDR to members", fmt_num(linkage.get("median_nndr_member"))),

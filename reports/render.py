@@ -46,7 +46,7 @@ _FAIRNESS_METRIC = re.compile(r"^fairness\.(?P<attr>.+)\.(?P<key>[A-Za-z_]+)$")
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
     """The Jinja2 environment: package templates, autoescape on, undefined names are errors."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("reports", "templates"),
@@ -59,7 +59,7 @@ def _environment() -> jinja2.Environment:
 
 
 @functools.cache
-def _plotly_bundle() -> markupsafe.Markup:
+def plotly_bundle() -> markupsafe.Markup:
     """plotly.js, to be inlined once in a <script> element.
 
     This is the trusted library bundle shipped inside the installed plotly package, never data
@@ -81,7 +81,7 @@ def _text(value: Any) -> str:
     return NA if value is None else fmt_general(value)
 
 
-def _confidence_label(run: Mapping[str, Any]) -> str:
+def confidence_label(run: Mapping[str, Any]) -> str:
     """The bootstrap confidence level as a percentage label (``95%``)."""
     confidence = _dict(run.get("bootstrap")).get("confidence")
     return fmt_percent(confidence) if is_number(confidence) else "confidence"
@@ -352,7 +352,7 @@ def _method(result: Mapping[str, Any], confidence: str) -> dict[str, Any]:
 def build_context(result: Mapping[str, Any]) -> dict[str, Any]:
     """Turn a result dict into the template's view model (strings and lists only)."""
     run = _dict(result.get("run"))
-    confidence = _confidence_label(run)
+    confidence = confidence_label(run)
     return {
         "title": f"Privacy audit report: {_text(run.get('name', 'unnamed run'))}",
         "schema": f"{_text(result.get('schema'))} v{_text(result.get('schema_version'))}",
@@ -366,7 +366,7 @@ def build_context(result: Mapping[str, Any]) -> dict[str, Any]:
         "utility": _utility(result),
         "fairness": _fairness(result),
         "method": _method(result, confidence),
-        "plotly_js": _plotly_bundle(),
+        "plotly_js": plotly_bundle(),
     }
 
 
@@ -374,7 +374,7 @@ def render_report(result: dict[str, Any]) -> str:
     """Render the result dict into a self-contained, deterministic HTML document."""
     if not isinstance(result, Mapping):
         raise TypeError(f"result must be a dict, not {type(result).__name__}")
-    template = _environment().get_template("report.html.j2")
+    template = environment().get_template("report.html.j2")
     return template.render(build_context(result))
 
 

@@ -51,11 +51,15 @@ def test_copy_of_member_records_is_flagged(demo_specs: dict[str, Path], tmp_path
     dcr = linkage["dcr_linkage"]
     assert dcr["value"] == 1.0 and dcr["lower"] > linkage["baseline"]
     assert linkage["median_dcr_member"] == 0.0
+    assert linkage["null_band"][1] < dcr["value"] and linkage["p_value"] < 0.01
 
 
 def test_population_records_are_not_linked(demo_specs: dict[str, Path], tmp_path: Path) -> None:
-    dcr = _audit(_variant(demo_specs, tmp_path, "population"))["privacy"]["linkage"]["dcr_linkage"]
+    linkage = _audit(_variant(demo_specs, tmp_path, "population"))["privacy"]["linkage"]
+    dcr = linkage["dcr_linkage"]
     assert dcr["lower"] <= 0.5 <= dcr["upper"]
+    assert linkage["null_band"][0] <= dcr["value"] <= linkage["null_band"][1]
+    assert linkage["p_value"] > 0.05
 
 
 def test_condensed_fixture_is_audited_end_to_end(demo_results: dict[str, Any]) -> None:
