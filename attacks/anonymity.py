@@ -6,8 +6,8 @@ was made from (members) against its success on a control set that played no part
 Built on scikit-learn's NearestNeighbors and scipy's binomial intervals instead of
 anonymeter itself, which pins numpy below 1.27 and would hold the whole project back.
 risk = (success on members - success on control) / (1 - success on control); its interval
-combines the ends of the two rates' intervals (conservative). Singling-out risk is not
-measured yet.
+combines the ends of the two rates' intervals (conservative). Singling out uses
+anonymeter's univariate mode: one-attribute predicates that isolate one released sample.
 """
 
 from __future__ import annotations
@@ -104,4 +104,67 @@ def linkability_risk(
         "control": ctrl,
         "baseline": {"value": min(1.0, k * k / len(released))},
         "risk": _risk(main, ctrl),
+    }
+
+
+def _predicates(released: np.ndarray, encoding: FeatureEncoding) -> list[tuple[int, str, float]]:
+    """Univariate predicates (column, op, value) that match exactly one released sample:
+    the smallest / largest value of a numeric column, or a category held by one sample."""
+    out: list[tuple[int, str, float]] = []
+    for j in range(len(encoding.numeric)):
+        col = released[:, j]
+        for op, value in (("<=", col.min()), (">=", col.max())):
+            if _matches(col, op, float(value)).sum() == 1:
+                out.append((j, op, float(value)))
+    for block in _blocks(encoding).values():
+        chosen = released[:, block].argmax(axis=1)
+        for k, count in zip(*np.unique(chosen, return_counts=True), strict=True):
+            if count == 1:
+                out.append((int(block[k]), "cat", float(block[0])))
+    return out
+
+
+def _matches(values: np.ndarray, op: str, value: float) -> np.ndarray:
+    return values <= value if op == "<=" else values >= value
+
+
+def _singles_out(records: np.ndarray, predicate: tuple[int, str, float], blocks: dict) -> bool:
+    column, op, value = predicate
+    if op == "cat":
+        block = next(b for b in blocks.values() if b[0] == int(value))
+        hit = block[records[:, block].argmax(axis=1)] == column
+    else:
+        hit = _matches(records[:, column], op, value)
+    return int(hit.sum()) == 1
+
+
+def singling_out_risk(
+    released: np.ndarray,
+    members: np.ndarray,
+    control: np.ndarray,
+    encoding: FeatureEncoding,
+    *,
+    confidence: float,
+) -> dict[str, Any]:
+    """Share of one-attribute predicates isolating a released sample that also isolate
+    exactly one member, against the same share on an equally large control set."""
+    predicates = _predicates(released, encoding)
+    blocks = _blocks(encoding)
+    n = min(len(members), len(control))
+    members, control = members[:n], control[:n]
+    main = proportion(
+        sum(_singles_out(members, p, blocks) for p in predicates), len(predicates), confidence
+    )
+    ctrl = proportion(
+        sum(_singles_out(control, p, blocks) for p in predicates), len(predicates), confidence
+    )
+    if main["value"] is None or ctrl["value"] is None:
+        note = "no predicate isolates a single released sample"
+        empty = {"value": None, "lower": None, "upper": None, "resolvable": False, "note": note}
+        return {"attack": main, "control": ctrl, "risk": empty, "predicates": 0}
+    return {
+        "attack": main,
+        "control": ctrl,
+        "risk": _risk(main, ctrl),
+        "predicates": len(predicates),
     }

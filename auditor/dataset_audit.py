@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from attacks.anonymity import inference_risk, linkability_risk
+from attacks.anonymity import inference_risk, linkability_risk, singling_out_risk
 from attacks.linkage import linkage_figures
 from attacks.scores import softmax
 from auditor.datasets import load_dataset
@@ -71,6 +71,9 @@ def run_dataset_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
             empty = {"value": None, "lower": None, "upper": None, "resolvable": False, "note": note}
             inference[secret] = {"risk": empty}
     linkability = linkability_risk(
+        released.x, targets, control, released.encoding, confidence=spec.attacks.confidence
+    )
+    singling_out = singling_out_risk(
         released.x, targets, control, released.encoding, confidence=spec.attacks.confidence
     )
     stages.lap("linkage")
@@ -137,6 +140,7 @@ def run_dataset_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
             "linkage": linkage,
             "inference": inference,
             "linkability": linkability,
+            "singling_out": singling_out,
         },
         "utility": utility,
         "fairness": fairness,

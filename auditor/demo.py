@@ -139,7 +139,7 @@ ATTACKS = (
 # Random-forest reference models train one after another (scikit-learn), not as a
 # vectorised ensemble: the demo gives that fixture fewer.
 FOREST_REFERENCE_MODELS = 8
-# Condensed-set reference models re-run the condensation (not vectorised yet): fewer too.
+# Dataset reference runs re-run the release recipe (condense, stimuli) in a loop: fewer too.
 DATASET_REFERENCE_MODELS = 8
 
 

@@ -68,7 +68,11 @@ def metric_names(
     targets = [f"{a}@{c}" for a in attacks for c in consumers] if consumers else attacks
     names = [f"privacy.{a}.{f}" for a in targets for f in MEMBERSHIP_FIGURES]
     if consumers:
-        names += ["privacy.linkage.dcr_linkage", "privacy.linkability.risk"]
+        names += [
+            "privacy.linkage.dcr_linkage",
+            "privacy.linkability.risk",
+            "privacy.singling_out.risk",
+        ]
         names += [f"privacy.inference.{s}.risk" for s in sensitive]
     if weights:
         names += ["privacy.site_attribution.accuracy"]
@@ -146,7 +150,7 @@ def lookup(result: dict[str, Any], metric: str) -> dict[str, Any]:
     section, rest = metric.split(".", 1)
     if section == "privacy":
         attack, figure = rest.split(".", 1)
-        if attack in ("linkage", "linkability", "inference", "site_attribution"):
+        if attack in ("linkage", "linkability", "singling_out", "inference", "site_attribution"):
             entry = result["privacy"][attack]
             for key in figure.split("."):
                 entry = entry[key]

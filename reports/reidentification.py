@@ -50,6 +50,9 @@ def reidentification_context(result: Mapping[str, Any]) -> dict[str, Any] | None
     linkability = privacy.get("linkability")
     if isinstance(linkability, Mapping):
         risks.append(("Linkability (numeric half to categorical half)", linkability))
+    singling_out = privacy.get("singling_out")
+    if isinstance(singling_out, Mapping):
+        risks.append(("Singling out (one-attribute predicates)", singling_out))
     for attribute, entry in sorted((privacy.get("inference") or {}).items()):
         risks.append((f"Inference of {attribute}", entry))
     risk_rows = []
