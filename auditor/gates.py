@@ -22,6 +22,7 @@ MEMBERSHIP_FIGURES = (
     "tpr_at_fpr_0.001",
     "epsilon_lower_bound",
 )
+GROUP_GAPS = ("auc_gap", "tpr_gap_0.01", "tpr_gap_0.001")  # largest gap between groups
 FAIRNESS_FIGURES = ("recall_gap", "auroc_gap", "equalized_odds_difference")
 
 
@@ -67,6 +68,7 @@ def metric_names(
     or, for a dataset artifact, on each consumer model: "<attack>@<consumer>")."""
     targets = [f"{a}@{c}" for a in attacks for c in consumers] if consumers else attacks
     names = [f"privacy.{a}.{f}" for a in targets for f in MEMBERSHIP_FIGURES]
+    names += [f"privacy.{a}.{g}.{s}" for a in targets for g in GROUP_GAPS for s in sensitive]
     if consumers:
         names += [
             "privacy.linkage.dcr_linkage",
@@ -156,6 +158,10 @@ def lookup(result: dict[str, Any], metric: str) -> dict[str, Any]:
                 entry = entry[key]
             return entry
         entry = result["privacy"]["membership"][attack]
+        for gap in GROUP_GAPS:
+            if figure.startswith(gap + "."):
+                key = "auc" if gap == "auc_gap" else "tpr_at_fpr_" + gap.removeprefix("tpr_gap_")
+                return entry["by_group"][figure[len(gap) + 1 :]]["gaps"][key]
         if figure.startswith("tpr_at_fpr_"):
             return entry["tpr_at_fpr"][figure.removeprefix("tpr_at_fpr_")]
         return entry[figure]

@@ -19,6 +19,7 @@ from auditor.errors import fail
 from auditor.gates import evaluate
 from auditor.loading import AuditData, load_audit_data
 from auditor.metrics.fairness import fairness_figures
+from auditor.metrics.groups import group_figures
 from auditor.metrics.membership import membership_figures
 from auditor.metrics.utility import UTILITY_METRICS, utility_figures
 from auditor.models import LogitsFn, logits_fn
@@ -149,18 +150,33 @@ def membership_section(
     for i, name in enumerate(spec.attacks.run):
         stages.say(f"attack {name}{suffix}")
         attack = ATTACKS[name]
+        scores = attack.score(ctx)
         figures = membership_figures(
-            attack.score(ctx),
+            scores,
             is_member,
             rng=np.random.default_rng([seeds[1], i]),
             replicates=spec.attacks.bootstrap,
             confidence=spec.attacks.confidence,
             delta=delta,
         )
+        by_group = {
+            attribute: group_figures(
+                scores,
+                is_member,
+                np.concatenate(
+                    [data.members.groups[attribute], data.non_members.groups[attribute]]
+                ),
+                rng=np.random.default_rng([seeds[1], i, j]),
+                replicates=spec.attacks.group_bootstrap,
+                confidence=spec.attacks.confidence,
+            )
+            for j, attribute in enumerate(spec.data.sensitive)
+        }
         membership[f"{name}{suffix}"] = {
             "title": attack.title + (f" on the {suffix[1:]} consumer model" if suffix else ""),
             "description": attack.description,
             **figures,
+            "by_group": by_group,
         }
         stages.lap(f"attack {name}{suffix}")
     return membership

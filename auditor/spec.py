@@ -26,7 +26,10 @@ SECTIONS = {
     "artifact": {"kind", "path", "architecture", "base", "site_vectors"},
     "data": {*SPLIT_NAMES, "label", "id", "sensitive", "site"},
     "scheme": {"name"},
-    "attacks": {"run", "bootstrap", "confidence", "delta", "reference_models", "device", "cache"},
+    "attacks": {
+        *("run", "bootstrap", "confidence", "delta", "reference_models", "device", "cache"),
+        "group_bootstrap",
+    },
     "utility": {"baseline", "bootstrap"},
     "consumer": {"architectures"},
     "gates": None,
@@ -66,6 +69,7 @@ class AttackSettings:
     reference_models: int = 64  # K, for attacks calibrated with reference models
     device: str = "auto"  # auto | cpu | cuda
     cache: bool = True  # reuse reference models from the disk cache
+    group_bootstrap: int = 200  # replicates for the breakdown by patient group
 
 
 @dataclass(frozen=True)
@@ -212,6 +216,14 @@ def load_spec(path: Path) -> AuditSpec:
             f"is {k_refs}, but {online[0]} needs models with and without each record",
             "use at least 2 (64 or more for tight figures)",
         )
+    group_bootstrap = attacks_raw.get("group_bootstrap", 200)
+    if (
+        not isinstance(group_bootstrap, int)
+        or isinstance(group_bootstrap, bool)
+        or (group_bootstrap < 50)
+    ):
+        p("attacks.group_bootstrap", f"is {group_bootstrap!r}", "use an integer >= 50")
+        group_bootstrap = 200
     device = attacks_raw.get("device", "auto")
     if device not in ("auto", "cpu", "cuda"):
         p("attacks.device", f"is {device!r}", 'use "auto", "cpu" or "cuda"')
@@ -283,7 +295,9 @@ def load_spec(path: Path) -> AuditSpec:
             site=site_column, **split_paths, label=label, id=id_column, sensitive=tuple(sensitive)
         ),  # type: ignore[arg-type]
         scheme=scheme,
-        attacks=AttackSettings(known_run, bootstrap, confidence, delta, k_refs, device, use_cache),
+        attacks=AttackSettings(
+            known_run, bootstrap, confidence, delta, k_refs, device, use_cache, group_bootstrap
+        ),
         baseline=baseline,
         utility_bootstrap=utility_bootstrap,
         gates=gates,

@@ -101,6 +101,35 @@ def epsilon_lower_bound(
     return max(0.0, float(bounds_at(check, np.array([best]))[0]))
 
 
+def bootstrap_rocs(
+    scores: np.ndarray, is_member: np.ndarray, *, rng: np.random.Generator, replicates: int
+) -> tuple[RocPoint, list[RocPoint]]:
+    """The ROC figures of the scores and of `replicates` stratified bootstrap resamples."""
+    point = read_roc(scores, is_member)
+    boots = [
+        read_roc(scores[i], is_member[i])
+        for i in (_stratified_resample(is_member, rng) for _ in range(replicates))
+    ]
+    return point, boots
+
+
+def tpr_figures(
+    point: RocPoint, boots: list[RocPoint], n_non: int, confidence: float
+) -> dict[str, dict[str, Any]]:
+    """TPR at each FPR target with its interval, or why it cannot be measured."""
+    table = {}
+    for target in FPR_TARGETS:
+        if resolvable(target, n_non):
+            reps = np.array([b.tpr_at[target] for b in boots])
+            est = percentile_interval(point.tpr_at[target], reps, confidence)
+        else:
+            need = int(np.ceil(1.0 / target))
+            note = f"not resolvable with {n_non} non-members (needs at least {need})"
+            est = Estimate(None, None, None, resolvable=False, note=note)
+        table[f"{target:g}"] = est.to_dict()
+    return table
+
+
 def membership_figures(
     scores: np.ndarray,
     is_member: np.ndarray,
@@ -117,27 +146,8 @@ def membership_figures(
     if scores.shape != is_member.shape or not np.all(np.isfinite(scores)):
         raise ValueError("scores must be finite, one per candidate")
     n_members, n_non = int(is_member.sum()), int((~is_member).sum())
-    point = read_roc(scores, is_member)
-    boots = [
-        read_roc(scores[i], is_member[i])
-        for i in (_stratified_resample(is_member, rng) for _ in range(replicates))
-    ]
-    tpr_table = {}
-    for target in FPR_TARGETS:
-        if resolvable(target, n_non):
-            est = percentile_interval(
-                point.tpr_at[target], np.array([b.tpr_at[target] for b in boots]), confidence
-            )
-        else:
-            need = int(np.ceil(1.0 / target))
-            est = Estimate(
-                None,
-                None,
-                None,
-                resolvable=False,
-                note=f"not resolvable with {n_non} non-members (needs at least {need})",
-            )
-        tpr_table[f"{target:g}"] = est.to_dict()
+    point, boots = bootstrap_rocs(scores, is_member, rng=rng, replicates=replicates)
+    tpr_table = tpr_figures(point, boots, n_non, confidence)
     eps = epsilon_lower_bound(scores, is_member, rng=rng, delta=delta, confidence=confidence)
     fpr, tpr = roc(scores, is_member)
     return {

@@ -1,0 +1,51 @@
+"""Membership figures by patient group."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from auditor.metrics.groups import _auc, group_figures
+from auditor.metrics.membership import membership_figures
+
+
+def _scores(seed: int, shift_a: float, shift_b: float) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(seed)
+    n = 2000
+    is_member = np.r_[np.ones(n, bool), np.zeros(n, bool)]
+    groups = np.where(rng.uniform(size=2 * n) < 0.5, "a", "b")
+    shift = np.where(groups == "a", shift_a, shift_b)
+    return rng.normal(size=2 * n) + shift * is_member, is_member, groups
+
+
+def test_one_group_holding_everyone_equals_the_overall_figure() -> None:
+    scores, is_member, _ = _scores(0, 0.5, 0.5)
+    everyone = np.array(["all"] * len(scores))
+    by_group = group_figures(
+        scores, is_member, everyone, rng=np.random.default_rng(1), replicates=100, confidence=0.95
+    )
+    overall = membership_figures(
+        scores, is_member, rng=np.random.default_rng(1), replicates=100, confidence=0.95, delta=1e-5
+    )
+    group = by_group["groups"]["all"]
+    assert group["auc"]["value"] == overall["auc"]["value"]
+    assert group["tpr_at_fpr"]["0.01"]["value"] == overall["tpr_at_fpr"]["0.01"]["value"]
+    assert by_group["gaps"]["auc"]["resolvable"] is False  # one group: no gap
+
+
+def test_gap_found_when_one_group_leaks_and_not_when_none_does() -> None:
+    leaky = group_figures(
+        *_scores(2, 1.0, 0.0), rng=np.random.default_rng(3), replicates=200, confidence=0.95
+    )
+    assert leaky["gaps"]["auc"]["highest"] == "a" and leaky["gaps"]["auc"]["p_value"] < 0.01
+    same = group_figures(
+        *_scores(4, 0.3, 0.3), rng=np.random.default_rng(5), replicates=200, confidence=0.95
+    )
+    assert same["gaps"]["auc"]["p_value"] > 0.05
+
+
+def test_fast_auc_equals_sklearn() -> None:
+    scores, is_member, _ = _scores(6, 0.4, 0.4)
+    scores = np.round(scores, 1)  # ties
+    assert _auc(scores, is_member) == pytest.approx(roc_auc_score(is_member, scores), abs=1e-12)
