@@ -119,7 +119,14 @@ def run_dataset_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
     }
     stages.say("fairness")
     p_test = softmax(consumers[first](data.test.x))[:, 1]
-    fairness = fairness_figures(data.test.y, p_test, data.test.groups)
+    fairness = fairness_figures(
+        data.test.y,
+        p_test,
+        data.test.groups,
+        rng=np.random.default_rng(seeds[3] + 1),
+        replicates=spec.utility_bootstrap,
+        confidence=spec.attacks.confidence,
+    )
     stages.lap("fairness")
     result = {
         "run": run_section(spec, recipe),

@@ -266,7 +266,14 @@ def run_audit(
     stages.lap("utility")
     stages.say("fairness")
     p_test = softmax(model.logits(data.test.x))[:, 1]
-    fairness = fairness_figures(data.test.y, p_test, data.test.groups)
+    fairness = fairness_figures(
+        data.test.y,
+        p_test,
+        data.test.groups,
+        rng=np.random.default_rng(seeds[3] + 1),
+        replicates=spec.utility_bootstrap,
+        confidence=spec.attacks.confidence,
+    )
     stages.lap("fairness")
     result = {
         "run": run_section(spec, recipe),

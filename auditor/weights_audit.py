@@ -203,7 +203,12 @@ def run_weights_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
         stages.lap("sites")
     stages.say("fairness")
     fairness = fairness_figures(
-        data.test.y, softmax(merged.logits(data.test.x))[:, 1], data.test.groups
+        data.test.y,
+        softmax(merged.logits(data.test.x))[:, 1],
+        data.test.groups,
+        rng=np.random.default_rng(seeds[3] + 1),
+        replicates=spec.utility_bootstrap,
+        confidence=spec.attacks.confidence,
     )
     stages.lap("fairness")
     result = {

@@ -71,3 +71,11 @@ def test_one_group_has_no_gap(predictions: tuple[np.ndarray, ...]) -> None:
     figs = fairness_figures(y, p, {"site": np.array(["a"] * len(y))})["site"]
     assert figs["recall_gap"]["value"] == 0.0
     assert figs["groups"]["a"]["auroc"] == pytest.approx(skm.roc_auc_score(y, p))
+
+
+def test_recall_gap_interval_covers_the_fairlearn_point(predictions: tuple) -> None:
+    y, p, sex = predictions
+    gap = fairness_figures(y, p, {"sex": sex}, rng=np.random.default_rng(2), replicates=300)["sex"][
+        "recall_gap"
+    ]
+    assert gap["lower"] <= gap["value"] <= gap["upper"]
