@@ -78,6 +78,12 @@ def metric_names(
         names += [f"privacy.inference.{s}.risk" for s in sensitive]
     if weights:
         names += ["privacy.site_attribution.accuracy"]
+    if not consumers:
+        names += [
+            f"privacy.attribute_inference.{s}.{f}"
+            for s in sensitive
+            for f in ("advantage", "excess")
+        ]
     names += [f"utility.{m}" for m in UTILITY_METRICS]
     names += [f"utility.difference.{m}" for m in UTILITY_METRICS]
     names += [f"fairness.{f}.{s}" for f in FAIRNESS_FIGURES for s in sensitive]
@@ -152,6 +158,11 @@ def lookup(result: dict[str, Any], metric: str) -> dict[str, Any]:
     section, rest = metric.split(".", 1)
     if section == "privacy":
         attack, figure = rest.split(".", 1)
+        if attack == "attribute_inference":
+            attribute, _, what = figure.rpartition(".")
+            entry = result["privacy"]["attribute_inference"][attribute]
+            entry = entry["advantage_loss_membership"]
+            return entry["members"] if what == "advantage" else entry["excess_on_members"]
         if attack in ("linkage", "linkability", "singling_out", "inference", "site_attribution"):
             entry = result["privacy"][attack]
             for key in figure.split("."):

@@ -14,6 +14,7 @@ from attacks.scores import softmax
 from auditor import __version__
 from auditor.artifacts import LoadedModel, load_model
 from auditor.cache import DiskCache, default_dir
+from auditor.encoding import FeatureEncoding
 from auditor.ensembles import device_for
 from auditor.errors import fail
 from auditor.gates import evaluate
@@ -259,6 +260,12 @@ def run_audit(
         seeds=seeds,
         stages=stages,
     )
+    privacy: dict[str, Any] = {"membership": membership}
+    inference = attribute_section(
+        spec, data, model.logits, meta.encoding, meta.n_classes, seeds, stages
+    )
+    if inference:
+        privacy["attribute_inference"] = inference
     stages.say("utility")
     utility = utility_section(
         spec, data, model.logits, meta.architecture, meta.hyperparameters.architecture_params, seeds
@@ -288,11 +295,45 @@ def run_audit(
             "claims": dict(meta.claims),
         },
         "data": data_section(spec, data),
-        "privacy": {"membership": membership},
+        "privacy": privacy,
         "utility": utility,
         "fairness": fairness,
     }
     return finish(spec, result, stages)
+
+
+def attribute_section(
+    spec: AuditSpec,
+    data: AuditData,
+    target: LogitsFn,
+    encoding: FeatureEncoding,
+    n_classes: int,
+    seeds: list[int],
+    stages: Stages,
+) -> dict[str, Any]:
+    """Attribute inference for every sensitive attribute that is a categorical model input."""
+    from attacks.attribute_inference import attribute_inference
+
+    categorical = {f.name for f in encoding.categorical}
+    out = {}
+    for attribute in spec.data.sensitive:
+        if attribute not in categorical:
+            continue
+        stages.say(f"attribute inference {attribute}")
+        out[attribute] = attribute_inference(
+            target,
+            encoding,
+            attribute,
+            members=(data.members.x, data.members.y),
+            non_members=(data.non_members.x, data.non_members.y),
+            population=(data.population.x, data.population.y),
+            n_classes=n_classes,
+            seed=seeds[6],
+            replicates=spec.attacks.group_bootstrap,
+            confidence=spec.attacks.confidence,
+        )
+        stages.lap(f"attribute inference {attribute}")
+    return out
 
 
 def utility_section(

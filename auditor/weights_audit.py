@@ -32,6 +32,7 @@ from auditor.runner import (
     DEFAULT_DELTA,
     AuditOutcome,
     Stages,
+    attribute_section,
     data_section,
     finish,
     membership_section,
@@ -174,6 +175,11 @@ def run_weights_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
         base=base.logits if base else None,
     )
     privacy: dict[str, Any] = {"membership": membership}
+    inference = attribute_section(
+        spec, data, merged.logits, meta.encoding, meta.n_classes, seeds, stages
+    )
+    if inference:
+        privacy["attribute_inference"] = inference
     utility = utility_section(spec, data, merged.logits, meta.architecture, {}, seeds)
     if spec.artifact.site_vectors is not None:
         if base is None or base.module is None:
