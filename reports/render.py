@@ -34,6 +34,7 @@ from reports.formatting import (
     metric_label,
     slug,
 )
+from reports.groups import attribute_context, groups_context
 from reports.reidentification import reidentification_context
 
 SECTION_IDS = ("verdict", "artifact", "membership", "utility", "fairness", "method")
@@ -363,6 +364,8 @@ def build_context(result: Mapping[str, Any]) -> dict[str, Any]:
         "artifact": _artifact(result),
         "membership": _membership(result, confidence),
         "reidentification": reidentification_context(result),
+        "by_group": groups_context(result),
+        "attribute_inference": attribute_context(result),
         "utility": _utility(result),
         "fairness": _fairness(result),
         "method": _method(result, confidence),
