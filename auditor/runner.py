@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from attacks import ATTACKS, AttackContext
+from attacks.inversion import inversion_figures
 from attacks.scores import softmax
 from auditor import __version__
 from auditor.artifacts import LoadedModel, load_model
@@ -266,6 +267,16 @@ def run_audit(
     )
     if inference:
         privacy["attribute_inference"] = inference
+    stages.say("model inversion")
+    privacy["inversion"] = inversion_figures(
+        model.module,
+        data.members.x,
+        data.non_members.x,
+        data.population.x,
+        seed=seeds[7],
+        confidence=spec.attacks.confidence,
+    )
+    stages.lap("model inversion")
     stages.say("utility")
     utility = utility_section(
         spec, data, model.logits, meta.architecture, meta.hyperparameters.architecture_params, seeds

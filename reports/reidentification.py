@@ -12,6 +12,9 @@ from reports.formatting import fmt_interval, fmt_num
 def reidentification_context(result: Mapping[str, Any]) -> dict[str, Any] | None:
     """Rows for the template, or None when the result has no re-identification figures."""
     privacy = result.get("privacy") or {}
+    inversion = privacy.get("inversion") or {}
+    if isinstance(inversion, Mapping) and "note" not in inversion and inversion:
+        return _inversion_rows(inversion)
     linkage = privacy.get("linkage")
     attribution = privacy.get("site_attribution")
     if not isinstance(linkage, Mapping) and not isinstance(attribution, Mapping):
@@ -68,3 +71,24 @@ def reidentification_context(result: Mapping[str, Any]) -> dict[str, Any] | None
             }
         )
     return {"rows": rows, "risks": risk_rows}
+
+
+def _inversion_rows(inversion: Mapping[str, Any]) -> dict[str, Any]:
+    titles = {"miface": "ART MIFace", "gradient": "gradient-based reconstruction"}
+    rows = []
+    for method, figures in sorted(inversion.items()):
+        name = titles.get(method, method)
+        band = " to ".join(fmt_num(v) for v in figures.get("null_band") or []) or "n/a"
+        rows.append(
+            (
+                f"{name}: share closer to a member than to any non-member",
+                fmt_interval(figures.get("dcr_linkage")),
+            )
+        )
+        rows.append(
+            (
+                f"{name}: 95% band under random splits; p-value",
+                f"{band}; p = {fmt_num(figures.get('p_value'))}",
+            )
+        )
+    return {"rows": rows, "risks": []}
