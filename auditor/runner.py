@@ -171,6 +171,7 @@ def membership_section(
                 rng=np.random.default_rng([seeds[1], i, j]),
                 replicates=spec.attacks.group_bootstrap,
                 confidence=spec.attacks.confidence,
+                delta=delta,
             )
             for j, attribute in enumerate(spec.data.sensitive)
         }

@@ -9,7 +9,13 @@ import numpy as np
 from scipy.stats import rankdata
 
 from auditor.metrics.intervals import percentile_interval
-from auditor.metrics.membership import FPR_TARGETS, bootstrap_rocs, resolvable, tpr_figures
+from auditor.metrics.membership import (
+    FPR_TARGETS,
+    bootstrap_rocs,
+    epsilon_lower_bound,
+    resolvable,
+    tpr_figures,
+)
 
 MIN_PER_CLASS = 10  # fewer members or non-members in a group: no figures for it
 
@@ -22,9 +28,11 @@ def group_figures(
     rng: np.random.Generator,
     replicates: int,
     confidence: float,
+    delta: float = 1e-5,
 ) -> dict[str, Any]:
-    """Per group: AUC and TPR at the FPR targets with intervals; then, for AUC and each
-    resolvable FPR target, the largest gap between groups (max - min of the point values)
+    """Per group: AUC, TPR at the FPR targets with intervals and the empirical epsilon lower
+    bound; then, for AUC and each resolvable FPR target, the largest gap between groups
+    (max - min of the point values)
     with a percentile interval from replicate-wise gaps (groups resampled independently,
     as the disjoint strata they are)."""
     scores = np.asarray(scores, dtype=np.float64)
@@ -45,6 +53,9 @@ def group_figures(
         aucs = np.array([b.auc for b in boots])
         entry["auc"] = percentile_interval(point.auc, aucs, confidence).to_dict()
         entry["tpr_at_fpr"] = tpr_figures(point, boots, n_non, confidence)
+        entry["epsilon_lower_bound"] = epsilon_lower_bound(
+            scores[rows], is_member[rows], rng=rng, delta=delta, confidence=confidence
+        )
         per_group[group] = entry
         replicas[group] = {"auc": aucs}
         points[group] = {"auc": point.auc}
