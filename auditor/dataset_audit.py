@@ -16,10 +16,8 @@ import numpy as np
 
 from attacks.anonymity import inference_risk, linkability_risk, singling_out_risk
 from attacks.linkage import linkage_figures
-from attacks.scores import softmax
 from auditor.datasets import load_dataset
 from auditor.loading import load_audit_data
-from auditor.metrics.fairness import fairness_figures
 from auditor.models import logits_fn
 from auditor.recipes import PRESETS, Hyperparameters, RecipeInput, run_recipe
 from auditor.runner import (
@@ -27,6 +25,7 @@ from auditor.runner import (
     AuditOutcome,
     Stages,
     data_section,
+    fairness_section,
     finish,
     membership_section,
     run_section,
@@ -117,17 +116,7 @@ def run_dataset_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
         **consumer_utility[first],
         "consumers": {arch: u["artifact"] for arch, u in consumer_utility.items()},
     }
-    stages.say("fairness")
-    p_test = softmax(consumers[first](data.test.x))[:, 1]
-    fairness = fairness_figures(
-        data.test.y,
-        p_test,
-        data.test.groups,
-        rng=np.random.default_rng(seeds[3] + 1),
-        replicates=spec.utility_bootstrap,
-        confidence=spec.attacks.confidence,
-    )
-    stages.lap("fairness")
+    fairness = fairness_section(spec, data, consumers[first], seeds, stages)
     result = {
         "run": run_section(spec, recipe),
         "artifact": {

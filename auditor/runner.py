@@ -283,17 +283,7 @@ def run_audit(
         spec, data, model.logits, meta.architecture, meta.hyperparameters.architecture_params, seeds
     )
     stages.lap("utility")
-    stages.say("fairness")
-    p_test = softmax(model.logits(data.test.x))[:, 1]
-    fairness = fairness_figures(
-        data.test.y,
-        p_test,
-        data.test.groups,
-        rng=np.random.default_rng(seeds[3] + 1),
-        replicates=spec.utility_bootstrap,
-        confidence=spec.attacks.confidence,
-    )
-    stages.lap("fairness")
+    fairness = fairness_section(spec, data, model.logits, seeds, stages)
     result = {
         "run": run_section(spec, recipe),
         "artifact": {
@@ -312,6 +302,23 @@ def run_audit(
         "fairness": fairness,
     }
     return finish(spec, result, stages)
+
+
+def fairness_section(
+    spec: AuditSpec, data: AuditData, target: LogitsFn, seeds: list[int], stages: Stages
+) -> dict[str, Any]:
+    """Utility and error rates by patient group on the test split (fairlearn)."""
+    stages.say("fairness")
+    fairness = fairness_figures(
+        data.test.y,
+        softmax(target(data.test.x))[:, 1],
+        data.test.groups,
+        rng=np.random.default_rng(seeds[3] + 1),
+        replicates=spec.utility_bootstrap,
+        confidence=spec.attacks.confidence,
+    )
+    stages.lap("fairness")
+    return fairness
 
 
 def attribute_section(

@@ -21,11 +21,9 @@ from torch import nn
 
 from attacks.base_reference import loss_drop
 from attacks.linkage import proportion
-from attacks.scores import softmax
 from auditor.artifacts import load_model
 from auditor.errors import fail
 from auditor.loading import AuditData, load_audit_data
-from auditor.metrics.fairness import fairness_figures
 from auditor.metrics.membership import membership_figures
 from auditor.models import torch_logits
 from auditor.runner import (
@@ -34,6 +32,7 @@ from auditor.runner import (
     Stages,
     attribute_section,
     data_section,
+    fairness_section,
     finish,
     membership_section,
     run_section,
@@ -207,16 +206,7 @@ def run_weights_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
             for name, vec in sorted(vectors.items())
         }
         stages.lap("sites")
-    stages.say("fairness")
-    fairness = fairness_figures(
-        data.test.y,
-        softmax(merged.logits(data.test.x))[:, 1],
-        data.test.groups,
-        rng=np.random.default_rng(seeds[3] + 1),
-        replicates=spec.utility_bootstrap,
-        confidence=spec.attacks.confidence,
-    )
-    stages.lap("fairness")
+    fairness = fairness_section(spec, data, merged.logits, seeds, stages)
     result = {
         "run": run_section(spec, recipe),
         "artifact": {
