@@ -50,15 +50,15 @@ def loss_membership_guess(
     return np.argmax(np.stack(scores), axis=0)
 
 
-def _art_guesses(
+def _art_attackers(
     logits: LogitsFn,
     block: np.ndarray,
     population: tuple[np.ndarray, np.ndarray],
-    targets: np.ndarray,
-    target_y: np.ndarray,
     n_classes: int,
     seed: int,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Fit ART's black-box and baseline attacks once on the population; returns a function
+    giving both attacks' guesses (indices within the block) for target records."""
     from art.attacks.inference.attribute_inference import (
         AttributeInferenceBaseline,
         AttributeInferenceBlackBox,
@@ -80,13 +80,17 @@ def _art_guesses(
     baseline.attack_model = RandomForestClassifier(random_state=seed + 1)
     blackbox.fit(pop_x, pop_y)
     baseline.fit(pop_x)
-    rest = np.delete(targets, block, axis=1)
     values = [[0, 1] for _ in block]
-    # ART's black-box attack fits on the model's predicted label, so it is given the same.
-    pred = logits(targets).argmax(axis=1).reshape(-1, 1).astype(np.float32)
-    guess_bb = blackbox.infer(rest, y=target_y, pred=pred, values=values)
-    guess_base = baseline.infer(rest, values=values)
-    return np.asarray(guess_bb).argmax(axis=1), np.asarray(guess_base).argmax(axis=1)
+
+    def guesses(targets: np.ndarray, target_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rest = np.delete(targets, block, axis=1)
+        # ART's black-box attack fits on the model's predicted label, so it is given the same.
+        pred = logits(targets).argmax(axis=1).reshape(-1, 1).astype(np.float32)
+        guess_bb = blackbox.infer(rest, y=target_y, pred=pred, values=values)
+        guess_base = baseline.infer(rest, values=values)
+        return np.asarray(guess_bb).argmax(axis=1), np.asarray(guess_base).argmax(axis=1)
+
+    return guesses
 
 
 def _advantage(
@@ -116,9 +120,10 @@ def attribute_inference(
     rng = np.random.default_rng(seed)
     out: dict[str, Any] = {"attribute": attribute, "values": len(block)}
     hits = {}
+    art = _art_attackers(logits, block, population, n_classes, seed)
     for name, (x, y) in (("members", members), ("non_members", non_members)):
         truth = x[:, block].argmax(axis=1)
-        guess_bb, guess_base = _art_guesses(logits, block, population, x, y, n_classes, seed)
+        guess_bb, guess_base = art(x, y)
         guess_loss = loss_membership_guess(logits, x, y, block)
         hits[name] = {
             "art_blackbox": guess_bb == truth,
