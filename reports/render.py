@@ -36,8 +36,18 @@ from reports.formatting import (
 )
 from reports.groups import attribute_context, groups_context
 from reports.reidentification import reidentification_context
+from reports.summary import summary_context
 
-SECTION_IDS = ("verdict", "artifact", "membership", "utility", "fairness", "method")
+SECTION_IDS = (
+    "summary",
+    "verdict",
+    "artifact",
+    "membership",
+    "utility",
+    "fairness",
+    "method",
+    "glossary",
+)
 
 _PRIVACY_METRIC = re.compile(
     r"^privacy\.(?P<attack>.+)\.(?:(?P<key>auc|advantage|epsilon_lower_bound)"
@@ -360,6 +370,7 @@ def build_context(result: Mapping[str, Any]) -> dict[str, Any]:
         "auditor_version": _text(run.get("auditor_version")),
         "confidence": confidence,
         "sections": SECTION_IDS,
+        "summary": summary_context(result),
         "verdict": _verdict(result),
         "artifact": _artifact(result),
         "membership": _membership(result, confidence),

@@ -193,7 +193,16 @@ def report() -> str:
 
 def test_sections_present_in_order(report: str) -> None:
     assert re.findall(r'<section id="([^"]+)"', report) == list(SECTION_IDS)
-    assert SECTION_IDS == ("verdict", "artifact", "membership", "utility", "fairness", "method")
+    assert SECTION_IDS == (
+        "summary",
+        "verdict",
+        "artifact",
+        "membership",
+        "utility",
+        "fairness",
+        "method",
+        "glossary",
+    )
 
 
 def test_plotly_js_inlined_exactly_once(report: str) -> None:
