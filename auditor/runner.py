@@ -355,6 +355,19 @@ def attribute_section(
     return out
 
 
+def model_utility(
+    spec: AuditSpec, data: AuditData, target: LogitsFn, seeds: list[int]
+) -> dict[str, Any]:
+    """Every utility metric of one model on the test split, with bootstrap intervals."""
+    return utility_figures(
+        data.test.y,
+        softmax(target(data.test.x))[:, 1],
+        rng=np.random.default_rng(seeds[2]),
+        replicates=spec.utility_bootstrap,
+        confidence=spec.attacks.confidence,
+    )
+
+
 def utility_section(
     spec: AuditSpec,
     data: AuditData,
@@ -364,17 +377,7 @@ def utility_section(
     seeds: list[int],
 ) -> dict[str, Any]:
     """Utility of the artifact's model and of the real-records model on the same test split."""
-
-    def figures(logits: LogitsFn) -> dict[str, Any]:
-        return utility_figures(
-            data.test.y,
-            softmax(logits(data.test.x))[:, 1],
-            rng=np.random.default_rng(seeds[2]),
-            replicates=spec.utility_bootstrap,
-            confidence=spec.attacks.confidence,
-        )
-
-    artifact = figures(target)
+    artifact = model_utility(spec, data, target, seeds)
     if spec.baseline is not None:
         base_logits = load_model(spec.baseline).logits
         description = f"real-records model from {spec.baseline.name}"
@@ -385,7 +388,7 @@ def utility_section(
         members = RecipeInput(data.members.x, data.members.y)
         base_logits = logits_fn(run_recipe("supervised", members, hp, seeds[3]).model)
         description = "real-records model: supervised recipe (default preset) on the members"
-    baseline = figures(base_logits)
+    baseline = model_utility(spec, data, base_logits, seeds)
     difference = {
         m: {"value": artifact[m]["value"] - baseline[m]["value"], "higher_is_better": better}
         for m, (_, better) in UTILITY_METRICS.items()

@@ -35,6 +35,7 @@ from auditor.runner import (
     fairness_section,
     finish,
     membership_section,
+    model_utility,
     run_section,
     utility_section,
 )
@@ -195,14 +196,13 @@ def run_weights_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
         if "attribution" in sites:
             privacy["site_attribution"] = sites["attribution"]
         utility["sites"] = {
-            name: utility_section(
+            # Single-site models beside the merged one; the real-records baseline is above.
+            name: model_utility(
                 spec,
                 data,
                 torch_logits(_site_model(base.module, vec, str(spec.artifact.site_vectors))),
-                meta.architecture,
-                {},
                 seeds,
-            )["artifact"]
+            )
             for name, vec in sorted(vectors.items())
         }
         stages.lap("sites")
