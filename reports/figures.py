@@ -56,8 +56,45 @@ def _base_layout(title: str) -> dict[str, Any]:
     }
 
 
-def roc_figure(name: str, fpr: list[float], tpr: list[float]) -> dict[str, Any]:
-    """ROC curve of one membership attack on log-log axes, with the chance diagonal dashed.
+def _band_traces(band: Mapping[str, Any], floor: float) -> list[dict[str, Any]]:
+    """The interval band as two traces (upper, then lower filled up to it).
+
+    Grid points whose upper end is 0 cannot be drawn on a log axis and are dropped; a lower
+    end of 0 is drawn at the axis floor (the table beneath the figure gives it as 0).
+    """
+    xs, lows, highs = [], [], []
+    for x_raw, lo_raw, hi_raw in zip(
+        band.get("fpr") or [], band.get("lower") or [], band.get("upper") or [], strict=False
+    ):
+        x, lo, hi = _finite(x_raw), _finite(lo_raw), _finite(hi_raw)
+        if x is None or lo is None or hi is None or x <= 0 or hi <= 0:
+            continue
+        xs.append(x)
+        lows.append(max(lo, floor))
+        highs.append(hi)
+    if not xs:
+        return []
+    confidence = _finite(band.get("confidence"))
+    label = f"{confidence:.0%} interval" if confidence is not None else "interval"
+    common = {"type": "scatter", "mode": "lines", "x": xs, "hoverinfo": "skip"}
+    return [
+        {**common, "y": highs, "line": {"width": 0}, "showlegend": False, "name": label},
+        {
+            **common,
+            "y": lows,
+            "line": {"width": 0},
+            "fill": "tonexty",
+            "fillcolor": "rgba(31, 78, 121, 0.18)",
+            "name": f"{label} (pointwise bootstrap)",
+        },
+    ]
+
+
+def roc_figure(
+    name: str, fpr: list[float], tpr: list[float], band: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """ROC curve of one membership attack on log-log axes, with the chance diagonal dashed
+    and, if `band` is given (the result's ``roc_band``), the interval band shaded.
 
     Points with ``fpr == 0`` or ``tpr == 0`` (and non-finite points) are dropped because a log
     axis cannot show them; the tables keep every number. Raises ValueError if the lengths differ.
@@ -68,6 +105,7 @@ def roc_figure(name: str, fpr: list[float], tpr: list[float]) -> dict[str, Any]:
     floor = min([*xs, *ys]) if xs else _DEFAULT_FLOOR
     label = plotly_text(name)
     data: list[dict[str, Any]] = [
+        *(_band_traces(band, floor) if band else []),
         {
             "type": "scatter",
             "mode": "lines+markers",

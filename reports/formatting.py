@@ -136,3 +136,13 @@ def slug(text: str, limit: int = 40) -> str:
     """Lower-case ASCII slug for element ids (``"overfit <demo>"`` -> ``"overfit-demo"``)."""
     cleaned = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
     return cleaned[:limit].rstrip("-") or "item"
+
+
+def as_mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a mapping, else an empty dict (absent sections render as empty)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def display(value: Any) -> str:
+    """Any scalar from the result as display text; ``None`` becomes ``n/a``."""
+    return NA if value is None else fmt_general(value)

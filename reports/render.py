@@ -21,20 +21,19 @@ from plotly.offline import get_plotlyjs
 
 from reports import figures
 from reports.formatting import (
-    NA,
+    as_mapping,
+    display,
     fmt_bounds,
-    fmt_general,
     fmt_interval,
     fmt_num,
     fmt_percent,
     fmt_signed,
-    fpr_label,
-    fpr_sort_key,
     is_number,
     metric_label,
     slug,
 )
 from reports.groups import attribute_context, groups_context
+from reports.membership import membership_context
 from reports.reidentification import reidentification_context
 from reports.summary import summary_context
 
@@ -82,19 +81,9 @@ def plotly_bundle() -> markupsafe.Markup:
     return markupsafe.Markup(bundle)
 
 
-def _dict(value: Any) -> Mapping[str, Any]:
-    """``value`` if it is a mapping, else an empty dict (absent sections render as empty)."""
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(value: Any) -> str:
-    """Any scalar from the result as display text; ``None`` becomes ``n/a``."""
-    return NA if value is None else fmt_general(value)
-
-
 def confidence_label(run: Mapping[str, Any]) -> str:
     """The bootstrap confidence level as a percentage label (``95%``)."""
-    confidence = _dict(run.get("bootstrap")).get("confidence")
+    confidence = as_mapping(run.get("bootstrap")).get("confidence")
     return fmt_percent(confidence) if is_number(confidence) else "confidence"
 
 
@@ -102,16 +91,20 @@ def _lookup_estimate(result: Mapping[str, Any], metric: str) -> Mapping[str, Any
     """Find the estimate dict a gate's metric name refers to, or an empty dict if unknown."""
     match = _PRIVACY_METRIC.match(metric)
     if match:
-        attack = _dict(_dict(_dict(result.get("privacy")).get("membership")).get(match["attack"]))
+        attack = as_mapping(
+            as_mapping(as_mapping(result.get("privacy")).get("membership")).get(match["attack"])
+        )
         if match["fpr"] is not None:
-            return _dict(_dict(attack.get("tpr_at_fpr")).get(match["fpr"]))
-        return _dict(attack.get(match["key"]))
+            return as_mapping(as_mapping(attack.get("tpr_at_fpr")).get(match["fpr"]))
+        return as_mapping(attack.get(match["key"]))
     if metric.startswith("utility."):
-        artifact_metrics = _dict(_dict(result.get("utility")).get("artifact"))
-        return _dict(artifact_metrics.get(metric.removeprefix("utility.")))
+        artifact_metrics = as_mapping(as_mapping(result.get("utility")).get("artifact"))
+        return as_mapping(artifact_metrics.get(metric.removeprefix("utility.")))
     match = _FAIRNESS_METRIC.match(metric)
     if match:
-        return _dict(_dict(_dict(result.get("fairness")).get(match["attr"])).get(match["key"]))
+        return as_mapping(
+            as_mapping(as_mapping(result.get("fairness")).get(match["attr"])).get(match["key"])
+        )
     return {}
 
 
@@ -142,14 +135,14 @@ def _verdict(result: Mapping[str, Any]) -> dict[str, Any]:
         passed = gate.get("passed")
         rows.append(
             {
-                "metric": _text(gate.get("metric")),
+                "metric": display(gate.get("metric")),
                 "observed": fmt_num(gate.get("observed")),
                 "interval": _gate_interval(gate, result),
                 "threshold": _threshold(gate),
-                "bound": _text(gate.get("bound", "value")),
+                "bound": display(gate.get("bound", "value")),
                 "outcome": {True: "PASS", False: "FAIL"}.get(passed, "not evaluated"),
                 "css": {True: "pass", False: "fail"}.get(passed, "na"),
-                "message": _text(gate.get("message", "")),
+                "message": display(gate.get("message", "")),
             }
         )
     overall = None
@@ -161,7 +154,7 @@ def _verdict(result: Mapping[str, Any]) -> dict[str, Any]:
 
 def _artifact(result: Mapping[str, Any]) -> dict[str, Any]:
     """Artifact card, data splits and run provenance as label/value rows."""
-    artifact, data, run = (_dict(result.get(k)) for k in ("artifact", "data", "run"))
+    artifact, data, run = (as_mapping(result.get(k)) for k in ("artifact", "data", "run"))
     card_keys = [
         ("Kind", "kind"),
         ("Format", "format"),
@@ -171,32 +164,32 @@ def _artifact(result: Mapping[str, Any]) -> dict[str, Any]:
         ("Architecture", "architecture"),
         ("Number of features", "n_features"),
     ]
-    card = [(label, _text(artifact.get(key))) for label, key in card_keys]
-    claims = [(str(k), _text(v)) for k, v in _dict(artifact.get("claims")).items()]
+    card = [(label, display(artifact.get(key))) for label, key in card_keys]
+    claims = [(str(k), display(v)) for k, v in as_mapping(artifact.get("claims")).items()]
     sensitive = data.get("sensitive") or []
     data_rows = [
-        ("Label", _text(data.get("label"))),
+        ("Label", display(data.get("label"))),
         ("Sensitive attributes", ", ".join(str(s) for s in sensitive) or "none"),
     ]
     splits = [
         {
             "name": str(name),
-            "file_name": _text(_dict(split).get("file_name")),
-            "rows": fmt_num(_dict(split).get("rows")),
-            "sha256": _text(_dict(split).get("sha256")),
+            "file_name": display(as_mapping(split).get("file_name")),
+            "rows": fmt_num(as_mapping(split).get("rows")),
+            "sha256": display(as_mapping(split).get("sha256")),
         }
-        for name, split in _dict(data.get("splits")).items()
+        for name, split in as_mapping(data.get("splits")).items()
     ]
-    bootstrap = _dict(run.get("bootstrap"))
+    bootstrap = as_mapping(run.get("bootstrap"))
     run_rows = [
-        ("Run name", _text(run.get("name"))),
-        ("Seed", _text(run.get("seed"))),
-        ("Spec SHA-256", _text(run.get("spec_sha256"))),
-        ("Auditor version", _text(run.get("auditor_version"))),
-        ("Bootstrap replicates", _text(bootstrap.get("replicates"))),
-        ("Bootstrap confidence", _text(bootstrap.get("confidence"))),
+        ("Run name", display(run.get("name"))),
+        ("Seed", display(run.get("seed"))),
+        ("Spec SHA-256", display(run.get("spec_sha256"))),
+        ("Auditor version", display(run.get("auditor_version"))),
+        ("Bootstrap replicates", display(bootstrap.get("replicates"))),
+        ("Bootstrap confidence", display(bootstrap.get("confidence"))),
     ]
-    libraries = [(str(k), _text(v)) for k, v in _dict(run.get("libraries")).items()]
+    libraries = [(str(k), display(v)) for k, v in as_mapping(run.get("libraries")).items()]
     return {
         "card": card,
         "claims": claims,
@@ -207,80 +200,19 @@ def _artifact(result: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _epsilon(bound: Mapping[str, Any]) -> str:
-    """Empirical epsilon lower bound with its confidence and delta."""
-    if not bound:
-        return NA
-    text = fmt_num(bound.get("value"))
-    details = []
-    if bound.get("confidence") is not None:
-        details.append(f"{fmt_percent(bound['confidence'])} confidence")
-    if bound.get("delta") is not None:
-        details.append(f"δ = {fmt_general(bound['delta'])}")
-    return f"{text} ({', '.join(details)})" if details else text
-
-
-def _tpr_cell(entry: Any) -> dict[str, Any]:
-    """One TPR-at-FPR cell; an unresolvable entry shows its note, never a number."""
-    entry = _dict(entry)
-    if entry.get("resolvable") is False:
-        note = entry.get("note") or "not resolvable with this many non-members"
-        return {"text": str(note), "unresolvable": True}
-    return {"text": fmt_interval(entry), "unresolvable": False}
-
-
-def _membership(result: Mapping[str, Any], confidence: str) -> list[dict[str, Any]]:
-    """Per-attack table rows and ROC figure of every membership-inference attack."""
-    attacks = _dict(_dict(result.get("privacy")).get("membership"))
-    out = []
-    for index, (name, raw) in enumerate(attacks.items()):
-        attack = _dict(raw)
-        rows = [
-            (
-                "Members / non-members",
-                f"{_text(attack.get('n_members'))} / {_text(attack.get('n_non_members'))}",
-                False,
-            ),
-            ("AUC", fmt_interval(attack.get("auc")), False),
-            ("Advantage", fmt_interval(attack.get("advantage")), False),
-        ]
-        tprs = _dict(attack.get("tpr_at_fpr"))
-        for key in sorted(tprs, key=fpr_sort_key):
-            cell = _tpr_cell(tprs[key])
-            rows.append((f"TPR at {fpr_label(key)} FPR", cell["text"], cell["unresolvable"]))
-        rows.append(
-            ("Empirical ε lower bound", _epsilon(_dict(attack.get("epsilon_lower_bound"))), False)
-        )
-        roc = _dict(attack.get("roc"))
-        figure = figures.roc_figure(
-            str(name), list(roc.get("fpr") or []), list(roc.get("tpr") or [])
-        )
-        out.append(
-            {
-                "name": str(name),
-                "description": _text(attack.get("description", "")),
-                "rows": rows,
-                "figure_id": f"fig-membership-{slug(name)}-{index}",
-                "figure_json": figures.figure_json(figure),
-                "interval_label": f"Estimate [{confidence} interval]",
-            }
-        )
-    return out
-
-
 def _utility(result: Mapping[str, Any]) -> dict[str, Any]:
     """Utility metrics of the artifact, and of the baseline with the difference when present."""
-    utility = _dict(result.get("utility"))
-    artifact_metrics = _dict(utility.get("artifact"))
+    utility = as_mapping(result.get("utility"))
+    artifact_metrics = as_mapping(utility.get("artifact"))
     baseline_raw = utility.get("baseline")
-    baseline = _dict(baseline_raw) if baseline_raw is not None else None
-    base_metrics = _dict(baseline.get("metrics")) if baseline is not None else {}
+    baseline = as_mapping(baseline_raw) if baseline_raw is not None else None
+    base_metrics = as_mapping(baseline.get("metrics")) if baseline is not None else {}
     names = list(artifact_metrics) + [m for m in base_metrics if m not in artifact_metrics]
     rows = []
     for name in names:
         art, base = artifact_metrics.get(name), base_metrics.get(name)
-        art_value = _dict(art).get("value") if isinstance(art, Mapping) else art
-        base_value = _dict(base).get("value") if isinstance(base, Mapping) else base
+        art_value = as_mapping(art).get("value") if isinstance(art, Mapping) else art
+        base_value = as_mapping(base).get("value") if isinstance(base, Mapping) else base
         diff = art_value - base_value if is_number(art_value) and is_number(base_value) else None
         rows.append(
             {
@@ -291,9 +223,9 @@ def _utility(result: Mapping[str, Any]) -> dict[str, Any]:
             }
         )
     return {
-        "n_test": _text(utility.get("n_test")),
+        "n_test": display(utility.get("n_test")),
         "has_baseline": baseline is not None,
-        "baseline_description": _text(baseline.get("description", "")) if baseline else "",
+        "baseline_description": display(baseline.get("description", "")) if baseline else "",
         "rows": rows,
     }
 
@@ -301,16 +233,16 @@ def _utility(result: Mapping[str, Any]) -> dict[str, Any]:
 def _fairness(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Per sensitive attribute: group rows, gap summaries and the recall/AUROC bar figure."""
     out = []
-    for index, (attribute, raw) in enumerate(_dict(result.get("fairness")).items()):
-        entry = _dict(raw)
-        groups = _dict(entry.get("groups"))
+    for index, (attribute, raw) in enumerate(as_mapping(result.get("fairness")).items()):
+        entry = as_mapping(raw)
+        groups = as_mapping(entry.get("groups"))
         group_rows = [
             {
                 "name": str(group),
-                "n": fmt_num(_dict(stats).get("n")),
-                "recall": fmt_interval(_dict(stats).get("recall")),
-                "auroc": fmt_interval(_dict(stats).get("auroc")),
-                "fpr": fmt_interval(_dict(stats).get("false_positive_rate")),
+                "n": fmt_num(as_mapping(stats).get("n")),
+                "recall": fmt_interval(as_mapping(stats).get("recall")),
+                "auroc": fmt_interval(as_mapping(stats).get("auroc")),
+                "fpr": fmt_interval(as_mapping(stats).get("false_positive_rate")),
             }
             for group, stats in groups.items()
         ]
@@ -323,7 +255,7 @@ def _fairness(result: Mapping[str, Any]) -> list[dict[str, Any]]:
             group: {
                 metric: (v.get("value") if isinstance(v, Mapping) else v)
                 for metric in ("recall", "auroc")
-                for v in [_dict(stats).get(metric)]
+                for v in [as_mapping(stats).get(metric)]
             }
             for group, stats in groups.items()
         }
@@ -343,37 +275,37 @@ def _fairness(result: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def _method(result: Mapping[str, Any], confidence: str) -> dict[str, Any]:
     """Facts for the method section: bootstrap, seeds and the epsilon-bound methods used."""
-    run = _dict(result.get("run"))
-    bootstrap = _dict(run.get("bootstrap"))
+    run = as_mapping(result.get("run"))
+    bootstrap = as_mapping(run.get("bootstrap"))
     methods: dict[str, list[str]] = {}
-    for name, attack in _dict(_dict(result.get("privacy")).get("membership")).items():
-        method = _dict(_dict(attack).get("epsilon_lower_bound")).get("method")
+    for name, attack in as_mapping(as_mapping(result.get("privacy")).get("membership")).items():
+        method = as_mapping(as_mapping(attack).get("epsilon_lower_bound")).get("method")
         if method:
             methods.setdefault(str(method).rstrip("."), []).append(str(name))
     return {
-        "replicates": _text(bootstrap.get("replicates")),
+        "replicates": display(bootstrap.get("replicates")),
         "confidence": confidence,
-        "seed": _text(run.get("seed")),
-        "spec_sha256": _text(run.get("spec_sha256")),
-        "n_test": _text(_dict(result.get("utility")).get("n_test")),
+        "seed": display(run.get("seed")),
+        "spec_sha256": display(run.get("spec_sha256")),
+        "n_test": display(as_mapping(result.get("utility")).get("n_test")),
         "epsilon_methods": [(m, ", ".join(names)) for m, names in methods.items()],
     }
 
 
 def build_context(result: Mapping[str, Any]) -> dict[str, Any]:
     """Turn a result dict into the template's view model (strings and lists only)."""
-    run = _dict(result.get("run"))
+    run = as_mapping(result.get("run"))
     confidence = confidence_label(run)
     return {
-        "title": f"Privacy audit report: {_text(run.get('name', 'unnamed run'))}",
-        "schema": f"{_text(result.get('schema'))} v{_text(result.get('schema_version'))}",
-        "auditor_version": _text(run.get("auditor_version")),
+        "title": f"Privacy audit report: {display(run.get('name', 'unnamed run'))}",
+        "schema": f"{display(result.get('schema'))} v{display(result.get('schema_version'))}",
+        "auditor_version": display(run.get("auditor_version")),
         "confidence": confidence,
         "sections": SECTION_IDS,
         "summary": summary_context(result),
         "verdict": _verdict(result),
         "artifact": _artifact(result),
-        "membership": _membership(result, confidence),
+        "membership": membership_context(result, confidence),
         "reidentification": reidentification_context(result),
         "by_group": groups_context(result),
         "attribute_inference": attribute_context(result),

@@ -27,6 +27,7 @@ class RocPoint:
     auc: float
     advantage: float
     tpr_at: dict[float, float]
+    band: tuple[float, ...] = ()  # TPR at each FPR of the band grid, if one was asked for
 
 
 def roc(scores: np.ndarray, is_member: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -41,14 +42,28 @@ def tpr_at_fpr(fpr: np.ndarray, tpr: np.ndarray, target: float) -> float:
     return float(tpr[np.searchsorted(fpr, target + 1e-12, side="right") - 1])
 
 
-def read_roc(scores: np.ndarray, is_member: np.ndarray) -> RocPoint:
-    """AUC, membership advantage (max TPR - FPR) and TPR at the FPR targets."""
+def read_roc(
+    scores: np.ndarray, is_member: np.ndarray, band_grid: np.ndarray | None = None
+) -> RocPoint:
+    """AUC, membership advantage (max TPR - FPR), TPR at the FPR targets and, if
+    `band_grid` is given, TPR at each of its FPRs (read off the curve like the targets)."""
     fpr, tpr = roc(scores, is_member)
+    band = ()
+    if band_grid is not None:
+        band = tuple(float(v) for v in tpr[np.searchsorted(fpr, band_grid + 1e-12, "right") - 1])
     return RocPoint(
         auc=float(auc(fpr, tpr)),
         advantage=float(np.max(tpr - fpr)),
         tpr_at={t: tpr_at_fpr(fpr, tpr, t) for t in FPR_TARGETS},
+        band=band,
     )
+
+
+def band_grid(n_non_members: int, points: int = 25) -> np.ndarray:
+    """FPRs at which the ROC figure's interval band is drawn: log-spaced from the smallest
+    measurable FPR (1 / number of non-members) to 1."""
+    low = 1.0 / max(n_non_members, 1)
+    return np.unique(np.logspace(np.log10(low), 0.0, points))
 
 
 def resolvable(target: float, n_non_members: int) -> bool:
@@ -102,15 +117,36 @@ def epsilon_lower_bound(
 
 
 def bootstrap_rocs(
-    scores: np.ndarray, is_member: np.ndarray, *, rng: np.random.Generator, replicates: int
+    scores: np.ndarray,
+    is_member: np.ndarray,
+    *,
+    rng: np.random.Generator,
+    replicates: int,
+    grid: np.ndarray | None = None,
 ) -> tuple[RocPoint, list[RocPoint]]:
     """The ROC figures of the scores and of `replicates` stratified bootstrap resamples."""
-    point = read_roc(scores, is_member)
+    point = read_roc(scores, is_member, grid)
     boots = [
-        read_roc(scores[i], is_member[i])
+        read_roc(scores[i], is_member[i], grid)
         for i in (_stratified_resample(is_member, rng) for _ in range(replicates))
     ]
     return point, boots
+
+
+def roc_band(
+    grid: np.ndarray, point: RocPoint, boots: list[RocPoint], confidence: float
+) -> dict[str, Any]:
+    """Pointwise percentile interval of the TPR at each FPR of `grid` (JSON-ready)."""
+    reps = np.array([b.band for b in boots])
+    lower, upper = np.quantile(reps, [(1 - confidence) / 2, (1 + confidence) / 2], axis=0)
+    return {
+        "fpr": [float(v) for v in grid],
+        "tpr": list(point.band),
+        "lower": [float(v) for v in lower],
+        "upper": [float(v) for v in upper],
+        "confidence": confidence,
+        "method": "pointwise percentile bootstrap (stratified), not a simultaneous band",
+    }
 
 
 def tpr_figures(
@@ -146,7 +182,8 @@ def membership_figures(
     if scores.shape != is_member.shape or not np.all(np.isfinite(scores)):
         raise ValueError("scores must be finite, one per candidate")
     n_members, n_non = int(is_member.sum()), int((~is_member).sum())
-    point, boots = bootstrap_rocs(scores, is_member, rng=rng, replicates=replicates)
+    grid = band_grid(n_non)
+    point, boots = bootstrap_rocs(scores, is_member, rng=rng, replicates=replicates, grid=grid)
     tpr_table = tpr_figures(point, boots, n_non, confidence)
     eps = epsilon_lower_bound(scores, is_member, rng=rng, delta=delta, confidence=confidence)
     fpr, tpr = roc(scores, is_member)
@@ -167,6 +204,7 @@ def membership_figures(
             "method": EPSILON_METHOD,
         },
         "roc": thin_roc(fpr, tpr, roc_points),
+        "roc_band": roc_band(grid, point, boots, confidence),
     }
 
 

@@ -71,3 +71,24 @@ def test_saturated_scores_stay_ranked() -> None:
     log_p = true_class_log_prob(logits, np.array([1, 1, 1]))
     assert log_p[0] > log_p[1] > log_p[2]
     assert log_p[0] < 0.0
+
+
+def test_roc_band_reads_the_curve_and_brackets_it() -> None:
+    scores, is_member = _scores(4, 1.0, n=1000)
+    figs = membership_figures(
+        scores,
+        is_member,
+        rng=np.random.default_rng(0),
+        replicates=200,
+        confidence=0.95,
+        delta=1e-5,
+    )
+    band = figs["roc_band"]
+    fpr, tpr, _ = roc_curve(is_member, scores, drop_intermediate=False)
+    assert band["fpr"][0] == pytest.approx(1 / 1000) and band["fpr"][-1] == 1.0
+    for x, y, lo, hi in zip(band["fpr"], band["tpr"], band["lower"], band["upper"], strict=True):
+        assert y == pytest.approx(tpr[fpr <= x + 1e-12].max(), abs=1e-12)  # sklearn's curve
+        assert lo <= y <= hi
+    assert np.all(np.diff(band["tpr"]) >= 0) and band["upper"][-1] == 1.0
+    # a real band: wide at the lowest FPR, where few non-members decide the threshold
+    assert band["upper"][0] - band["lower"][0] > band["upper"][-2] - band["lower"][-2]

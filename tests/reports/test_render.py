@@ -58,6 +58,14 @@ def _attack(description: str) -> dict[str, Any]:
             "fpr": [0.0, 0.0, 0.0005, 0.01, 0.1, 1.0],
             "tpr": [0.0, 0.002, 0.01, 0.05, 0.4, 1.0],
         },
+        "roc_band": {
+            "fpr": [0.0005, 0.01, 1.0],
+            "tpr": [0.01, 0.05, 1.0],
+            "lower": [0.0, 0.03, 1.0],
+            "upper": [0.0321, 0.08, 1.0],
+            "confidence": 0.95,
+            "method": "pointwise percentile bootstrap (stratified), not a simultaneous band",
+        },
     }
 
 
@@ -226,6 +234,7 @@ def test_no_remote_urls_in_src_or_href(report: str) -> None:
 
 def test_unresolvable_tpr_shows_note_never_zero(report: str) -> None:
     membership = re.sub(r'data-figure="[^"]*"', "", _section(report, "membership"))
+    membership = re.sub(r"<details.*?</details>", "", membership, flags=re.S)  # band: real 0s
     cells = re.findall(r"TPR at 0\.1% FPR</th><td[^>]*>(.*?)</td>", membership)
     assert cells == [str(markupsafe.escape(NOTE))] * 2
     assert "0.000" not in membership
@@ -298,13 +307,20 @@ def test_roc_figure_log_axes_without_zero_points(report: str) -> None:
     figure = _figures(report)["fig-membership-loss-0"]
     assert figure["layout"]["xaxis"]["type"] == "log"
     assert figure["layout"]["yaxis"]["type"] == "log"
-    curve, diagonal = figure["data"]
+    upper, lower, curve, diagonal = figure["data"]
+    assert upper["y"] == [0.0321, 0.08, 1.0] and lower["fill"] == "tonexty"
+    assert lower["y"] == [0.0005, 0.03, 1.0]  # a lower end of 0 is drawn at the axis floor
     assert curve["x"] == [0.0005, 0.01, 0.1, 1.0]
     assert curve["y"] == [0.01, 0.05, 0.4, 1.0]
     for trace in figure["data"]:
         assert all(v > 0 for v in trace["x"] + trace["y"])
     assert diagonal["line"]["dash"] == "dash"
     assert diagonal["x"] == diagonal["y"]
+
+
+def test_roc_band_is_a_table_too(report: str) -> None:
+    band = report.split("interval band as a table", 1)[1].split("</table>", 1)[0]
+    assert '<td class="num">0.0005</td>' in band and "0.010 [0.000, 0.032]" in band
 
 
 def test_roc_figure_function() -> None:
