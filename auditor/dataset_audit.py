@@ -16,6 +16,7 @@ import numpy as np
 
 from attacks.anonymity import inference_risk, linkability_risk, singling_out_risk
 from attacks.linkage import linkage_figures
+from auditor.baselines import baselines_section, real_records_model, utility_section
 from auditor.datasets import load_dataset
 from auditor.loading import load_audit_data
 from auditor.models import logits_fn
@@ -29,7 +30,6 @@ from auditor.runner import (
     finish,
     membership_section,
     run_section,
-    utility_section,
 )
 from auditor.spec import AuditSpec
 
@@ -78,7 +78,7 @@ def run_dataset_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
     stages.lap("linkage")
 
     membership: dict[str, Any] = {}
-    consumers, consumer_utility = {}, {}
+    consumers, consumer_utility, real = {}, {}, {}
     for arch in spec.consumers:
         # The release recipe's own settings (from the artifact), the consumer's training.
         consumer = PRESETS["consumer"]
@@ -108,7 +108,8 @@ def run_dataset_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
             )
         )
         stages.say(f"utility @{arch}")
-        consumer_utility[arch] = utility_section(spec, data, consumers[arch], arch, {}, seeds)
+        real[arch] = real_records_model(spec, data, arch, {}, seeds)
+        consumer_utility[arch] = utility_section(spec, data, consumers[arch], real[arch], seeds)
         stages.lap(f"utility @{arch}")
 
     first = spec.consumers[0]
@@ -116,6 +117,10 @@ def run_dataset_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
         **consumer_utility[first],
         "consumers": {arch: u["artifact"] for arch, u in consumer_utility.items()},
     }
+    stages.say("baselines")
+    delta = spec.attacks.delta or DEFAULT_DELTA
+    baselines = baselines_section(spec, data, real[first], 2, delta, seeds)
+    stages.lap("baselines")
     fairness = fairness_section(spec, data, consumers[first], seeds, stages)
     result = {
         "run": run_section(spec, recipe),
@@ -139,6 +144,7 @@ def run_dataset_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
             "singling_out": singling_out,
         },
         "utility": utility,
+        "baselines": baselines,
         "fairness": fairness,
     }
     return finish(spec, result, stages)

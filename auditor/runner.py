@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -14,6 +14,7 @@ from attacks.inversion import inversion_figures
 from attacks.scores import softmax
 from auditor import __version__
 from auditor.artifacts import LoadedModel, load_model
+from auditor.baselines import baselines_section, real_records_model, utility_section
 from auditor.cache import DiskCache, default_dir
 from auditor.encoding import FeatureEncoding
 from auditor.ensembles import device_for
@@ -23,9 +24,8 @@ from auditor.loading import AuditData, load_audit_data
 from auditor.metrics.fairness import fairness_figures
 from auditor.metrics.groups import group_figures
 from auditor.metrics.membership import membership_figures
-from auditor.metrics.utility import UTILITY_METRICS, utility_figures
 from auditor.models import LogitsFn, logits_fn
-from auditor.recipes import PRESETS, Hyperparameters, RecipeInput, run_recipe
+from auditor.recipes import Hyperparameters, RecipeInput, run_recipe
 from auditor.references import ReferenceOutputs, reference_outputs
 from auditor.result import library_versions, seal
 from auditor.spec import AuditSpec
@@ -64,7 +64,7 @@ def plan(spec: AuditSpec) -> list[str]:
     """The stages of this audit, in order (for progress display)."""
     targets = [f"@{c}" for c in spec.consumers] if spec.artifact.kind == "dataset" else [""]
     attacks = [f"attack {a}{t}" for t in targets for a in spec.attacks.run]
-    return ["load", *attacks, "utility", "fairness"]
+    return ["load", *attacks, "utility", "baselines", "fairness"]
 
 
 def _check_model_fits(model: LoadedModel, data: AuditData) -> None:
@@ -279,10 +279,14 @@ def run_audit(
     )
     stages.lap("model inversion")
     stages.say("utility")
-    utility = utility_section(
-        spec, data, model.logits, meta.architecture, meta.hyperparameters.architecture_params, seeds
+    real = real_records_model(
+        spec, data, meta.architecture, meta.hyperparameters.architecture_params, seeds
     )
+    utility = utility_section(spec, data, model.logits, real, seeds)
     stages.lap("utility")
+    stages.say("baselines")
+    baselines = baselines_section(spec, data, real, meta.n_classes, delta, seeds)
+    stages.lap("baselines")
     fairness = fairness_section(spec, data, model.logits, seeds, stages)
     result = {
         "run": run_section(spec, recipe),
@@ -299,6 +303,7 @@ def run_audit(
         "data": data_section(spec, data),
         "privacy": privacy,
         "utility": utility,
+        "baselines": baselines,
         "fairness": fairness,
     }
     return finish(spec, result, stages)
@@ -353,49 +358,3 @@ def attribute_section(
         )
         stages.lap(f"attribute inference {attribute}")
     return out
-
-
-def model_utility(
-    spec: AuditSpec, data: AuditData, target: LogitsFn, seeds: list[int]
-) -> dict[str, Any]:
-    """Every utility metric of one model on the test split, with bootstrap intervals."""
-    return utility_figures(
-        data.test.y,
-        softmax(target(data.test.x))[:, 1],
-        rng=np.random.default_rng(seeds[2]),
-        replicates=spec.utility_bootstrap,
-        confidence=spec.attacks.confidence,
-    )
-
-
-def utility_section(
-    spec: AuditSpec,
-    data: AuditData,
-    target: LogitsFn,
-    architecture: str,
-    architecture_params: dict[str, Any],
-    seeds: list[int],
-) -> dict[str, Any]:
-    """Utility of the artifact's model and of the real-records model on the same test split."""
-    artifact = model_utility(spec, data, target, seeds)
-    if spec.baseline is not None:
-        base_logits = load_model(spec.baseline).logits
-        description = f"real-records model from {spec.baseline.name}"
-    else:
-        hp = replace(
-            PRESETS["default"], architecture=architecture, architecture_params=architecture_params
-        )
-        members = RecipeInput(data.members.x, data.members.y)
-        base_logits = logits_fn(run_recipe("supervised", members, hp, seeds[3]).model)
-        description = "real-records model: supervised recipe (default preset) on the members"
-    baseline = model_utility(spec, data, base_logits, seeds)
-    difference = {
-        m: {"value": artifact[m]["value"] - baseline[m]["value"], "higher_is_better": better}
-        for m, (_, better) in UTILITY_METRICS.items()
-    }
-    return {
-        "n_test": data.test.rows,
-        "artifact": artifact,
-        "baseline": {"description": description, "metrics": baseline},
-        "difference": difference,
-    }

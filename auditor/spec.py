@@ -30,10 +30,12 @@ SECTIONS = {
         *("run", "bootstrap", "confidence", "delta", "reference_models", "device", "cache"),
         "group_bootstrap",
     },
-    "utility": {"baseline", "bootstrap"},
+    "utility": {"baseline", "bootstrap", "dp_baseline", "dp_epsilon"},
     "consumer": {"architectures"},
     "gates": None,
 }
+
+DEFAULT_DP_EPSILON = 3.0  # the DP baseline's epsilon unless [utility] dp_epsilon says otherwise
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class AuditSpec:
     utility_bootstrap: int
     gates: tuple[Gate, ...]
     consumers: tuple[str, ...] = CONSUMERS  # dataset artifacts: third parties' models
+    dp_epsilon: float | None = DEFAULT_DP_EPSILON  # DP-SGD baseline's epsilon; None: no baseline
 
 
 def load_spec(path: Path) -> AuditSpec:
@@ -249,6 +252,18 @@ def load_spec(path: Path) -> AuditSpec:
     ):
         p("utility.bootstrap", f"is {utility_bootstrap!r}", "use an integer >= 50 (default 200)")
         utility_bootstrap = 200
+    dp_baseline = table("utility").get("dp_baseline", True)
+    if not isinstance(dp_baseline, bool):
+        p("utility.dp_baseline", f"is {dp_baseline!r}", "use true or false (default true)")
+        dp_baseline = True
+    dp_epsilon = table("utility").get("dp_epsilon", DEFAULT_DP_EPSILON)
+    if isinstance(dp_epsilon, bool) or not isinstance(dp_epsilon, int | float) or dp_epsilon <= 0:
+        p(
+            "utility.dp_epsilon",
+            f"is {dp_epsilon!r}",
+            f"use a positive number (default {DEFAULT_DP_EPSILON:g})",
+        )
+        dp_epsilon = DEFAULT_DP_EPSILON
 
     consumers = table("consumer").get("architectures", list(CONSUMERS))
     if (
@@ -302,4 +317,5 @@ def load_spec(path: Path) -> AuditSpec:
         utility_bootstrap=utility_bootstrap,
         gates=gates,
         consumers=tuple(consumers),
+        dp_epsilon=float(dp_epsilon) if dp_baseline else None,
     )

@@ -22,6 +22,12 @@ from torch import nn
 from attacks.base_reference import loss_drop
 from attacks.linkage import proportion
 from auditor.artifacts import load_model
+from auditor.baselines import (
+    baselines_section,
+    model_utility,
+    real_records_model,
+    utility_section,
+)
 from auditor.errors import fail
 from auditor.loading import AuditData, load_audit_data
 from auditor.metrics.membership import membership_figures
@@ -35,9 +41,7 @@ from auditor.runner import (
     fairness_section,
     finish,
     membership_section,
-    model_utility,
     run_section,
-    utility_section,
 )
 from auditor.spec import AuditSpec
 
@@ -180,7 +184,12 @@ def run_weights_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
     )
     if inference:
         privacy["attribute_inference"] = inference
-    utility = utility_section(spec, data, merged.logits, meta.architecture, {}, seeds)
+    real = real_records_model(spec, data, meta.architecture, {}, seeds)
+    utility = utility_section(spec, data, merged.logits, real, seeds)
+    stages.say("baselines")
+    delta = spec.attacks.delta or DEFAULT_DELTA
+    baselines = baselines_section(spec, data, real, meta.n_classes, delta, seeds)
+    stages.lap("baselines")
     if spec.artifact.site_vectors is not None:
         if base is None or base.module is None:
             raise fail(
@@ -231,6 +240,7 @@ def run_weights_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
         "data": data_section(spec, data),
         "privacy": privacy,
         "utility": utility,
+        "baselines": baselines,
         "fairness": fairness,
     }
     return finish(spec, result, stages)

@@ -35,7 +35,7 @@ from reports.formatting import (
 from reports.groups import attribute_context, groups_context
 from reports.membership import membership_context
 from reports.reidentification import reidentification_context
-from reports.summary import summary_context
+from reports.summary import beside_context, summary_context
 
 SECTION_IDS = (
     "summary",
@@ -303,6 +303,7 @@ def build_context(result: Mapping[str, Any]) -> dict[str, Any]:
         "confidence": confidence,
         "sections": SECTION_IDS,
         "summary": summary_context(result),
+        "beside": beside_context(result),
         "verdict": _verdict(result),
         "artifact": _artifact(result),
         "membership": membership_context(result, confidence),

@@ -41,6 +41,25 @@ def test_dp_fixture_leaks_less_and_its_bound_respects_the_claim(
         assert figures["epsilon_lower_bound"]["value"] <= claimed, name
 
 
+def test_artifacts_are_set_beside_the_real_records_model_and_a_dp_baseline(
+    demo_results: dict[str, Any],
+) -> None:
+    overfit, supervised = demo_results["overfit"], demo_results["supervised"]
+    dp = overfit["baselines"]["dp_sgd"]
+    assert dp["claims"]["epsilon"] <= 3.0 + 1e-6
+    # the DP baseline leaks less to LOSS than the leaky fixture, and its bound respects its claim
+    leak = overfit["privacy"]["membership"]["loss"]["auc"]
+    assert dp["membership"]["auc"]["upper"] < leak["lower"]
+    assert dp["membership"]["epsilon_lower_bound"]["value"] <= dp["claims"]["epsilon"]
+    # the demo's real-records model is the supervised fixture: same model, same LOSS point value
+    real = overfit["baselines"]["real_records"]
+    own = supervised["privacy"]["membership"]["loss"]["auc"]["value"]
+    assert real["membership"]["auc"]["value"] == pytest.approx(own, abs=1e-12)
+    assert real["utility"]["auroc"] == overfit["utility"]["baseline"]["metrics"]["auroc"]
+    # a DP-SGD model of the same records is useful: its AUROC interval is well above chance
+    assert dp["utility"]["auroc"]["lower"] > 0.65
+
+
 def test_same_spec_and_seed_give_identical_json(demo_specs: dict[str, Path]) -> None:
     from auditor.result import dumps
     from auditor.runner import run_audit

@@ -64,3 +64,15 @@ def test_online_attack_needs_two_reference_models(tmp_path: Path) -> None:
     body = body.replace('"privacy.loss.', '"privacy.lira_online.')
     with pytest.raises(AuditInputError, match="at least 2"):
         load_spec(_spec(tmp_path, body))
+
+
+def test_dp_baseline_is_on_by_default_and_can_be_turned_off(tmp_path: Path) -> None:
+    assert load_spec(_spec(tmp_path, GOOD)).dp_epsilon == 3.0
+    body = GOOD.replace("[attacks]", "[utility]\ndp_epsilon = 1\n[attacks]")
+    assert load_spec(_spec(tmp_path, body)).dp_epsilon == 1.0
+    body = GOOD.replace("[attacks]", "[utility]\ndp_baseline = false\n[attacks]")
+    assert load_spec(_spec(tmp_path, body)).dp_epsilon is None
+    body = GOOD.replace("[attacks]", '[utility]\ndp_baseline = "no"\ndp_epsilon = -1\n[attacks]')
+    with pytest.raises(AuditInputError) as info:
+        load_spec(_spec(tmp_path, body))
+    assert {p.field for p in info.value.problems} == {"utility.dp_baseline", "utility.dp_epsilon"}

@@ -107,6 +107,20 @@ def make_result() -> dict[str, Any]:
                 "rmia": _attack("RMIA with reference models"),
             }
         },
+        "baselines": {
+            "attack": "loss",
+            "real_records": {
+                "description": "real-records model from supervised.safetensors",
+                "membership": {"auc": _estimate(0.561, 0.543, 0.579)},
+                "utility": {"auroc": _estimate(0.771, 0.749, 0.794)},
+            },
+            "dp_sgd": {
+                "description": "DP-SGD baseline <b>",
+                "claims": {"epsilon": 2.999},
+                "membership": {"auc": _estimate(0.524, 0.507, 0.541)},
+                "utility": {"auroc": _estimate(0.760, 0.738, 0.781)},
+            },
+        },
         "utility": {
             "n_test": 2000,
             "artifact": {
@@ -393,3 +407,16 @@ def test_write_report_is_atomic(tmp_path: Path) -> None:
 def test_rejects_non_dict() -> None:
     with pytest.raises(TypeError):
         render_report([])  # type: ignore[arg-type]
+
+
+def test_summary_sets_the_artifact_beside_both_baselines(report: str) -> None:
+    summary = _section(report, "summary")
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th><td class="num">(.*?)</td>', summary)
+    assert rows == [
+        ("The shared artifact", "0.812 [0.790, 0.833]"),
+        ("Model trained on the real records", "0.561 [0.543, 0.579]"),
+        ("DP-SGD model on the real records (epsilon 2.999)", "0.524 [0.507, 0.541]"),
+    ]
+    assert "0.760 [0.738, 0.781]" in summary and "DP-SGD baseline &lt;b&gt;." in summary
+    del_baselines = {k: v for k, v in make_result().items() if k != "baselines"}
+    assert "Beside the real-records model" not in render_report(del_baselines)

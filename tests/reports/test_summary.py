@@ -40,3 +40,36 @@ def test_unresolvable_low_fpr_is_said_not_zeroed() -> None:
     result = {"privacy": {"membership": {"loss": {"tpr_at_fpr": {"0.001": {"value": None}}}}}}
     text = " ".join(summary_context(result))
     assert "Too few non-members" in text and "0.0%" not in text
+
+
+def test_artifact_beside_real_records_and_dp_baseline() -> None:
+    from reports.summary import beside_context
+
+    def side(auc: float, tpr: float, auroc: float) -> dict:
+        membership = {"auc": _est(auc), "tpr_at_fpr": {"0.01": _est(tpr), "0.001": _est(tpr)}}
+        return {"membership": membership, "utility": {"auroc": _est(auroc)}}
+
+    result = {
+        "privacy": {"membership": {"loss@mlp": side(0.8, 0.3, 0)["membership"]}},
+        "utility": {"artifact": {"auroc": _est(0.75)}},
+        "baselines": {
+            "attack": "loss",
+            "real_records": {**side(0.6, 0.1, 0.77), "description": "real"},
+            "dp_sgd": {**side(0.5, 0.06, 0.7), "description": "dp", "claims": {"epsilon": 2.5}},
+        },
+    }
+    beside = beside_context(result)
+    assert beside is not None and beside["attack"] == "loss@mlp"
+    assert [r["auc"] for r in beside["rows"]] == [
+        "0.800 [0.750, 0.850]",
+        "0.600 [0.550, 0.650]",
+        "0.500 [0.450, 0.550]",
+    ]
+    assert beside["rows"][2]["label"] == "DP-SGD model on the real records (epsilon 2.500)"
+    assert beside["rows"][0]["auroc"] == "0.750 [0.700, 0.800]"
+    text = " ".join(summary_context(result))
+    assert (
+        "picks out 30.0% (25.0% to 35.0%) from the shared artifact; 10.0% (5.0% to 15.0%)" in text
+    )
+    assert "from a DP-SGD model of them (epsilon 2.500)" in text
+    assert beside_context({"privacy": {}}) is None
