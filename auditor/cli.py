@@ -95,11 +95,15 @@ def _verdict_table(results: dict[str, dict[str, Any]]) -> Table:
     return table
 
 
-def _audit(spec_path: Path, allow_pickle: bool) -> Any:
+def _audit(
+    spec_path: Path, allow_pickle: bool, executor: str | None = None, address: str | None = None
+) -> Any:
     from auditor.runner import plan, run_audit
-    from auditor.spec import load_spec
+    from auditor.spec import load_spec, with_executor
 
     spec = load_spec(spec_path)
+    if executor is not None or address is not None:
+        spec = with_executor(spec, executor, address)
     with _progress(plan(spec)) as step:
         return spec, run_audit(spec, allow_pickle=allow_pickle, progress=step)
 
@@ -131,10 +135,18 @@ def run(
         bool, typer.Option(help="allow unpickling the artifact (runs its code: trusted files only)")
     ] = False,
     report: Annotated[bool, typer.Option(help="also render report.html")] = True,
+    executor: Annotated[
+        str | None,
+        typer.Option(help="where reference models train: in_process or ray (default: the spec)"),
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(help="Ray cluster HOST:PORT or auto (default: a private local Ray)"),
+    ] = None,
 ) -> None:
     """Audit the artifact a spec describes; write result.json (+ report.html, timings.json)."""
     try:
-        spec_obj, outcome = _audit(spec, allow_pickle)
+        spec_obj, outcome = _audit(spec, allow_pickle, executor, address)
     except (AuditInputError, ResultSchemaError) as exc:
         raise _bad_input(exc) from None
     folder = out_dir or spec.parent / f"{spec.stem}-audit"

@@ -3,8 +3,9 @@
 Online: each model trains on a random half of candidates + population, so each candidate is
 in about half of the models. Offline: each model trains on a random half of the population
 only, so no candidate is in any of them. Models are trained in shards of vectorised
-ensembles; each shard's outputs land in the content-hash cache as soon as it is done, so a
-killed run resumes where it stopped and a re-run trains nothing.
+ensembles (run in this process or on a Ray cluster: `auditor.executors`); each shard's
+outputs land in the content-hash cache as soon as it is done, so a killed run resumes where
+it stopped and a re-run trains nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import torch
 
 from auditor.cache import DiskCache, array_digest, content_key
 from auditor.dp_ensembles import fit_dp_ensemble
-from auditor.ensembles import device_for, fit_ensemble, half_subsets, init_ensemble
+from auditor.ensembles import fit_ensemble, half_subsets, init_ensemble
+from auditor.executors import Executor, InProcess, ShardData, ShardTask
 from auditor.models import logits_fn
 from auditor.recipes import Hyperparameters, RecipeInput, run_recipe
 
@@ -103,6 +105,19 @@ def train_shard(
     return np.stack(out)
 
 
+def train_task(data: ShardData, task: ShardTask) -> np.ndarray:
+    """One shard as an executor runs it: `train_shard` on the task's rows and seeds."""
+    return train_shard(
+        data.recipe,
+        data.hp,
+        data.pool,
+        task.subsets,
+        list(task.seeds),
+        data.query_x,
+        torch.device(data.device),
+    )
+
+
 def reference_outputs(
     *,
     mode: Mode,
@@ -116,9 +131,11 @@ def reference_outputs(
     device: str = "auto",
     shard_size: int = 16,
     progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
 ) -> ReferenceOutputs:
     """Outputs of K reference models (trained, or read from the cache) on candidates and
-    population. `population.public_x` is the public data recipes such as mimic label."""
+    population. `population.public_x` is the public data recipes such as mimic label.
+    Shards missing from the cache are trained by `executor` (default: in this process)."""
     if mode == "online":
         pool_x = np.concatenate([candidates.x, population.x])
         pool_y = np.concatenate([candidates.y, population.y])
@@ -136,7 +153,8 @@ def reference_outputs(
     pool = RecipeInput(
         pool_x, pool_y, population.public_x, candidates.n_classes, public_y=population.public_y
     )
-    dev = device_for(device)
+    executor = executor or InProcess()
+    dev = executor.device_type(device)
     base = {
         "mode": mode,
         "recipe": recipe,
@@ -150,26 +168,33 @@ def reference_outputs(
         "seed": seed,
         "k": k,
         "shard_size": shard_size,
-        "device": dev.type,
+        "device": dev,
         "torch": torch.__version__,
     }
-    shards, trained = [], 0
+    found: dict[int, np.ndarray] = {}
+    keys: dict[int, str] = {}
+    todo = []
     for start in range(0, k, shard_size):
         stop = min(k, start + shard_size)
-        key = content_key({**base, "shard": start})
-        hit = cache.get(key)
-        if hit is None:
-            seeds = [model_seed(seed, j) for j in range(start, stop)]
-            logits = train_shard(recipe, hp, pool, subsets[start:stop], seeds, query_x, dev)
-            cache.put(
-                key,
-                {"logits": logits},
-                f"{recipe} {mode} reference models {start}-{stop - 1} of {k}",
-            )
-            trained += stop - start
+        keys[start] = content_key({**base, "shard": start})
+        hit = cache.get(keys[start])
+        if hit is not None:
+            found[start] = hit["logits"]
         else:
-            logits = hit["logits"]
-        shards.append(logits)
+            seeds = tuple(model_seed(seed, j) for j in range(start, stop))
+            todo.append(ShardTask(start, stop, subsets[start:stop], seeds))
+    trained = sum(t.stop - t.start for t in todo)
+    if progress is not None and found:
+        progress(k - trained, k)
+
+    def on_done(task: ShardTask, logits: np.ndarray) -> None:
+        # Into the cache as soon as it is back, whichever executor trained it.
+        what = f"{recipe} {mode} reference models {task.start}-{task.stop - 1} of {k}"
+        cache.put(keys[task.start], {"logits": logits}, what)
+        found[task.start] = logits
         if progress is not None:
-            progress(stop, k)
+            progress(sum(len(v) for v in found.values()), k)
+
+    executor.run_shards(train_task, ShardData(recipe, hp, pool, query_x, dev), todo, on_done)
+    shards = [found[start] for start in sorted(found)]
     return ReferenceOutputs(mode, np.concatenate(shards), in_mask, len(candidates.x), trained)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from auditor.cache import DiskCache, default_dir
 from auditor.encoding import FeatureEncoding
 from auditor.ensembles import device_for
 from auditor.errors import fail
+from auditor.executors import ExecutorUnavailable, make_executor
 from auditor.gates import evaluate
 from auditor.loading import AuditData, load_audit_data
 from auditor.metrics.fairness import fairness_figures
@@ -121,17 +123,26 @@ def membership_section(
         if mode not in by_mode:
             stages.say(f"{spec.attacks.reference_models} reference models ({mode}){suffix}")
             pop = data.population
-            by_mode[mode] = reference_outputs(
-                mode=mode,  # type: ignore[arg-type]
-                recipe=recipe,
-                hp=hp,
-                candidates=RecipeInput(cand_x, cand_y, n_classes=n_classes),
-                population=RecipeInput(pop.x, pop.y, pop.x, n_classes, public_y=pop.y),
-                k=spec.attacks.reference_models,
-                seed=seeds[4],
-                cache=cache,
-                device=spec.attacks.device,
-            )
+            try:
+                by_mode[mode] = reference_outputs(
+                    executor=make_executor(**asdict(spec.executor)),
+                    mode=mode,  # type: ignore[arg-type]
+                    recipe=recipe,
+                    hp=hp,
+                    candidates=RecipeInput(cand_x, cand_y, n_classes=n_classes),
+                    population=RecipeInput(pop.x, pop.y, pop.x, n_classes, public_y=pop.y),
+                    k=spec.attacks.reference_models,
+                    seed=seeds[4],
+                    cache=cache,
+                    device=spec.attacks.device,
+                )
+            except ExecutorUnavailable as exc:
+                raise fail(
+                    str(spec.path),
+                    "executor",
+                    str(exc),
+                    'fix the cluster, or run in this process (executor name = "in_process")',
+                ) from exc
             stages.timings[f"reference models trained ({mode}){suffix}"] = by_mode[mode].trained
         return by_mode[mode]
 
@@ -187,6 +198,12 @@ def membership_section(
 
 def run_section(spec: AuditSpec, recipe: str) -> dict[str, Any]:
     """The `run` part of a result: what makes it reproducible."""
+    modes = sorted({ATTACKS[a].reference_models for a in spec.attacks.run} - {None})
+    device = device_for(spec.attacks.device).type
+    if modes and spec.executor.name != "in_process":
+        # the attacks have already said so, with the fix, if the cluster cannot be reached
+        with contextlib.suppress(ExecutorUnavailable):
+            device = make_executor(**asdict(spec.executor)).device_type(spec.attacks.device)
     return {
         "name": spec.name,
         "seed": spec.seed,
@@ -196,8 +213,9 @@ def run_section(spec: AuditSpec, recipe: str) -> dict[str, Any]:
         "reference_models": {
             "k": spec.attacks.reference_models,
             "recipe": recipe,
-            "modes": sorted({ATTACKS[a].reference_models for a in spec.attacks.run} - {None}),
-            "device": device_for(spec.attacks.device).type,
+            "modes": modes,
+            # where they trained (a Ray cluster's GPUs, say), not where the driver runs
+            "device": device,
         },
         "bootstrap": {
             "replicates": spec.attacks.bootstrap,

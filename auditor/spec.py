@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from attacks import ATTACKS, DEFAULT_ATTACKS
 from auditor.errors import AuditInputError, Problem
+from auditor.executors import INSTALL_RAY, ray_installed
 from auditor.gates import Gate, metric_names, parse_gates
 
 SPLIT_NAMES = ("members", "non_members", "test", "population")
@@ -32,6 +33,7 @@ SECTIONS = {
     },
     "utility": {"baseline", "bootstrap", "dp_baseline", "dp_epsilon"},
     "consumer": {"architectures"},
+    "executor": {"name", "address", "cpus_per_task", "max_retries"},
     "gates": None,
 }
 
@@ -75,6 +77,16 @@ class AttackSettings:
 
 
 @dataclass(frozen=True)
+class ExecutorSettings:
+    """Where reference-model shards train (`auditor.executors`); never part of the result."""
+
+    name: str = "in_process"  # in_process | ray
+    address: str | None = None  # ray: HOST:PORT, "auto", or None for a private local Ray
+    cpus_per_task: int = 1
+    max_retries: int = 3  # ray: attempts after a worker process dies
+
+
+@dataclass(frozen=True)
 class AuditSpec:
     path: Path
     sha256: str
@@ -89,6 +101,7 @@ class AuditSpec:
     gates: tuple[Gate, ...]
     consumers: tuple[str, ...] = CONSUMERS  # dataset artifacts: third parties' models
     dp_epsilon: float | None = DEFAULT_DP_EPSILON  # DP-SGD baseline's epsilon; None: no baseline
+    executor: ExecutorSettings = ExecutorSettings()
 
 
 def load_spec(path: Path) -> AuditSpec:
@@ -264,6 +277,7 @@ def load_spec(path: Path) -> AuditSpec:
             f"use a positive number (default {DEFAULT_DP_EPSILON:g})",
         )
         dp_epsilon = DEFAULT_DP_EPSILON
+    executor = executor_settings(table("executor"), p)
 
     consumers = table("consumer").get("architectures", list(CONSUMERS))
     if (
@@ -318,4 +332,44 @@ def load_spec(path: Path) -> AuditSpec:
         gates=gates,
         consumers=tuple(consumers),
         dp_epsilon=float(dp_epsilon) if dp_baseline else None,
+        executor=executor,
     )
+
+
+def executor_settings(raw: dict[str, Any], p: Any) -> ExecutorSettings:
+    """The [executor] table (or CLI overrides in the same shape), each problem passed to `p`."""
+    name = raw.get("name", "in_process")
+    if name not in ("in_process", "ray"):
+        p("executor.name", f"is {name!r}", 'use "in_process" (default) or "ray"')
+        name = "in_process"
+    elif name == "ray" and not ray_installed():
+        p("executor.name", '"ray" but Ray is not installed', f"install it: {INSTALL_RAY}")
+    address = raw.get("address")
+    if address is not None and (not isinstance(address, str) or not address.strip()):
+        p("executor.address", f"is {address!r}", 'use "HOST:PORT" of a Ray head, or "auto"')
+        address = None
+    numbers = {}
+    for key, default, low in (("cpus_per_task", 1, 1), ("max_retries", 3, 0)):
+        value = raw.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            p(f"executor.{key}", f"is {value!r}", f"use an integer >= {low} (default {default})")
+            value = default
+        numbers[key] = value
+    return ExecutorSettings(name, address, **numbers)
+
+
+def with_executor(spec: AuditSpec, name: str | None, address: str | None) -> AuditSpec:
+    """`spec` with its executor overridden (the command line's --executor / --address);
+    AuditInputError if the override is invalid. The spec's hash, and so the result, is kept."""
+    problems: list[Problem] = []
+
+    def p(field: str, message: str, fix: str) -> None:
+        option = {"executor.name": "--executor", "executor.address": "--address"}.get(field, field)
+        problems.append(Problem("command line", option, message, fix))
+
+    raw = {**asdict(spec.executor)}
+    raw.update({k: v for k, v in (("name", name), ("address", address)) if v is not None})
+    settings = executor_settings(raw, p)
+    if problems:
+        raise AuditInputError(problems)
+    return replace(spec, executor=settings)
