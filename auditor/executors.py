@@ -131,7 +131,7 @@ class RayExecutor:
         if not ray.is_initialized():
             try:
                 ray.init(
-                    address=self.address,
+                    address=self.address or "local",  # never an unrelated cluster by accident
                     include_dashboard=False,
                     log_to_driver=False,
                     configure_logging=False,
@@ -171,7 +171,16 @@ class RayExecutor:
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             for ref in done:
-                on_done(pending.pop(ref), ray.get(ref))
+                task = pending.pop(ref)
+                try:
+                    logits = ray.get(ref)
+                except ray.exceptions.WorkerCrashedError as exc:
+                    raise ExecutorUnavailable(
+                        f"reference models {task.start}-{task.stop - 1}: their worker process "
+                        f"died and all {self.max_retries} retries were used; finished shards are "
+                        "cached, so a re-run resumes (raise max_retries or check the nodes)"
+                    ) from exc
+                on_done(task, logits)
 
 
 def make_executor(

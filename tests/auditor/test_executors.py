@@ -174,6 +174,18 @@ def test_a_killed_worker_is_retried_and_the_models_do_not_change(
     assert np.abs(remote.logits - local.logits).max() <= TOLERANCE
 
 
+def test_a_worker_that_keeps_dying_stops_the_run_with_a_resume_hint(
+    cluster: str, pools: Pools, tmp_path: Path
+) -> None:
+    from auditor.executors import ExecutorUnavailable
+
+    no_retry = KillFirstAttempt(RayExecutor(cluster, max_retries=0), tmp_path / "pid")
+    with pytest.raises(
+        ExecutorUnavailable, match="died and all 0 retries were used; finished shards are cached"
+    ):
+        _references(pools, no_retry, _off(tmp_path))
+
+
 class DriverKilled(Exception):
     pass
 
