@@ -143,29 +143,52 @@ def roc_figure(
     return {"data": data, "layout": layout}
 
 
-def fairness_figure(attribute: str, groups: dict[str, Any]) -> dict[str, Any]:
-    """Grouped bar chart of recall and AUROC per group of one sensitive attribute.
+def _estimate(entry: Any) -> tuple[float | None, float | None, float | None]:
+    """(value, lower, upper) of a number or an estimate dict; non-finite parts become None."""
+    if isinstance(entry, Mapping):
+        return _finite(entry.get("value")), _finite(entry.get("lower")), _finite(entry.get("upper"))
+    return _finite(entry), None, None
 
-    ``groups`` maps a group name to a dict with ``recall`` and ``auroc``; a missing or
-    non-finite value becomes a gap (JSON ``null``), never a zero-height bar.
+
+def fairness_figure(attribute: str, groups: dict[str, Any]) -> dict[str, Any]:
+    """Grouped bar chart of recall and AUROC per group of one sensitive attribute, with
+    error bars where the groups' figures carry intervals.
+
+    ``groups`` maps a group name to a dict with ``recall`` and ``auroc`` (numbers or
+    ``{value, lower, upper}``); a missing or non-finite value becomes a gap (JSON ``null``),
+    never a zero-height bar.
     """
     names = [plotly_text(group) for group in groups]
     data = []
     for metric, color in (("recall", "#1f4e79"), ("auroc", "#c55a11")):
-        values = [
-            _finite(stats.get(metric)) if isinstance(stats, Mapping) else None
+        entries = [
+            _estimate(stats.get(metric) if isinstance(stats, Mapping) else None)
             for stats in groups.values()
         ]
-        data.append(
-            {
-                "type": "bar",
-                "name": metric_label(metric),
-                "x": names,
-                "y": values,
-                "marker": {"color": color},
-                "hovertemplate": "%{x}: %{y:.3f}<extra>" + metric_label(metric) + "</extra>",
+        values = [value for value, _, _ in entries]
+        trace: dict[str, Any] = {
+            "type": "bar",
+            "name": metric_label(metric),
+            "x": names,
+            "y": values,
+            "marker": {"color": color},
+            "hovertemplate": "%{x}: %{y:.3f}<extra>" + metric_label(metric) + "</extra>",
+        }
+        if any(low is not None for _, low, _ in entries):
+            # error bars from the interval ends (0 where a group has none)
+            trace["error_y"] = {
+                "type": "data",
+                "symmetric": False,
+                "array": [
+                    hi - v if v is not None and hi is not None else 0 for v, _, hi in entries
+                ],
+                "arrayminus": [
+                    v - lo if v is not None and lo is not None else 0 for v, lo, _ in entries
+                ],
+                "color": "#333333",
+                "thickness": 1.2,
             }
-        )
+        data.append(trace)
     layout = _base_layout(f"Recall and AUROC by {plotly_text(attribute)}")
     layout["barmode"] = "group"
     layout["xaxis"] = {"type": "category", "title": {"text": plotly_text(attribute)}}

@@ -230,6 +230,17 @@ def _utility(result: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _with_interval(stats: Any, metric: str) -> dict[str, Any]:
+    """A group's `metric` as an estimate dict, with its `<metric>_interval` when the result
+    has one (results written before group intervals existed carry the bare number)."""
+    stats = as_mapping(stats)
+    value = stats.get(metric)
+    if isinstance(value, Mapping):
+        return dict(value)
+    interval = as_mapping(stats.get(f"{metric}_interval"))
+    return {"value": value, "lower": interval.get("lower"), "upper": interval.get("upper")}
+
+
 def _fairness(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Per sensitive attribute: group rows, gap summaries and the recall/AUROC bar figure."""
     out = []
@@ -240,8 +251,8 @@ def _fairness(result: Mapping[str, Any]) -> list[dict[str, Any]]:
             {
                 "name": str(group),
                 "n": fmt_num(as_mapping(stats).get("n")),
-                "recall": fmt_interval(as_mapping(stats).get("recall")),
-                "auroc": fmt_interval(as_mapping(stats).get("auroc")),
+                "recall": fmt_interval(_with_interval(stats, "recall")),
+                "auroc": fmt_interval(_with_interval(stats, "auroc")),
                 "fpr": fmt_interval(as_mapping(stats).get("false_positive_rate")),
             }
             for group, stats in groups.items()
@@ -252,11 +263,7 @@ def _fairness(result: Mapping[str, Any]) -> list[dict[str, Any]]:
             if key != "groups"
         ]
         plotted = {
-            group: {
-                metric: (v.get("value") if isinstance(v, Mapping) else v)
-                for metric in ("recall", "auroc")
-                for v in [as_mapping(stats).get(metric)]
-            }
+            group: {metric: _with_interval(stats, metric) for metric in ("recall", "auroc")}
             for group, stats in groups.items()
         }
         out.append(

@@ -11,6 +11,7 @@ from fairlearn.metrics import (
     equalized_odds_difference,
     false_positive_rate,
 )
+from scipy.stats import binomtest, rankdata
 from sklearn.metrics import recall_score, roc_auc_score
 
 
@@ -52,6 +53,57 @@ def recall_gap_interval(
     return float(low), float(high)
 
 
+def rank_auroc(scores: np.ndarray, n_positive: int) -> np.ndarray:
+    """AUROC of each row of `scores` whose first `n_positive` columns are the positives
+    (Mann-Whitney U from mid-ranks, ties counted half, as scikit-learn does)."""
+    n_negative = scores.shape[1] - n_positive
+    ranks = rankdata(scores, axis=1)
+    u = ranks[:, :n_positive].sum(axis=1) - n_positive * (n_positive + 1) / 2
+    return u / (n_positive * n_negative)
+
+
+def group_intervals(
+    y: np.ndarray,
+    pred: np.ndarray,
+    p_positive: np.ndarray,
+    *,
+    rng: np.random.Generator,
+    replicates: int,
+    confidence: float,
+) -> dict[str, dict[str, Any]]:
+    """Intervals of one group's recall (exact Clopper-Pearson, scipy's binomtest) and AUROC
+    (percentile bootstrap, positives and negatives resampled separately; each replicate's
+    AUROC from ranks, all replicates at once). Empty intervals where a figure is undefined."""
+    out: dict[str, dict[str, Any]] = {}
+    positives = int(y.sum())
+    if positives:
+        ci = binomtest(int((pred[y == 1]).sum()), positives).proportion_ci(confidence, "exact")
+        out["recall_interval"] = {
+            "lower": float(ci.low),
+            "upper": float(ci.high),
+            "method": "Clopper-Pearson (exact binomial)",
+        }
+    pos, neg = p_positive[y == 1], p_positive[y == 0]
+    if len(pos) and len(neg):
+        n1, n0 = len(pos), len(neg)
+        sample = np.concatenate(
+            [
+                pos[rng.integers(0, n1, (replicates, n1))],
+                neg[rng.integers(0, n0, (replicates, n0))],
+            ],
+            axis=1,
+        )
+        aucs = rank_auroc(sample, n1)
+        tail = (1.0 - confidence) / 2.0 * 100.0
+        low, high = np.percentile(aucs, [tail, 100.0 - tail])
+        out["auroc_interval"] = {
+            "lower": float(low),
+            "upper": float(high),
+            "method": "percentile bootstrap, stratified by outcome",
+        }
+    return out
+
+
 def fairness_figures(
     y: np.ndarray,
     p_positive: np.ndarray,
@@ -65,6 +117,8 @@ def fairness_figures(
     interval), AUROC gap and the equalized-odds difference (largest between-group
     difference in TPR or FPR)."""
     rng = rng if rng is not None else np.random.default_rng(0)
+    # The groups' own intervals draw from a child stream, leaving `rng` to the gap intervals.
+    interval_rng = rng.spawn(1)[0]
     y = np.asarray(y).astype(int)
     pred = (np.asarray(p_positive) >= 0.5).astype(int)
     out: dict[str, Any] = {}
@@ -91,6 +145,14 @@ def fairness_figures(
                     "recall": _num(row["recall"]),
                     "auroc": _num(row["auroc"]),
                     "false_positive_rate": _num(row["false_positive_rate"]),
+                    **group_intervals(
+                        y[values == g],
+                        pred[values == g],
+                        np.asarray(p_positive)[values == g],
+                        rng=interval_rng,
+                        replicates=replicates,
+                        confidence=confidence,
+                    ),
                 }
                 for g, row in table.iterrows()
             },

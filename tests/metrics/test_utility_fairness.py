@@ -8,7 +8,7 @@ import pytest
 from fairlearn.metrics import MetricFrame, equalized_odds_difference
 from sklearn import metrics as skm
 
-from auditor.metrics.fairness import fairness_figures
+from auditor.metrics.fairness import fairness_figures, rank_auroc, recall_gap_interval
 from auditor.metrics.utility import expected_calibration_error, utility_figures
 
 
@@ -79,3 +79,37 @@ def test_recall_gap_interval_covers_the_fairlearn_point(predictions: tuple) -> N
         "recall_gap"
     ]
     assert gap["lower"] <= gap["value"] <= gap["upper"]
+
+
+def test_rank_auroc_equals_sklearn_with_ties() -> None:
+    rng = np.random.default_rng(5)
+    scores = np.round(rng.normal(size=(4, 300)), 1)  # ties
+    y = np.r_[np.ones(120, int), np.zeros(180, int)]
+    expected = [skm.roc_auc_score(y, row) for row in scores]
+    assert rank_auroc(scores, 120) == pytest.approx(expected, abs=1e-12)
+
+
+def test_group_intervals_exact_recall_and_bootstrap_auroc(predictions: tuple) -> None:
+    from scipy.stats import binomtest
+
+    y, p, sex = predictions
+    figs = fairness_figures(y, p, {"sex": sex}, rng=np.random.default_rng(3), replicates=400)
+    for group, stats in figs["sex"]["groups"].items():
+        rows = sex == group
+        hits, positives = int(((p >= 0.5) & (y == 1) & rows).sum()), int((y[rows] == 1).sum())
+        exact = binomtest(hits, positives).proportion_ci(0.95, "exact")
+        assert stats["recall_interval"]["lower"] == pytest.approx(exact.low, abs=1e-12)
+        assert stats["recall_interval"]["upper"] == pytest.approx(exact.high, abs=1e-12)
+        auroc = stats["auroc_interval"]
+        assert auroc["lower"] < stats["auroc"] < auroc["upper"]
+        assert 0.01 < auroc["upper"] - auroc["lower"] < 0.2  # a real interval, ~4 standard errors
+    # the groups' intervals draw from a child stream: the gap interval is what it was before
+    low, high = recall_gap_interval(
+        y,
+        (p >= 0.5).astype(int),
+        sex,
+        rng=np.random.default_rng(3),
+        replicates=400,
+        confidence=0.95,
+    )
+    assert (figs["sex"]["recall_gap"]["lower"], figs["sex"]["recall_gap"]["upper"]) == (low, high)

@@ -136,7 +136,14 @@ def make_result() -> dict[str, Any]:
         "fairness": {
             "sex": {
                 "groups": {
-                    "female": {"n": 900, "recall": 0.8, "auroc": 0.74, "false_positive_rate": 0.4},
+                    "female": {
+                        "n": 900,
+                        "recall": 0.8,
+                        "auroc": 0.74,
+                        "false_positive_rate": 0.4,
+                        "recall_interval": {"lower": 0.75, "upper": 0.84, "method": "exact"},
+                        "auroc_interval": {"lower": 0.71, "upper": 0.78, "method": "bootstrap"},
+                    },
                     "male": {"n": 1100, "recall": 0.77, "auroc": 0.76, "false_positive_rate": 0.35},
                 },
                 "recall_gap": {"value": 0.03},
@@ -352,6 +359,11 @@ def test_fairness_figure_is_grouped_bars(report: str) -> None:
     assert [t["name"] for t in figure["data"]] == ["Recall", "AUROC"]
     assert figure["data"][0]["x"] == ["female", "male"]
     assert figure["data"][0]["y"] == [0.8, 0.77]
+    # error bars from the groups' intervals; a group without one (male) gets none
+    assert figure["data"][0]["error_y"]["array"] == pytest.approx([0.04, 0])
+    assert figure["data"][0]["error_y"]["arrayminus"] == pytest.approx([0.05, 0])
+    assert "0.800 [0.750, 0.840]" in _section(report, "fairness")
+    assert "0.740 [0.710, 0.780]" in _section(report, "fairness")
     direct = fairness_figure("sex", {"a": {"recall": None, "auroc": 0.5}})
     go.Figure(direct)
     assert direct["data"][0]["y"] == [None]
