@@ -122,7 +122,7 @@ def _outputs(outcome: Any, with_report: bool) -> dict[str, str]:
         from reports import render_report
 
         # From the JSON text, as `auditor report` does: the same bytes either way.
-        files["report.html"] = render_report(json.loads(text))
+        files["report.html"] = render_report(json.loads(text), outcome.timings)
     return files
 
 
@@ -180,6 +180,26 @@ def validate(spec: Annotated[Path, typer.Argument(help="audit spec (TOML)")]) ->
     )
 
 
+def _timings_beside(result: Path) -> dict[str, float] | None:
+    """The run's timings.json next to `result`, if there is a readable one (it only adds the
+    run time to the report's method section); a malformed one is ignored with a warning."""
+    import json
+
+    path = result.with_name("timings.json")
+    if not path.is_file():
+        return None
+    try:
+        timings = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        timings = None
+    if not isinstance(timings, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in timings.values()
+    ):
+        err.print(f"ignored {path}: not a JSON object of stage -> seconds", markup=False)
+        return None
+    return timings
+
+
 @app.command("report")
 def report_command(
     result: Annotated[Path, typer.Argument(help="result.json written by `auditor run`")],
@@ -194,7 +214,7 @@ def report_command(
     except ResultSchemaError as exc:
         raise _bad_input(exc) from None
     target = out_path or result.with_name("report.html")
-    write_report(document, target)
+    write_report(document, target, _timings_beside(result))
     out.print(f"wrote {target}", markup=False, highlight=False)
 
 

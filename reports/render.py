@@ -280,8 +280,32 @@ def _fairness(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _method(result: Mapping[str, Any], confidence: str) -> dict[str, Any]:
-    """Facts for the method section: bootstrap, seeds and the epsilon-bound methods used."""
+def _reference_models(run: Mapping[str, Any]) -> str | None:
+    """One sentence on the reference models, or None when no attack used any."""
+    refs = as_mapping(run.get("reference_models"))
+    modes = [str(m) for m in refs.get("modes") or []]
+    if not modes:
+        return None
+    return (
+        f"{display(refs.get('k'))} per mode ({', '.join(modes)}), re-running the "
+        f"{display(refs.get('recipe'))} recipe, trained on {display(refs.get('device'))}"
+    )
+
+
+def _run_time(timings: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """Stage timings (seconds), longest first, then the total; empty without timings."""
+    stages = [(str(k), float(v)) for k, v in (timings or {}).items() if is_number(v)]
+    if not stages:
+        return []
+    rows = [(k, f"{v:.1f} s") for k, v in sorted(stages, key=lambda kv: -kv[1])]
+    return [*rows, ("total", f"{sum(v for _, v in stages):.1f} s")]
+
+
+def _method(
+    result: Mapping[str, Any], confidence: str, timings: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Facts for the method section: bootstrap, seeds, reference models, the epsilon-bound
+    methods used and, when the run's timings are given, the run time."""
     run = as_mapping(result.get("run"))
     bootstrap = as_mapping(run.get("bootstrap"))
     methods: dict[str, list[str]] = {}
@@ -296,11 +320,16 @@ def _method(result: Mapping[str, Any], confidence: str) -> dict[str, Any]:
         "spec_sha256": display(run.get("spec_sha256")),
         "n_test": display(as_mapping(result.get("utility")).get("n_test")),
         "epsilon_methods": [(m, ", ".join(names)) for m, names in methods.items()],
+        "reference_models": _reference_models(run),
+        "run_time": _run_time(timings),
     }
 
 
-def build_context(result: Mapping[str, Any]) -> dict[str, Any]:
-    """Turn a result dict into the template's view model (strings and lists only)."""
+def build_context(
+    result: Mapping[str, Any], timings: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Turn a result dict (and the run's stage timings, kept out of the result) into the
+    template's view model (strings and lists only)."""
     run = as_mapping(result.get("run"))
     confidence = confidence_label(run)
     return {
@@ -319,23 +348,26 @@ def build_context(result: Mapping[str, Any]) -> dict[str, Any]:
         "attribute_inference": attribute_context(result),
         "utility": _utility(result),
         "fairness": _fairness(result),
-        "method": _method(result, confidence),
+        "method": _method(result, confidence, timings),
         "plotly_js": plotly_bundle(),
     }
 
 
-def render_report(result: dict[str, Any]) -> str:
-    """Render the result dict into a self-contained, deterministic HTML document."""
+def render_report(result: dict[str, Any], timings: Mapping[str, Any] | None = None) -> str:
+    """Render the result dict into a self-contained, deterministic HTML document; the run's
+    stage timings (``timings.json``), if given, go into the method section."""
     if not isinstance(result, Mapping):
         raise TypeError(f"result must be a dict, not {type(result).__name__}")
     template = environment().get_template("report.html.j2")
-    return template.render(build_context(result))
+    return template.render(build_context(result, timings))
 
 
-def write_report(result: dict[str, Any], path: Path) -> None:
+def write_report(
+    result: dict[str, Any], path: Path, timings: Mapping[str, Any] | None = None
+) -> None:
     """Render ``result`` and write it to ``path`` atomically (same-directory temp file, replace)."""
     path = Path(path)
-    html = render_report(result)
+    html = render_report(result, timings)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

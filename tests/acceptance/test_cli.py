@@ -146,6 +146,7 @@ def test_report_renders_from_the_json_alone(
     html = target.read_text(encoding="utf-8")
     assert html.lstrip().lower().startswith("<!doctype html")
     assert "overfit" in html
+    assert "Run time" not in html  # no timings.json beside it: nothing to say about run time
 
     # Without --out the report lands beside the JSON; rendering is deterministic.
     result = cli("report", alone / "result.json")
@@ -162,6 +163,20 @@ def test_report_html_equals_the_one_run_wrote(
     result = cli("report", overfit_run.out / "result.json", "--out", target)
     assert_clean_exit(result, 0)
     assert target.read_bytes() == (overfit_run.out / "report.html").read_bytes()
+    html = target.read_text(encoding="utf-8")
+    method = html.split('<section id="method">', 1)[1]
+    assert "<h3>Run time</h3>" in method and '<th scope="row">total</th>' in method
+
+
+def test_malformed_timings_are_ignored_with_a_warning(
+    overfit_run: Run, tmp_path: Path, cli: Callable[..., Result]
+) -> None:
+    shutil.copy2(overfit_run.out / "result.json", tmp_path / "result.json")
+    (tmp_path / "timings.json").write_text('{"load": "fast"}')
+    result = cli("report", tmp_path / "result.json")
+    assert_clean_exit(result, 0)
+    assert "ignored" in result.output and "timings.json" in result.output
+    assert "Run time" not in (tmp_path / "report.html").read_text(encoding="utf-8")
 
 
 def _tamper_number(document: dict[str, Any]) -> None:

@@ -42,7 +42,12 @@ def _free_port() -> int:
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A one-node Ray cluster on loopback with 2 CPUs, stopped (only it) at the end."""
     port = _free_port()
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    # A throwaway loopback cluster: no usage stats, and no token authentication (Ray turns it
+    # on when it finds ~/.ray/auth_token from an earlier local run; the driver must agree).
+    settings = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+    saved = {key: os.environ.get(key) for key in settings}
+    os.environ.update(settings)
+    env = dict(os.environ)
     head = subprocess.Popen(
         [
             *(sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block"),
@@ -69,6 +74,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ray.shutdown()
     os.killpg(head.pid, signal.SIGTERM)
     head.wait(timeout=60)
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @dataclass(frozen=True)

@@ -432,3 +432,20 @@ def test_summary_sets_the_artifact_beside_both_baselines(report: str) -> None:
     assert "0.760 [0.738, 0.781]" in summary and "DP-SGD baseline &lt;b&gt;." in summary
     del_baselines = {k: v for k, v in make_result().items() if k != "baselines"}
     assert "Beside the real-records model" not in render_report(del_baselines)
+
+
+def test_method_gives_reference_models_and_run_time_when_timings_are_given() -> None:
+    result = make_result()
+    result["run"]["reference_models"] = {
+        "k": 64,
+        "recipe": "supervised",
+        "modes": ["offline", "online"],
+        "device": "cpu",
+    }
+    method = _section(render_report(result, {"load": 1.25, "attack lira_online": 10.0}), "method")
+    assert "64 per mode (offline, online), re-running the supervised recipe, trained on cpu" in (
+        method
+    )
+    rows = re.findall(r'<th scope="row">(.*?)</th><td class="num">(.*?)</td>', method)
+    assert rows == [("attack lira_online", "10.0 s"), ("load", "1.2 s"), ("total", "11.2 s")]
+    assert "Run time" not in _section(render_report(make_result()), "method")
