@@ -112,15 +112,22 @@ def _loss_membership(
 
 
 def baselines_section(
-    spec: AuditSpec, data: AuditData, real: Baseline, n_classes: int, delta: float, seeds: list[int]
+    spec: AuditSpec,
+    data: AuditData,
+    real: Baseline,
+    utility: dict[str, Any],
+    n_classes: int,
+    delta: float,
+    seeds: list[int],
 ) -> dict[str, Any]:
-    """LOSS membership figures and utility of the real-records model and of the DP baseline."""
+    """LOSS membership figures and utility of the real-records model (its utility taken from
+    `utility`, the artifact's utility section) and of the DP baseline."""
     section: dict[str, Any] = {
         "attack": "loss",
         "real_records": {
             "description": real.description,
             "membership": _loss_membership(spec, data, real.logits, delta, 0, seeds),
-            "utility": model_utility(spec, data, real.logits, seeds),
+            "utility": utility["baseline"]["metrics"],
         },
     }
     if spec.dp_epsilon is None:

@@ -119,7 +119,7 @@ def run_dataset_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
     }
     stages.say("baselines")
     delta = spec.attacks.delta or DEFAULT_DELTA
-    baselines = baselines_section(spec, data, real[first], 2, delta, seeds)
+    baselines = baselines_section(spec, data, real[first], consumer_utility[first], 2, delta, seeds)
     stages.lap("baselines")
     fairness = fairness_section(spec, data, consumers[first], seeds, stages)
     result = {

@@ -303,7 +303,7 @@ def run_audit(
     utility = utility_section(spec, data, model.logits, real, seeds)
     stages.lap("utility")
     stages.say("baselines")
-    baselines = baselines_section(spec, data, real, meta.n_classes, delta, seeds)
+    baselines = baselines_section(spec, data, real, utility, meta.n_classes, delta, seeds)
     stages.lap("baselines")
     fairness = fairness_section(spec, data, model.logits, seeds, stages)
     result = {

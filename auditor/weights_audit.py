@@ -188,7 +188,7 @@ def run_weights_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
     utility = utility_section(spec, data, merged.logits, real, seeds)
     stages.say("baselines")
     delta = spec.attacks.delta or DEFAULT_DELTA
-    baselines = baselines_section(spec, data, real, meta.n_classes, delta, seeds)
+    baselines = baselines_section(spec, data, real, utility, meta.n_classes, delta, seeds)
     stages.lap("baselines")
     if spec.artifact.site_vectors is not None:
         if base is None or base.module is None:
