@@ -105,8 +105,9 @@ class ArtifactMetadata:
                 output=data.get("output", "logits"),
                 details=dict(data.get("details", {})),
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise fail(where, "encoding/recipe", f"is malformed ({exc})", fix) from exc
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # Not quoting `exc`: it can repeat metadata values (category levels).
+            raise fail(where, "encoding/recipe", "is malformed", fix) from exc
 
 
 @dataclass(frozen=True)
@@ -189,8 +190,7 @@ def _load_safetensors(path: Path, architecture: str | None) -> tuple[ArtifactMet
         meta = ArtifactMetadata.from_dict(data, str(path))
     else:
         meta = _read_sidecar(path)
-    if architecture:
-        meta = ArtifactMetadata(**{**meta.__dict__, "architecture": architecture})
+    meta = trusted_metadata(meta, architecture, str(path))
     if meta.encoding.n_features != meta.n_features:
         raise fail(
             str(path),
@@ -199,9 +199,8 @@ def _load_safetensors(path: Path, architecture: str | None) -> tuple[ArtifactMet
             f"metadata declares {meta.n_features}",
             "store the encoding the model was trained with",
         )
-    hp = Hyperparameters(**{**meta.hyperparameters.__dict__, "architecture": meta.architecture})
     try:
-        module = init_model(hp, meta.n_features, meta.n_classes, seed=0)
+        module = init_model(meta.hyperparameters, meta.n_features, meta.n_classes, seed=0)
         module.load_state_dict(load_file(str(path)))
     except (ValueError, RuntimeError, TypeError) as exc:
         raise fail(
@@ -220,10 +219,52 @@ def _condense(exc: Exception) -> str:
     return " ".join(line.strip() for line in str(exc).splitlines()[:3])[:400]
 
 
+def trusted_metadata(
+    meta: ArtifactMetadata, architecture: str | None, where: str
+) -> ArtifactMetadata:
+    """`meta` with its architecture settled by the user, never by the artifact.
+
+    An architecture `package.module:function` is code that the auditor imports and calls
+    (to load the weights and to train reference models), so only the user may name it: in
+    the spec (`[artifact] architecture`) or on the command line (`architecture`). Metadata
+    may name the built-in architectures only; otherwise AuditInputError.
+    """
+    from auditor.architectures import BUILTIN
+
+    architecture = architecture or None  # an empty string chooses nothing
+    named = {"architecture": meta.architecture}
+    named["recipe.hyperparameters.architecture"] = meta.hyperparameters.architecture
+    problems = [
+        Problem(
+            where,
+            field,
+            f"names code to import and run ({_printable(value)}); an artifact cannot choose "
+            "code for the auditor to call",
+            "if you trust that function, name it yourself in the spec: [artifact] "
+            f'architecture = "package.module:function"; otherwise use one of {", ".join(BUILTIN)}',
+        )
+        for field, value in named.items()
+        if value not in BUILTIN and value != architecture
+    ]
+    if architecture is None and problems:
+        raise AuditInputError(problems)
+    resolved = architecture or meta.architecture
+    hp = Hyperparameters(**{**meta.hyperparameters.__dict__, "architecture": resolved})
+    return ArtifactMetadata(**{**meta.__dict__, "architecture": resolved, "hyperparameters": hp})
+
+
+def _printable(value: str) -> str:
+    """A metadata string fit for a message: control characters escaped, length capped."""
+    return ascii(value[:80])
+
+
 def load_model(
     path: Path, *, architecture: str | None = None, allow_pickle: bool = False
 ) -> LoadedModel:
-    """Load a model artifact safely; AuditInputError (file, field, fix) when it cannot be."""
+    """Load a model artifact safely; AuditInputError (file, field, fix) when it cannot be.
+
+    `architecture` is the user's choice (spec or command line) and overrides the metadata's;
+    metadata alone may only name a built-in architecture (`trusted_metadata`)."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise fail(
@@ -260,7 +301,7 @@ def _load_format(path: Path, fmt: str, digest: str, architecture: str | None) ->
     if fmt == "safetensors":
         meta, module = _load_safetensors(path, architecture)
         return LoadedModel(path, fmt, digest, meta, torch_logits(module), module)
-    meta = _read_sidecar(path)
+    meta = trusted_metadata(_read_sidecar(path), architecture, str(path))
     if fmt == "torchscript":
         with warnings.catch_warnings():
             # torch deprecates TorchScript for new models; released artifacts still use it.

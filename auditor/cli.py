@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from auditor.errors import AuditInputError, ResultSchemaError
 
@@ -90,7 +91,8 @@ def _verdict_table(results: dict[str, dict[str, Any]]) -> Table:
                     else f"{t['value']:.4f} [{t['lower']:.4f}, {t['upper']:.4f}]"
                 )
             cells.append(f"{m['epsilon_lower_bound']['value']:.2f}")
-            table.add_row(name, attack, *cells, verdict)
+            # Text, not markup: a spec's name like "[/bold]" is shown as written.
+            table.add_row(*(Text(c) for c in (name, attack, *cells, verdict)))
             name, verdict = "", ""
     return table
 
@@ -277,11 +279,11 @@ def cache(
         out.print(f"removed {disk.clear()} entries from {disk.folder}", markup=False)
         return
     entries = disk.entries() if disk.folder.is_dir() else []
-    table = Table(title=f"reference-model cache: {disk.folder}")
+    table = Table(title=Text(f"reference-model cache: {disk.folder}"))
     for col in ("key", "MiB", "what"):
         table.add_column(col)
     for key, size, description in entries:
-        table.add_row(key[:16], f"{size / 2**20:.1f}", description)
+        table.add_row(*(Text(c) for c in (key[:16], f"{size / 2**20:.1f}", description)))
     out.print(table)
     total = sum(size for _, size, _ in entries) / 2**20
     out.print(f"{len(entries)} entries, {total:.1f} MiB", markup=False)

@@ -90,6 +90,7 @@ def run_dataset_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
             lr=consumer.lr,
             weight_decay=consumer.weight_decay,
             hidden=consumer.hidden,
+            architecture_params={},  # the consumer's own model: nothing from the artifact
         )
         model = run_recipe("supervised", RecipeInput(released.x, released.y), hp, seeds[6]).model
         consumers[arch] = logits_fn(model)

@@ -19,6 +19,7 @@ import pandas as pd
 from auditor.artifacts import sha256_file
 from auditor.encoding import FeatureEncoding
 from auditor.errors import AuditInputError, Problem, fail
+from auditor.loading import csv_failure
 
 DATASET_FORMATS = {".safetensors": "safetensors", ".csv": "csv", ".parquet": "parquet"}
 
@@ -73,7 +74,9 @@ def _meta(path: Path, header: dict[str, str] | None) -> dict[str, Any]:
         meta = json.loads(text)
         encoding = FeatureEncoding.from_dict(meta["encoding"])
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise fail(where, "encoding", f"is missing or malformed ({exc})", fix) from exc
+        # Not quoting `exc`: it can repeat metadata values (category levels).
+        what = "is not JSON" if isinstance(exc, json.JSONDecodeError) else "is missing or malformed"
+        raise fail(where, "encoding", what, fix) from exc
     return {**meta, "encoding": encoding}
 
 
@@ -103,7 +106,7 @@ def load_dataset(path: Path, *, label: str) -> LoadedDataset:
             raise fail(
                 str(path),
                 "artifact.path",
-                f"cannot be read as a dataset ({exc})",
+                f"cannot be read as a dataset ({type(exc).__name__})",
                 "store tensors 'x' (features) and 'y' (labels)",
             ) from exc
     else:
@@ -161,11 +164,12 @@ def _read_table(path: Path, fmt: str) -> pd.DataFrame:
             f"needs a Parquet engine ({exc})",
             "pip install pyarrow, or release the dataset as CSV",
         ) from exc
-    except Exception as exc:
+    except Exception as exc:  # the reader's message can quote released records: not passed on
+        why = csv_failure(exc) if fmt == "csv" else f"cannot be read as {fmt}"
         raise fail(
             str(path),
             "artifact.path",
-            f"cannot be read as {fmt} ({exc})",
+            f"{why} ({type(exc).__name__})",
             f"check that the file is a complete {fmt} table",
         ) from exc
 

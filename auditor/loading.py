@@ -50,6 +50,18 @@ class AuditData:
         return {name: getattr(self, name) for name in SPLIT_NAMES}
 
 
+def csv_failure(exc: Exception) -> str:
+    """Why a CSV could not be read, by position only: the reader's own message can quote
+    the file's content (patients' values), so it is never passed on."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"is not UTF-8 text (byte offset {exc.start})"
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return "is empty (no header row)"
+    line = re.search(r"\bline (\d+)", str(exc))
+    where = f" at line {line.group(1)}" if line else ""
+    return f"is not a well-formed CSV table{where} (rows with different numbers of fields?)"
+
+
 def _read_csv(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
     try:
         return pd.read_csv(path)
@@ -58,7 +70,7 @@ def _read_csv(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
             Problem(
                 str(path),
                 "csv",
-                f"cannot be read as CSV ({exc})",
+                csv_failure(exc),
                 "write it as comma-separated UTF-8 with a header row",
             )
         )
@@ -71,14 +83,18 @@ def _check_frame(
     where, problems = str(path), []
     if len(frame) == 0:
         return [Problem(where, "rows", "has no rows (header only)", "write the split's records")]
-    for col in frame.columns:
+    for position, col in enumerate(frame.columns, start=1):
+        # Named by position, never quoted: without a header row the "names" are a
+        # patient's values.
         if not SAFE_COLUMN.match(str(col)):
             problems.append(
                 Problem(
                     where,
                     "columns",
-                    f"has a column named {str(col)!r} with markup or control characters",
-                    "rename it to letters, digits, spaces and _ . - ( ) % / +",
+                    f"header column {position} has markup or control characters in its name "
+                    "(or the file has no header row)",
+                    "start the file with a header row; name columns with letters, digits, "
+                    "spaces and _ . - ( ) % / +",
                 )
             )
     needed = {spec.label: "data.label", spec.id: "data.id"}

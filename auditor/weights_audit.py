@@ -162,7 +162,11 @@ def run_weights_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
     stages.say("load")
     merged = load_model(spec.artifact.path, architecture=spec.artifact.architecture)
     meta = merged.metadata
-    base = load_model(spec.artifact.base) if spec.artifact.base else None
+    base = (
+        load_model(spec.artifact.base, architecture=spec.artifact.architecture)
+        if spec.artifact.base
+        else None
+    )
     data = load_audit_data(spec.data, meta.encoding)
     recipe = spec.scheme or meta.recipe
     stages.lap("load")
