@@ -100,8 +100,8 @@ def _verdict_table(results: dict[str, dict[str, Any]]) -> Table:
 def _audit(
     spec_path: Path, allow_pickle: bool, executor: str | None = None, address: str | None = None
 ) -> Any:
-    from auditor.runner import plan, run_audit
-    from auditor.spec import load_spec, with_executor
+    from auditor.audit.run import plan, run_audit
+    from auditor.config.spec import load_spec, with_executor
 
     spec = load_spec(spec_path)
     if executor is not None or address is not None:
@@ -113,7 +113,7 @@ def _audit(
 def _outputs(outcome: Any, with_report: bool) -> dict[str, str]:
     import json
 
-    from auditor.result import dumps
+    from auditor.result.document import dumps
 
     text = dumps(outcome.result)
     files = {
@@ -121,7 +121,7 @@ def _outputs(outcome: Any, with_report: bool) -> dict[str, str]:
         "timings.json": json.dumps(outcome.timings, indent=2, sort_keys=True) + "\n",
     }
     if with_report:
-        from reports import render_report
+        from auditor.report import render_report
 
         # From the JSON text, as `auditor report` does: the same bytes either way.
         files["report.html"] = render_report(json.loads(text), outcome.timings)
@@ -154,7 +154,7 @@ def run(
     folder = out_dir or spec.parent / f"{spec.stem}-audit"
     _publish(_outputs(outcome, report), folder)
     if junit is not None:
-        from auditor.gates import write_junit
+        from auditor.result.gates import write_junit
 
         write_junit(outcome.result["gates"], junit, spec_obj.name)
     out.print(_verdict_table({spec_obj.name: outcome.result}))
@@ -169,7 +169,7 @@ def run(
 @app.command()
 def validate(spec: Annotated[Path, typer.Argument(help="audit spec (TOML)")]) -> None:
     """Check a spec (fields, files, attacks, gates) without running it."""
-    from auditor.spec import load_spec
+    from auditor.config.spec import load_spec
 
     try:
         parsed = load_spec(spec)
@@ -208,8 +208,8 @@ def report_command(
     out_path: Annotated[Path | None, typer.Option("--out", help="HTML file")] = None,
 ) -> None:
     """Render the HTML report from a result JSON alone."""
-    from auditor.result import load_result
-    from reports import write_report
+    from auditor.report import write_report
+    from auditor.result.document import load_result
 
     try:
         document = load_result(result)
@@ -226,8 +226,8 @@ def compare(
     out_path: Annotated[Path, typer.Option("--out", help="HTML file")] = Path("comparison.html"),
 ) -> None:
     """Render one report over several results: the privacy-utility frontier."""
-    from auditor.result import load_result, write_text_atomic
-    from reports.compare import render_comparison
+    from auditor.report.compare import render_comparison
+    from auditor.result.document import load_result, write_text_atomic
 
     try:
         documents = [load_result(path) for path in results]
@@ -254,8 +254,8 @@ def demo(
         _, outcome = _audit(spec_path, allow_pickle=False)
         _publish(_outputs(outcome, True), out_dir / name)
         results[name] = outcome.result
-    from auditor.result import write_text_atomic
-    from reports.compare import render_comparison
+    from auditor.report.compare import render_comparison
+    from auditor.result.document import write_text_atomic
 
     write_text_atomic(out_dir / "comparison.html", render_comparison(list(results.values())))
     out.print(_verdict_table(results))
@@ -272,7 +272,7 @@ def cache(
     clear: Annotated[bool, typer.Option("--clear", help="delete every entry")] = False,
 ) -> None:
     """Show (or clear) the reference-model cache ($AUDITOR_CACHE_DIR or ~/.cache)."""
-    from auditor.cache import DiskCache, default_dir
+    from auditor.training.cache import DiskCache, default_dir
 
     disk = DiskCache(default_dir())
     if clear:

@@ -51,14 +51,14 @@ class AuditFile(pytest.File):
 
     def collect(self):
         from auditor.errors import AuditInputError, ResultSchemaError
-        from auditor.result import load_result
+        from auditor.result.document import load_result
 
         try:
             if self.path.suffix == ".json":
                 result = load_result(self.path)
             else:
-                from auditor.runner import run_audit
-                from auditor.spec import load_spec
+                from auditor.audit.run import run_audit
+                from auditor.config.spec import load_spec
 
                 result = run_audit(load_spec(self.path)).result
         except (AuditInputError, ResultSchemaError) as exc:

@@ -31,12 +31,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from auditor.cache import DiskCache
-from auditor.data import CATEGORICAL, LABEL, NUMERIC, load_support2, split_patients
-from auditor.encoding import fit_encoding
-from auditor.executors import Executor, InProcess, RayExecutor, ShardData, ShardTask
-from auditor.recipes import PRESETS, RecipeInput
-from auditor.references import reference_outputs
+from auditor.core.encoding import fit_encoding
+from auditor.data.embedded import CATEGORICAL, LABEL, NUMERIC, load_support2, split_patients
+from auditor.training.cache import DiskCache
+from auditor.training.executors import Executor, InProcess, RayExecutor, ShardData, ShardTask
+from auditor.training.recipes import PRESETS, RecipeInput
+from auditor.training.references import reference_outputs
 
 DEFAULT_OUT = Path(__file__).parent / "results" / "executors.json"
 SHARD = 16

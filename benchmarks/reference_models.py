@@ -36,10 +36,10 @@ from unittest import mock
 import numpy as np
 import torch
 
-from auditor.data import CATEGORICAL, LABEL, NUMERIC, load_support2, split_patients
-from auditor.encoding import fit_encoding
-from auditor.ensembles import device_for, fit_ensemble, half_subsets, init_ensemble
-from auditor.recipes import PRESETS, Hyperparameters, RecipeInput, supervised
+from auditor.core.encoding import fit_encoding
+from auditor.data.embedded import CATEGORICAL, LABEL, NUMERIC, load_support2, split_patients
+from auditor.training.ensembles import device_for, fit_ensemble, half_subsets, init_ensemble
+from auditor.training.recipes import PRESETS, Hyperparameters, RecipeInput, supervised
 
 DEFAULT_OUT = Path(__file__).parent / "results" / "reference_models.json"
 AUDIT_ATTACKS = ["loss", "lira_online", "lira_offline", "rmia"]
@@ -162,9 +162,9 @@ def calibrated_spec(text: str, k: int, device: str) -> str:
 
 def audit_timing(device: str, k: int, bootstrap: int) -> dict[str, Any]:
     """The demo `supervised` fixture audited with calibrated attacks: cold, then warm."""
+    from auditor.audit.run import run_audit
+    from auditor.config.spec import load_spec
     from auditor.demo import build_fixtures
-    from auditor.runner import run_audit
-    from auditor.spec import load_spec
 
     with tempfile.TemporaryDirectory(prefix="bench-audit-") as tmp:
         start = time.perf_counter()

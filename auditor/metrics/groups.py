@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import rankdata
 
-from auditor.metrics.intervals import percentile_interval
+from auditor.core.estimates import percentile_interval
 from auditor.metrics.membership import (
     FPR_TARGETS,
     bootstrap_rocs,

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import auc, roc_curve
 
-from auditor.metrics.intervals import Estimate, clopper_pearson_upper, percentile_interval
+from auditor.core.estimates import Estimate, clopper_pearson_upper, percentile_interval
 
 FPR_TARGETS = (0.01, 0.001)
 EPSILON_METHOD = (

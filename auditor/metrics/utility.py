@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn import metrics as skm
 
-from auditor.metrics.intervals import percentile_interval
+from auditor.core.estimates import percentile_interval
 
 ECE_BINS = 10
 

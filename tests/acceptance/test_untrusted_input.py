@@ -30,7 +30,7 @@ Path({marker!r}).write_text("imported")
 
 
 def build(n_features, n_classes, **params):
-    from auditor.architectures import MLP
+    from auditor.artifacts.architectures import MLP
     return MLP(n_features, n_classes, (64,))
 """
 
@@ -118,7 +118,7 @@ def test_metadata_cannot_call_a_library_function_on_a_file(
 def _torchscript_with_sidecar(tree: Any, architecture: str) -> None:
     meta = json.loads(safetensors_metadata_text(tree))
     meta["architecture"] = architecture
-    from auditor.architectures import MLP
+    from auditor.artifacts.architectures import MLP
 
     module = MLP(int(meta["n_features"]), 2, (64,)).eval()
     with warnings.catch_warnings():
@@ -144,14 +144,14 @@ def test_sidecar_metadata_cannot_name_code_to_run(
 
 def test_the_user_may_name_an_architecture_in_the_spec(probe: Path, tmp_path: Path) -> None:
     """The same function, named by the user (spec or command line), is imported and used."""
-    from auditor.artifacts import ArtifactMetadata, load_model, save_model
-    from auditor.encoding import FeatureEncoding, NumericFeature
-    from auditor.recipes import Hyperparameters, init_model
+    from auditor.artifacts.models import ArtifactMetadata, load_model, save_model
+    from auditor.core.encoding import FeatureEncoding, NumericFeature
+    from auditor.training.recipes import Hyperparameters, init_model
 
     encoding = FeatureEncoding((NumericFeature("a", 0.0, 1.0), NumericFeature("b", 0.0, 1.0)), ())
     hp = Hyperparameters(architecture="mlp")
     module = init_model(hp, 2, 2, seed=0)
-    meta = ArtifactMetadata("mlp", 2, 2, "y", encoding, hyperparameters=hp)
+    meta = ArtifactMetadata("mlp", 2, 2, "y", encoding, recipe_params=hp.to_dict())
     path = tmp_path / "m.safetensors"
     save_model(module, meta, path)
 
@@ -162,7 +162,7 @@ def test_the_user_may_name_an_architecture_in_the_spec(probe: Path, tmp_path: Pa
     loaded = load_model(path, architecture="auditor_probe:build")
     assert probe.exists()
     assert loaded.metadata.architecture == "auditor_probe:build"
-    assert loaded.metadata.hyperparameters.architecture == "auditor_probe:build"
+    assert loaded.metadata.recipe_params["architecture"] == "auditor_probe:build"
     x = np.zeros((3, 2), np.float32)
     assert loaded.logits(x).shape == (3, 2)
 
@@ -224,7 +224,7 @@ def test_a_data_path_at_an_unrelated_file_is_not_quoted(
 
 
 def test_a_dataset_artifact_table_is_not_quoted_when_unreadable(tmp_path: Path) -> None:
-    from auditor.datasets import load_dataset
+    from auditor.artifacts.datasets import load_dataset
     from auditor.errors import AuditInputError
 
     path = tmp_path / "released.csv"

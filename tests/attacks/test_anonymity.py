@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from attacks.anonymity import inference_risk, linkability_risk, singling_out_risk
-from auditor.data import CATEGORICAL, NUMERIC, load_support2, split_patients
-from auditor.encoding import CategoricalFeature, FeatureEncoding, NumericFeature, fit_encoding
+from auditor.attacks.records.anonymity import inference_risk, linkability_risk, singling_out_risk
+from auditor.core.encoding import CategoricalFeature, FeatureEncoding, NumericFeature, fit_encoding
+from auditor.data.embedded import CATEGORICAL, NUMERIC, load_support2, split_patients
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from attacks.attribute_inference import attribute_block, attribute_inference
-from auditor.artifacts import load_model
-from auditor.loading import load_audit_data
-from auditor.models import logits_fn
-from auditor.recipes import PRESETS, RecipeInput, run_recipe
-from auditor.spec import load_spec
+from auditor.artifacts.models import load_model
+from auditor.artifacts.query import logits_fn
+from auditor.attacks.inference.attribute import attribute_block, attribute_inference
+from auditor.config.spec import load_spec
+from auditor.data.tables import load_audit_data
+from auditor.training.recipes import PRESETS, RecipeInput, run_recipe
 
 pytestmark = pytest.mark.slow
 

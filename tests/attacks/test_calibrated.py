@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from attacks.lira import offline_scores, online_scores
-from attacks.rmia import offline_prior, rmia_scores
+from auditor.attacks.membership.lira import offline_scores, online_scores
+from auditor.attacks.membership.rmia import offline_prior, rmia_scores
 
 
 def test_lira_online_prefers_the_in_distribution() -> None:

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from auditor.artifacts import ArtifactMetadata, load_model, save_model
-from auditor.encoding import CategoricalFeature, FeatureEncoding, NumericFeature
+from auditor.artifacts.models import ArtifactMetadata, load_model, save_model
+from auditor.core.encoding import CategoricalFeature, FeatureEncoding, NumericFeature
 from auditor.errors import AuditInputError
-from auditor.recipes import Hyperparameters, init_model
+from auditor.training.recipes import Hyperparameters, init_model
 
 ENCODING = FeatureEncoding(
     numeric=(NumericFeature("age", 60.0, 10.0), NumericFeature("sps", 25.0, 9.0)),
@@ -30,7 +30,7 @@ def _meta(architecture: str = "logistic", output: str = "logits") -> ArtifactMet
         n_classes=2,
         label="death",
         encoding=ENCODING,
-        hyperparameters=Hyperparameters(architecture=architecture),
+        recipe_params=Hyperparameters(architecture=architecture).to_dict(),
         output=output,  # type: ignore[arg-type]
     )
 

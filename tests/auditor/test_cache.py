@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from auditor.cache import DiskCache
-from auditor.recipes import Hyperparameters, RecipeInput
-from auditor.references import reference_outputs
+from auditor.training.cache import DiskCache
+from auditor.training.recipes import Hyperparameters, RecipeInput
+from auditor.training.references import reference_outputs
 
 HP = Hyperparameters(hidden=(8,), epochs=2, batch_size=32)
 

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from auditor.datasets import load_dataset, save_dataset
+from auditor.artifacts.datasets import load_dataset, save_dataset
 
 pytestmark = pytest.mark.slow
 
@@ -40,8 +40,8 @@ def _variant(demo_specs: dict[str, Path], tmp_path: Path, rows: str) -> Path:
 
 
 def _audit(spec: Path) -> dict[str, Any]:
-    from auditor.runner import run_audit
-    from auditor.spec import load_spec
+    from auditor.audit.run import run_audit
+    from auditor.config.spec import load_spec
 
     return run_audit(load_spec(spec)).result
 

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from auditor.datasets import load_dataset, save_dataset
-from auditor.encoding import CategoricalFeature, FeatureEncoding, NumericFeature
+from auditor.artifacts.datasets import load_dataset, save_dataset
+from auditor.core.encoding import CategoricalFeature, FeatureEncoding, NumericFeature
 from auditor.errors import AuditInputError
 
 ENCODING = FeatureEncoding(

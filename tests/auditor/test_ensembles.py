@@ -7,11 +7,17 @@ import pytest
 import torch
 from torch import nn
 
-from auditor.data import CATEGORICAL, NUMERIC, load_support2
-from auditor.dp_ensembles import DPSchedule, _clipped_sums_mlp
-from auditor.encoding import fit_encoding
-from auditor.ensembles import Ensemble, device_for, fit_ensemble, half_subsets, init_ensemble
-from auditor.recipes import Hyperparameters, RecipeInput, fit, run_recipe, supervised
+from auditor.core.encoding import fit_encoding
+from auditor.data.embedded import CATEGORICAL, NUMERIC, load_support2
+from auditor.training.dp_ensembles import DPSchedule, _clipped_sums_mlp
+from auditor.training.ensembles import (
+    Ensemble,
+    device_for,
+    fit_ensemble,
+    half_subsets,
+    init_ensemble,
+)
+from auditor.training.recipes import Hyperparameters, RecipeInput, fit, run_recipe, supervised
 
 # Stated tolerance for "equal": max |logit difference| after training. On the CPU the
 # ensemble reproduces the single model bitwise (measured 0.0); batched matmuls on other

@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from auditor.cache import DiskCache
-from auditor.executors import InProcess, RayExecutor, ShardData, ShardTask
-from auditor.recipes import PRESETS, RecipeInput
-from auditor.references import ReferenceOutputs, reference_outputs
+from auditor.training.cache import DiskCache
+from auditor.training.executors import InProcess, RayExecutor, ShardData, ShardTask
+from auditor.training.recipes import PRESETS, RecipeInput
+from auditor.training.references import ReferenceOutputs, reference_outputs
 
 pytestmark = pytest.mark.slow
 ray = pytest.importorskip("ray", reason="the Ray executor tests need the ray extra")
@@ -90,8 +90,8 @@ class Pools:
 @pytest.fixture(scope="module")
 def pools() -> Pools:
     """Small encoded SUPPORT2 pools: 400 candidates, 400 population records."""
-    from auditor.data import CATEGORICAL, LABEL, NUMERIC, load_support2, split_patients
-    from auditor.encoding import fit_encoding
+    from auditor.core.encoding import fit_encoding
+    from auditor.data.embedded import CATEGORICAL, LABEL, NUMERIC, load_support2, split_patients
 
     splits = split_patients(load_support2(), seed=7)
     encoding = fit_encoding(splits.members, numeric=NUMERIC, categorical=CATEGORICAL)
@@ -187,7 +187,7 @@ def test_a_killed_worker_is_retried_and_the_models_do_not_change(
 def test_a_worker_that_keeps_dying_stops_the_run_with_a_resume_hint(
     cluster: str, pools: Pools, tmp_path: Path
 ) -> None:
-    from auditor.executors import ExecutorUnavailable
+    from auditor.training.executors import ExecutorUnavailable
 
     no_retry = KillFirstAttempt(RayExecutor(cluster, max_retries=0), tmp_path / "pid")
     with pytest.raises(

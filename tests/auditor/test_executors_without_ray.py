@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from auditor.config.spec import load_spec, with_executor
 from auditor.errors import AuditInputError
-from auditor.spec import load_spec, with_executor
 
 INSTALL = 'pip install ".[ray]"'
 

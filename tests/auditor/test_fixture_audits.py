@@ -61,9 +61,9 @@ def test_artifacts_are_set_beside_the_real_records_model_and_a_dp_baseline(
 
 
 def test_same_spec_and_seed_give_identical_json(demo_specs: dict[str, Path]) -> None:
-    from auditor.result import dumps
-    from auditor.runner import run_audit
-    from auditor.spec import load_spec
+    from auditor.audit.run import run_audit
+    from auditor.config.spec import load_spec
+    from auditor.result.document import dumps
 
     spec = load_spec(demo_specs["mimic"])
     assert dumps(run_audit(spec).result) == dumps(run_audit(spec).result)
@@ -84,8 +84,8 @@ def test_report_and_result_hold_no_member_values(
 ) -> None:
     from plotly.offline import get_plotlyjs
 
-    from auditor.result import dumps
-    from reports import render_report
+    from auditor.report import render_report
+    from auditor.result.document import dumps
 
     values = _member_values(demo_specs["overfit"].parent.parent / "data" / "members.csv")
     assert len(values) > 2000  # the scan has something to look for
@@ -106,9 +106,9 @@ def test_report_escapes_hostile_strings_from_spec_and_data(
 
     import pandas as pd
 
-    from auditor.runner import run_audit
-    from auditor.spec import load_spec
-    from reports import render_report
+    from auditor.audit.run import run_audit
+    from auditor.config.spec import load_spec
+    from auditor.report import render_report
 
     root = tmp_path / "demo"
     shutil.copytree(demo_specs["population"].parent.parent, root)

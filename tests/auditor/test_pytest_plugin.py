@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.result import dumps
+from auditor.result.document import dumps
 
 pytest_plugins = ["pytester"]
 

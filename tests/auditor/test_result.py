@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from auditor.errors import ResultSchemaError
-from auditor.result import dumps, load_result
+from auditor.result.document import dumps, load_result
 
 
 def _write(tmp_path: Path, document: dict) -> Path:

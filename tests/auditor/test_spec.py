@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from auditor.config.spec import load_spec
 from auditor.errors import AuditInputError
-from auditor.spec import load_spec
 
 
 def _spec(tmp_path: Path, body: str) -> Path:

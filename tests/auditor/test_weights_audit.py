@@ -13,16 +13,16 @@ import pandas as pd
 import pytest
 import torch
 
-from auditor.artifacts import load_model, save_model
-from auditor.data import LABEL
-from auditor.recipes import Hyperparameters, RecipeInput, run_recipe
+from auditor.artifacts.models import load_model, save_model
+from auditor.data.embedded import LABEL
+from auditor.training.recipes import Hyperparameters, RecipeInput, run_recipe
 
 pytestmark = pytest.mark.slow
 
 
 def _audit(spec: Path) -> dict[str, Any]:
-    from auditor.runner import run_audit
-    from auditor.spec import load_spec
+    from auditor.audit.run import run_audit
+    from auditor.config.spec import load_spec
 
     return run_audit(load_spec(spec)).result
 
@@ -71,8 +71,8 @@ def test_site_vectors_expose_sites(demo_results: dict[str, Any]) -> None:
 def test_base_reference_without_a_base_is_refused(
     demo_specs: dict[str, Path], tmp_path: Path
 ) -> None:
+    from auditor.config.spec import load_spec
     from auditor.errors import AuditInputError
-    from auditor.spec import load_spec
 
     root = tmp_path / "demo"
     shutil.copytree(demo_specs["merge"].parent.parent, root)

@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import binomtest
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from auditor.metrics.intervals import clopper_pearson_upper
+from auditor.core.estimates import clopper_pearson_upper
 from auditor.metrics.membership import epsilon_lower_bound, membership_figures, read_roc
 
 
@@ -65,7 +65,7 @@ def test_epsilon_bound_zero_without_signal_and_positive_with_it() -> None:
 
 def test_saturated_scores_stay_ranked() -> None:
     # A confident member at loss 1e-20 must rank above one at 1e-10: no saturation.
-    from attacks.scores import true_class_log_prob
+    from auditor.core.scores import true_class_log_prob
 
     logits = np.array([[0.0, 46.0], [0.0, 23.0], [0.0, 5.0]], dtype=np.float32)
     log_p = true_class_log_prob(logits, np.array([1, 1, 1]))

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from reports import render_report
-from reports.browser import check_report
-from reports.formatting import fmt_interval
+from auditor.report import render_report
+from auditor.report.browser import check_report
+from auditor.report.formatting import fmt_interval
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from auditor.cli import app
-from auditor.result import dumps
-from reports.compare import render_comparison
+from auditor.report.compare import render_comparison
+from auditor.result.document import dumps
 
 
 def _est(v: float) -> dict:

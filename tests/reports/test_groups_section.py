@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reports import render_report
-from reports.groups import attribute_context, groups_context
+from auditor.report import render_report
+from auditor.report.groups import attribute_context, groups_context
 
 
 def _est(v: float) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reports.reidentification import reidentification_context
+from auditor.report.reidentification import reidentification_context
 
 
 def _rate(v: float) -> dict:
@@ -48,7 +48,7 @@ def test_rows_and_unmeasured_risk_note() -> None:
     labels = {row["label"]: row for row in context["risks"]}
     assert labels["Inference of <b>x</b>"]["risk"] == "not attacked"
 
-    from reports import render_report
+    from auditor.report import render_report
 
     html = render_report({"run": {"name": "d"}, **result, "gates": []})
     assert 'id="reidentification"' in html

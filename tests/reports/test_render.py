@@ -15,16 +15,16 @@ import plotly.graph_objects as go
 import pytest
 from plotly.offline import get_plotlyjs
 
-from reports import render_report, write_report
-from reports.figures import fairness_figure, roc_figure
-from reports.formatting import fmt_interval, fmt_num, fmt_signed
-from reports.render import SECTION_IDS
+from auditor.report import render_report, write_report
+from auditor.report.figures import fairness_figure, roc_figure
+from auditor.report.formatting import fmt_interval, fmt_num, fmt_signed
+from auditor.report.render import SECTION_IDS
 
 SCRIPT = "<script>alert(1)</script>"
 ATTR = '"><img src=x onerror=alert(1)>'
 HOSTILE = SCRIPT + ATTR
 NOTE = "not resolvable with 500 non-members (needs at least 1000)"
-REPORTS_DIR = Path(__file__).resolve().parents[2] / "reports"
+REPORTS_DIR = Path(__file__).resolve().parents[2] / "auditor" / "report"
 
 
 def _estimate(value: float, lower: float, upper: float) -> dict[str, float]:

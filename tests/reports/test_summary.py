@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reports.summary import summary_context
+from auditor.report.summary import summary_context
 
 
 def _est(v: float) -> dict:
@@ -43,7 +43,7 @@ def test_unresolvable_low_fpr_is_said_not_zeroed() -> None:
 
 
 def test_artifact_beside_real_records_and_dp_baseline() -> None:
-    from reports.summary import beside_context
+    from auditor.report.summary import beside_context
 
     def side(auc: float, tpr: float, auroc: float) -> dict:
         membership = {"auc": _est(auc), "tpr_at_fpr": {"0.01": _est(tpr), "0.001": _est(tpr)}}

@@ -1,0 +1,205 @@
+"""Dataset artifacts (stimuli, condensed sets, any released records): saving and checked
+loading.
+
+Formats: safetensors (tensors `x`, encoded features, and `y`, labels, with the metadata in
+the header: the feature encoding the samples live in), or CSV / Parquet with one raw column
+per feature plus the label, encoded with the encoding in a `<file>.meta.json` sidecar.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from auditor.core.encoding import FeatureEncoding
+from auditor.core.hashing import sha256_file
+from auditor.data.tables import csv_failure
+from auditor.errors import AuditInputError, Problem, fail
+
+DATASET_FORMATS = {".safetensors": "safetensors", ".csv": "csv", ".parquet": "parquet"}
+
+
+@dataclass(frozen=True)
+class LoadedDataset:
+    """Released samples in the encoded feature space, with their labels."""
+
+    path: Path
+    format: str
+    sha256: str
+    x: np.ndarray  # (n, n_features) float32
+    y: np.ndarray  # (n,) int64
+    encoding: FeatureEncoding
+    recipe: str
+    settings: dict[str, Any]
+
+
+def save_dataset(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    encoding: FeatureEncoding,
+    recipe: str,
+    settings: dict[str, Any],
+    path: Path,
+) -> None:
+    """Write encoded samples and labels as safetensors with the metadata in the header."""
+    from safetensors.numpy import save_file
+
+    meta = {
+        "kind": "dataset",
+        "encoding": encoding.to_dict(),
+        "recipe": recipe,
+        "settings": settings,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {"x": np.ascontiguousarray(x, np.float32), "y": np.ascontiguousarray(y, np.int64)}
+    save_file(tensors, str(path), metadata={"auditor": json.dumps(meta, sort_keys=True)})
+
+
+def _meta(path: Path, header: dict[str, str] | None) -> dict[str, Any]:
+    fix = "write the feature encoding with the dataset (README 'Dataset artifacts')"
+    if header is not None and "auditor" in header:
+        text, where = header["auditor"], str(path)
+    else:
+        sidecar = path.with_name(path.name + ".meta.json")
+        if not sidecar.is_file():
+            raise fail(str(path), "metadata", f"has no metadata file {sidecar.name}", fix)
+        text, where = sidecar.read_text(encoding="utf-8"), str(sidecar)
+    try:
+        meta = json.loads(text)
+        encoding = FeatureEncoding.from_dict(meta["encoding"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        # Not quoting `exc`: it can repeat metadata values (category levels).
+        what = "is not JSON" if isinstance(exc, json.JSONDecodeError) else "is missing or malformed"
+        raise fail(where, "encoding", what, fix) from exc
+    return {**meta, "encoding": encoding}
+
+
+def load_dataset(path: Path, *, label: str) -> LoadedDataset:
+    """Load a dataset artifact; AuditInputError (file, field, fix) when it does not fit."""
+    fmt = DATASET_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise fail(
+            str(path),
+            "artifact.path",
+            f"has unknown dataset format {path.suffix!r}",
+            f"use one of {', '.join(DATASET_FORMATS)}",
+        )
+    if not path.is_file():
+        raise fail(str(path), "artifact.path", "does not exist", "check the path in the spec")
+    digest = sha256_file(path)
+    if fmt == "safetensors":
+        from safetensors import safe_open
+
+        try:
+            with safe_open(str(path), framework="numpy") as handle:
+                meta = _meta(path, handle.metadata())
+                x, y = handle.get_tensor("x"), handle.get_tensor("y")
+        except AuditInputError:
+            raise
+        except Exception as exc:
+            raise fail(
+                str(path),
+                "artifact.path",
+                f"cannot be read as a dataset ({type(exc).__name__})",
+                "store tensors 'x' (features) and 'y' (labels)",
+            ) from exc
+    else:
+        meta = _meta(path, None)
+        frame = _read_table(path, fmt)
+        _check_columns(frame, path, meta["encoding"], label)
+        x, y = meta["encoding"].encode(frame), frame[label].to_numpy()
+    encoding: FeatureEncoding = meta["encoding"]
+    problems = []
+    if x.ndim != 2 or x.shape[1] != encoding.n_features:
+        problems.append(
+            Problem(
+                str(path),
+                "x",
+                f"has shape {x.shape}, but the encoding yields {encoding.n_features} features",
+                "release samples in the encoding the metadata describes",
+            )
+        )
+    if y.shape != (len(x),) or not set(np.unique(y)) <= {0, 1}:
+        problems.append(
+            Problem(
+                str(path),
+                "y",
+                "labels must be 0/1, one per sample",
+                "store the binary outcome of each sample",
+            )
+        )
+    if not np.all(np.isfinite(x)):
+        problems.append(
+            Problem(str(path), "x", "holds NaN or infinite values", "release finite samples only")
+        )
+    if problems:
+        raise AuditInputError(problems)
+    return LoadedDataset(
+        path,
+        fmt,
+        digest,
+        x.astype(np.float32),
+        y.astype(np.int64),
+        encoding,
+        str(meta.get("recipe", "unknown")),
+        dict(meta.get("settings", {})),
+    )
+
+
+def _read_table(path: Path, fmt: str) -> pd.DataFrame:
+    try:
+        if fmt == "parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path)
+    except ImportError as exc:
+        raise fail(
+            str(path),
+            "artifact.path",
+            f"needs a Parquet engine ({exc})",
+            "pip install pyarrow, or release the dataset as CSV",
+        ) from exc
+    except Exception as exc:  # the reader's message can quote released records: not passed on
+        why = csv_failure(exc) if fmt == "csv" else f"cannot be read as {fmt}"
+        raise fail(
+            str(path),
+            "artifact.path",
+            f"{why} ({type(exc).__name__})",
+            f"check that the file is a complete {fmt} table",
+        ) from exc
+
+
+def _check_columns(frame: pd.DataFrame, path: Path, encoding: FeatureEncoding, label: str) -> None:
+    problems = [
+        Problem(
+            str(path),
+            column,
+            "column is missing (the dataset's schema needs it)",
+            "release every feature column of the encoding and the label",
+        )
+        for column in (*encoding.columns, label)
+        if column not in frame.columns
+    ]
+    if not problems:
+        for column in (*encoding.columns, label):
+            if frame[column].isna().any():
+                problems.append(
+                    Problem(str(path), column, "has missing values", "release complete samples")
+                )
+        for feature in encoding.numeric:
+            if not pd.api.types.is_numeric_dtype(frame[feature.name]):
+                problems.append(
+                    Problem(
+                        str(path),
+                        feature.name,
+                        "is not numeric",
+                        "the schema declares this column numeric",
+                    )
+                )
+    if problems:
+        raise AuditInputError(problems)

@@ -1,0 +1,124 @@
+"""Artifact metadata: what the auditor needs to know about a model besides its weights, and
+the rule that an artifact never chooses code for the auditor to run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from auditor.artifacts.architectures import BUILTIN
+from auditor.core.encoding import FeatureEncoding
+from auditor.errors import AuditInputError, Problem, fail
+
+METADATA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ArtifactMetadata:
+    """What an auditor needs to know about a model besides its weights."""
+
+    architecture: str
+    n_features: int
+    n_classes: int
+    label: str
+    encoding: FeatureEncoding
+    recipe: str = "supervised"
+    # The recipe's parameters as stored (JSON object): each recipe parses and checks its own
+    # (`auditor.training.recipes`); this layer never imports training code.
+    recipe_params: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    claims: dict[str, float] = field(default_factory=dict)
+    output: Literal["logits", "probabilities"] = "logits"
+    details: dict[str, Any] = field(default_factory=dict)  # recipe specifics (merge: lambda)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "auditor_metadata_version": METADATA_VERSION,
+            "architecture": self.architecture,
+            "n_features": self.n_features,
+            "n_classes": self.n_classes,
+            "label": self.label,
+            "output": self.output,
+            "encoding": self.encoding.to_dict(),
+            "recipe": {
+                "name": self.recipe,
+                "hyperparameters": dict(self.recipe_params),
+                "seed": self.seed,
+            },
+            "claims": dict(self.claims),
+            "details": dict(self.details),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str) -> ArtifactMetadata:
+        """Parse metadata; AuditInputError naming `where` and the field when malformed."""
+        fix = "regenerate the metadata with the auditor's recipes, or see README 'Artifacts'"
+        if not isinstance(data, dict):
+            raise fail(where, "metadata", f"is a JSON {type(data).__name__}, not an object", fix)
+        version = data.get("auditor_metadata_version")
+        if version != METADATA_VERSION:
+            raise fail(where, "auditor_metadata_version", f"is {version!r}, expected 1", fix)
+        problems = [
+            Problem(where, key, "is missing", fix)
+            for key in ("architecture", "n_features", "n_classes", "label", "encoding")
+            if key not in data
+        ]
+        if problems:
+            raise AuditInputError(problems)
+        try:
+            encoding = FeatureEncoding.from_dict(data["encoding"])
+            recipe = data.get("recipe", {})
+            return cls(
+                architecture=str(data["architecture"]),
+                n_features=int(data["n_features"]),
+                n_classes=int(data["n_classes"]),
+                label=str(data["label"]),
+                encoding=encoding,
+                recipe=str(recipe.get("name", "supervised")),
+                recipe_params=dict(recipe.get("hyperparameters", {})),
+                seed=int(recipe.get("seed", 0)),
+                claims={k: float(v) for k, v in data.get("claims", {}).items()},
+                output=data.get("output", "logits"),
+                details=dict(data.get("details", {})),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # Not quoting `exc`: it can repeat metadata values (category levels).
+            raise fail(where, "encoding/recipe", "is malformed", fix) from exc
+
+
+def trusted_metadata(
+    meta: ArtifactMetadata, architecture: str | None, where: str
+) -> ArtifactMetadata:
+    """`meta` with its architecture settled by the user, never by the artifact.
+
+    An architecture `package.module:function` is code that the auditor imports and calls
+    (to load the weights and to train reference models), so only the user may name it: in
+    the spec (`[artifact] architecture`) or on the command line (`architecture`). Metadata
+    may name the built-in architectures only; otherwise AuditInputError.
+    """
+    architecture = architecture or None  # an empty string chooses nothing
+    named = {"architecture": meta.architecture}
+    if "architecture" in meta.recipe_params:
+        named["recipe.hyperparameters.architecture"] = meta.recipe_params["architecture"]
+    problems = [
+        Problem(
+            where,
+            field,
+            f"names code to import and run ({_printable(str(value))}); an artifact cannot choose "
+            "code for the auditor to call",
+            "if you trust that function, name it yourself in the spec: [artifact] "
+            f'architecture = "package.module:function"; otherwise use one of {", ".join(BUILTIN)}',
+        )
+        for field, value in named.items()
+        if not (isinstance(value, str) and value in BUILTIN) and value != architecture
+    ]
+    if architecture is None and problems:
+        raise AuditInputError(problems)
+    resolved = architecture or meta.architecture
+    params = {**meta.recipe_params, "architecture": resolved}
+    return replace(meta, architecture=resolved, recipe_params=params)
+
+
+def _printable(value: str) -> str:
+    """A metadata string fit for a message: control characters escaped, length capped."""
+    return ascii(value[:80])

@@ -1,0 +1,149 @@
+"""The two models every artifact is set beside, trained on the same private records.
+
+- The real-records model: what the hospital would have had without any sharing scheme (the
+  supervised recipe, default preset, the artifact's architecture). Utility is compared with it.
+- The DP baseline: the same records through DP-SGD (Opacus) at a stated epsilon, the
+  accepted way to share a model with a guarantee. A scheme that claims privacy should leak
+  no more than it, at no worse utility.
+
+Both are attacked by the same LOSS attack and judged by the same yardstick as the artifact,
+so the report's first page can put the three side by side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from auditor.artifacts.models import load_model
+from auditor.artifacts.query import logits_fn
+from auditor.config.spec import AuditSpec
+from auditor.core.scores import softmax, true_class_log_prob
+from auditor.core.types import LogitsFn
+from auditor.data.tables import AuditData
+from auditor.metrics.membership import membership_figures
+from auditor.metrics.utility import UTILITY_METRICS, utility_figures
+from auditor.training.recipes import PRESETS, RecipeInput, run_recipe
+
+# What the baselines keep of the membership figures: the headline numbers, not the curves.
+_MEMBERSHIP_KEYS = ("n_members", "n_non_members", "auc", "advantage", "tpr_at_fpr")
+_MEMBERSHIP_KEYS += ("epsilon_lower_bound",)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A model trained on the private records, and how it was made (for the report)."""
+
+    logits: LogitsFn
+    description: str
+
+
+def real_records_model(
+    spec: AuditSpec,
+    data: AuditData,
+    architecture: str,
+    architecture_params: dict[str, Any],
+    seeds: list[int],
+) -> Baseline:
+    """The spec's `[utility] baseline` model if given, else the supervised recipe (default
+    preset, the artifact's architecture) trained on the members."""
+    if spec.baseline is not None:
+        return Baseline(
+            load_model(spec.baseline).logits, f"real-records model from {spec.baseline.name}"
+        )
+    hp = replace(
+        PRESETS["default"], architecture=architecture, architecture_params=architecture_params
+    )
+    members = RecipeInput(data.members.x, data.members.y)
+    return Baseline(
+        logits_fn(run_recipe("supervised", members, hp, seeds[3]).model),
+        f"real-records model: supervised recipe (default preset, {architecture}) on the members",
+    )
+
+
+def model_utility(
+    spec: AuditSpec, data: AuditData, target: LogitsFn, seeds: list[int]
+) -> dict[str, Any]:
+    """Every utility metric of one model on the test split, with bootstrap intervals."""
+    return utility_figures(
+        data.test.y,
+        softmax(target(data.test.x))[:, 1],
+        rng=np.random.default_rng(seeds[2]),
+        replicates=spec.utility_bootstrap,
+        confidence=spec.attacks.confidence,
+    )
+
+
+def utility_section(
+    spec: AuditSpec, data: AuditData, target: LogitsFn, baseline: Baseline, seeds: list[int]
+) -> dict[str, Any]:
+    """Utility of the artifact's model and of the real-records model on the same test split."""
+    artifact = model_utility(spec, data, target, seeds)
+    base = model_utility(spec, data, baseline.logits, seeds)
+    difference = {
+        m: {"value": artifact[m]["value"] - base[m]["value"], "higher_is_better": better}
+        for m, (_, better) in UTILITY_METRICS.items()
+    }
+    return {
+        "n_test": data.test.rows,
+        "artifact": artifact,
+        "baseline": {"description": baseline.description, "metrics": base},
+        "difference": difference,
+    }
+
+
+def _loss_membership(
+    spec: AuditSpec, data: AuditData, model: LogitsFn, delta: float, stream: int, seeds: list[int]
+) -> dict[str, Any]:
+    """The LOSS attack's headline membership figures against `model`."""
+    cand_x = np.concatenate([data.members.x, data.non_members.x])
+    cand_y = np.concatenate([data.members.y, data.non_members.y])
+    is_member = np.r_[np.ones(data.members.rows, bool), np.zeros(data.non_members.rows, bool)]
+    figures = membership_figures(
+        true_class_log_prob(model(cand_x), cand_y),
+        is_member,
+        rng=np.random.default_rng([seeds[1], 1000 + stream]),
+        replicates=spec.attacks.bootstrap,
+        confidence=spec.attacks.confidence,
+        delta=delta,
+    )
+    return {key: figures[key] for key in _MEMBERSHIP_KEYS}
+
+
+def baselines_section(
+    spec: AuditSpec,
+    data: AuditData,
+    real: Baseline,
+    utility: dict[str, Any],
+    n_classes: int,
+    delta: float,
+    seeds: list[int],
+) -> dict[str, Any]:
+    """LOSS membership figures and utility of the real-records model (its utility taken from
+    `utility`, the artifact's utility section) and of the DP baseline."""
+    section: dict[str, Any] = {
+        "attack": "loss",
+        "real_records": {
+            "description": real.description,
+            "membership": _loss_membership(spec, data, real.logits, delta, 0, seeds),
+            "utility": utility["baseline"]["metrics"],
+        },
+    }
+    if spec.dp_epsilon is None:
+        return section
+    hp = replace(PRESETS["dp"], target_epsilon=spec.dp_epsilon, target_delta=delta)
+    members = RecipeInput(data.members.x, data.members.y, n_classes=n_classes)
+    trained = run_recipe("dp_sgd", members, hp, seeds[3] + 2)
+    dp = logits_fn(trained.model)
+    section["dp_sgd"] = {
+        "description": (
+            f"DP-SGD baseline: MLP ({', '.join(map(str, hp.hidden))}) on the members with "
+            f"Opacus, target epsilon {spec.dp_epsilon:g}, delta {delta:g}"
+        ),
+        "claims": dict(trained.claims),
+        "membership": _loss_membership(spec, data, dp, delta, 1, seeds),
+        "utility": model_utility(spec, data, dp, seeds),
+    }
+    return section

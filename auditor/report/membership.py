@@ -1,0 +1,102 @@
+"""Report section: membership inference, one table and one log-log ROC figure per attack."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from auditor.report import figures
+from auditor.report.formatting import (
+    NA,
+    as_mapping,
+    display,
+    fmt_general,
+    fmt_interval,
+    fmt_num,
+    fmt_percent,
+    fpr_label,
+    fpr_sort_key,
+    slug,
+)
+
+
+def _epsilon(bound: Mapping[str, Any]) -> str:
+    """Empirical epsilon lower bound with its confidence and delta."""
+    if not bound:
+        return NA
+    text = fmt_num(bound.get("value"))
+    details = []
+    if bound.get("confidence") is not None:
+        details.append(f"{fmt_percent(bound['confidence'])} confidence")
+    if bound.get("delta") is not None:
+        details.append(f"δ = {fmt_general(bound['delta'])}")
+    return f"{text} ({', '.join(details)})" if details else text
+
+
+def _tpr_cell(entry: Any) -> dict[str, Any]:
+    """One TPR-at-FPR cell; an unresolvable entry shows its note, never a number."""
+    entry = as_mapping(entry)
+    if entry.get("resolvable") is False:
+        note = entry.get("note") or "not resolvable with this many non-members"
+        return {"text": str(note), "unresolvable": True}
+    return {"text": fmt_interval(entry), "unresolvable": False}
+
+
+def membership_context(result: Mapping[str, Any], confidence: str) -> list[dict[str, Any]]:
+    """Per-attack table rows and ROC figure of every membership-inference attack."""
+    attacks = as_mapping(as_mapping(result.get("privacy")).get("membership"))
+    out = []
+    for index, (name, raw) in enumerate(attacks.items()):
+        attack = as_mapping(raw)
+        rows = [
+            (
+                "Members / non-members",
+                f"{display(attack.get('n_members'))} / {display(attack.get('n_non_members'))}",
+                False,
+            ),
+            ("AUC", fmt_interval(attack.get("auc")), False),
+            ("Advantage", fmt_interval(attack.get("advantage")), False),
+        ]
+        tprs = as_mapping(attack.get("tpr_at_fpr"))
+        for key in sorted(tprs, key=fpr_sort_key):
+            cell = _tpr_cell(tprs[key])
+            rows.append((f"TPR at {fpr_label(key)} FPR", cell["text"], cell["unresolvable"]))
+        rows.append(
+            (
+                "Empirical ε lower bound",
+                _epsilon(as_mapping(attack.get("epsilon_lower_bound"))),
+                False,
+            )
+        )
+        roc, band = as_mapping(attack.get("roc")), as_mapping(attack.get("roc_band"))
+        figure = figures.roc_figure(
+            str(name), list(roc.get("fpr") or []), list(roc.get("tpr") or []), band
+        )
+        out.append(
+            {
+                "name": str(name),
+                "description": display(attack.get("description", "")),
+                "rows": rows,
+                "figure_id": f"fig-membership-{slug(name)}-{index}",
+                "figure_json": figures.figure_json(figure),
+                "interval_label": f"Estimate [{confidence} interval]",
+                "band_label": f"TPR [{confidence} interval]",
+                "band": _band_rows(band),
+            }
+        )
+    return out
+
+
+def _band_rows(band: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The ROC band as table rows (FPR, TPR [interval]) so that no plotted number is
+    available only to JavaScript."""
+    rows = []
+    for x, y, lo, hi in zip(
+        band.get("fpr") or [],
+        band.get("tpr") or [],
+        band.get("lower") or [],
+        band.get("upper") or [],
+        strict=False,
+    ):
+        rows.append((f"{x:.3g}", fmt_interval({"value": y, "lower": lo, "upper": hi})))
+    return rows

@@ -1,0 +1,152 @@
+"""The first section: the audit in plain language, for an ethics board."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from auditor.report.formatting import fmt_interval, fmt_num
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100.0 * x:.1f}%"
+
+
+def _pct_interval(entry: Mapping[str, Any]) -> str:
+    if entry.get("value") is None:
+        return "n/a"
+    if entry.get("lower") is None or entry.get("upper") is None:
+        return _pct(entry["value"])
+    return f"{_pct(entry['value'])} ({_pct(entry['lower'])} to {_pct(entry['upper'])})"
+
+
+def _strongest(membership: Mapping[str, Any], key: str) -> tuple[str, Mapping[str, Any] | None]:
+    best_name, best = "", None
+    for name, figures in sorted(membership.items()):
+        entry = (figures.get("tpr_at_fpr") or {}).get(key) or {}
+        if entry.get("value") is not None and (best is None or entry["value"] > best["value"]):
+            best_name, best = name, entry
+    return best_name, best
+
+
+def summary_context(result: Mapping[str, Any]) -> list[str]:
+    """Plain-language sentences, each carrying its interval."""
+    artifact = result.get("artifact") or {}
+    privacy = result.get("privacy") or {}
+    membership = privacy.get("membership") or {}
+    lines = [
+        f"What was shared: a {artifact.get('kind', 'n/a')} ({artifact.get('file_name', 'n/a')}), "
+        f"made by the {artifact.get('scheme', 'n/a')} scheme."
+    ]
+    name, best = _strongest(membership, "0.001")
+    if best is not None:
+        lines.append(
+            f"Accepting one false alarm per 1,000 people who were not in the private data, the "
+            f"strongest of {len(membership)} attacks ({name}, chosen after the fact) picks out "
+            f"{_pct(best['value'])} of the patients who were (interval {_pct(best['lower'])} "
+            f"to {_pct(best['upper'])})."
+        )
+    elif membership:
+        lines.append(
+            "Too few non-members were available to measure attacks at a 1-in-1,000 "
+            "false-alarm rate; see the membership section for 1 in 100."
+        )
+    bounds = [
+        f["epsilon_lower_bound"]["value"]
+        for f in membership.values()
+        if (f.get("epsilon_lower_bound") or {}).get("value") is not None
+    ]
+    claimed = (artifact.get("claims") or {}).get("epsilon")
+    if bounds:
+        text = f"Largest empirical privacy-loss lower bound (epsilon): {fmt_num(max(bounds))}"
+        if claimed is not None:
+            text += f", against a claimed epsilon of {fmt_num(claimed)}"
+        lines.append(text + ".")
+    linkage = privacy.get("linkage")
+    if isinstance(linkage, Mapping):
+        lines.append(
+            f"{_pct((linkage.get('dcr_linkage') or {}).get('value'))} of the released "
+            f"samples sit closer to a patient in the private data than to any outsider "
+            f"(50% when they carry no individual information; permutation p = "
+            f"{fmt_num(linkage.get('p_value'))})."
+        )
+    for attribute, entry in sorted((privacy.get("attribute_inference") or {}).items()):
+        excess = (entry.get("advantage_loss_membership") or {}).get("excess_on_members") or {}
+        if excess.get("lower") is not None and excess["lower"] > 0:
+            lines.append(
+                f"The hidden {attribute} of patients in the private data can be "
+                f"guessed better than for outsiders: excess {fmt_interval(excess)}."
+            )
+    beside = beside_context(result)
+    if beside is not None and len(beside["rows"]) > 1:
+        shares = [f"{row['tpr_01_pct']} from {row['phrase']}" for row in beside["rows"]]
+        lines.append(
+            f"For comparison, at 1 false alarm per 1,000 the same {beside['attack']} attack "
+            f"picks out {'; '.join(shares)} (table below)."
+        )
+    utility = result.get("utility") or {}
+    auroc = (utility.get("artifact") or {}).get("auroc")
+    base = ((utility.get("baseline") or {}).get("metrics") or {}).get("auroc")
+    if auroc:
+        text = f"Clinical utility (AUROC on held-out patients): {fmt_interval(auroc)}"
+        if base:
+            text += f", against {fmt_interval(base)} for a model trained on the real records"
+        lines.append(text + ".")
+    gates = result.get("gates") or []
+    if gates:
+        passed = sum(bool(g.get("passed")) for g in gates)
+        lines.append(f"Release gates: {passed} of {len(gates)} passed.")
+    return lines
+
+
+def _loss_key(membership: Mapping[str, Any]) -> str | None:
+    """The artifact's LOSS attack entry (``loss``, or ``loss@<consumer>`` for a dataset)."""
+    return next((k for k in membership if k == "loss" or k.startswith("loss@")), None)
+
+
+def _beside_row(
+    label: str, phrase: str, membership: Mapping[str, Any], utility: Mapping[str, Any]
+) -> dict[str, str]:
+    tprs = membership.get("tpr_at_fpr") or {}
+    return {
+        "label": label,
+        "phrase": phrase,
+        "auc": fmt_interval(membership.get("auc")),
+        "tpr_1": fmt_interval(tprs.get("0.01")),
+        "tpr_01": fmt_interval(tprs.get("0.001")),
+        "tpr_01_pct": _pct_interval(tprs.get("0.001") or {}),
+        "auroc": fmt_interval(utility.get("auroc")),
+    }
+
+
+def beside_context(result: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The artifact beside the real-records model and the DP baseline: the same LOSS attack
+    against each, and each one's utility on the same test patients (None if the result has
+    no baselines)."""
+    baselines = result.get("baselines")
+    if not isinstance(baselines, Mapping):
+        return None
+    membership = (result.get("privacy") or {}).get("membership") or {}
+    key = _loss_key(membership)
+    utility = result.get("utility") or {}
+    rows = [
+        _beside_row(
+            "The shared artifact",
+            "the shared artifact",
+            membership.get(key) or {},
+            utility.get("artifact") or {},
+        )
+    ]
+    notes = []
+    epsilon = ((baselines.get("dp_sgd") or {}).get("claims") or {}).get("epsilon")
+    dp = f" (epsilon {fmt_num(epsilon)})" if epsilon is not None else ""
+    for name, label, phrase in (
+        ("real_records", "Model trained on the real records", "the real-records model"),
+        ("dp_sgd", f"DP-SGD model on the real records{dp}", f"a DP-SGD model of them{dp}"),
+    ):
+        entry = baselines.get(name)
+        if isinstance(entry, Mapping):
+            membership_entry, utility_entry = entry.get("membership"), entry.get("utility")
+            rows.append(_beside_row(label, phrase, membership_entry or {}, utility_entry or {}))
+            notes.append(str(entry.get("description", "")))
+    return {"rows": rows, "notes": notes, "attack": key or "loss (not run on the artifact)"}

@@ -1,0 +1,200 @@
+"""Reference models for calibrated attacks: the recipe re-run K times on other data.
+
+Online: each model trains on a random half of candidates + population, so each candidate is
+in about half of the models. Offline: each model trains on a random half of the population
+only, so no candidate is in any of them. Models are trained in shards of vectorised
+ensembles (run in this process or on a Ray cluster: `auditor.executors`); each shard's
+outputs land in the content-hash cache as soon as it is done, so a killed run resumes where
+it stopped and a re-run trains nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+
+from auditor.artifacts.query import logits_fn
+from auditor.training.cache import DiskCache, array_digest, content_key
+from auditor.training.dp_ensembles import fit_dp_ensemble
+from auditor.training.ensembles import fit_ensemble, half_subsets, init_ensemble
+from auditor.training.executors import Executor, InProcess, ShardData, ShardTask
+from auditor.training.recipes import Hyperparameters, RecipeInput, run_recipe
+
+VECTORISED = ("supervised", "mimic")  # exact ensemble trainers; dp_sgd has its own
+Mode = Literal["online", "offline"]
+
+
+@dataclass(frozen=True)
+class ReferenceOutputs:
+    """float64 logits of K reference models on the candidates, then the population rows."""
+
+    mode: Mode
+    logits: np.ndarray  # (K, n_candidates + n_population, C)
+    in_mask: np.ndarray  # (K, n_candidates + n_population): row was in model k's data
+    n_candidates: int
+    trained: int  # models trained by this call (0: everything came from the cache)
+
+    @property
+    def k(self) -> int:
+        return self.logits.shape[0]
+
+    @property
+    def candidates(self) -> np.ndarray:
+        return self.logits[:, : self.n_candidates]
+
+    @property
+    def candidates_in(self) -> np.ndarray:
+        return self.in_mask[:, : self.n_candidates]
+
+    @property
+    def population(self) -> np.ndarray:
+        return self.logits[:, self.n_candidates :]
+
+
+def _or_empty(x: np.ndarray | None) -> np.ndarray:
+    return np.zeros(0, dtype=np.float32) if x is None else x
+
+
+def model_seed(seed: int, k: int) -> int:
+    """Seed of reference model k (independent streams per model)."""
+    return int(np.random.SeedSequence([seed, k]).generate_state(1)[0] % (2**31 - 1))
+
+
+def train_shard(
+    recipe: str,
+    hp: Hyperparameters,
+    pool: RecipeInput,
+    subsets: np.ndarray,
+    seeds: list[int],
+    query_x: np.ndarray,
+    device: torch.device,
+) -> np.ndarray:
+    """Train one model per row of `subsets` by `recipe`; float64 logits (K, n_query, C).
+
+    Model k equals `run_recipe(recipe, RecipeInput(pool.x[subsets[k]], ...), hp, seeds[k])`:
+    vectorised for the recipes in VECTORISED with torch architectures; dp_sgd through the
+    vectorised DP-SGD (same privacy accounting, its own noise stream); one after another
+    otherwise (e.g. random forests).
+    """
+    if recipe == "dp_sgd" and hp.architecture != "random_forest":
+        ens = init_ensemble(hp, pool.x.shape[1], pool.n_classes, seeds, device)
+        fit_dp_ensemble(ens, pool.x, pool.y, subsets, hp, seeds[0] + 1)
+        return ens.logits(query_x)
+    if recipe in VECTORISED and hp.architecture != "random_forest":
+        d, c = pool.x.shape[1], pool.n_classes
+        ens = init_ensemble(hp, d, c, seeds, device)
+        fit_ensemble(ens, pool.x, pool.y, subsets, hp, [s + 1 for s in seeds])
+        if recipe == "mimic":
+            if pool.public_x is None:
+                raise ValueError("the mimic recipe needs public records")
+            labels = ens.logits(pool.public_x).argmax(axis=2)  # (K, n_public)
+            ens = init_ensemble(hp, d, c, [s + 2 for s in seeds], device)
+            everyone = np.tile(np.arange(len(pool.public_x)), (len(seeds), 1))
+            fit_ensemble(ens, pool.public_x, labels, everyone, hp, [s + 3 for s in seeds])
+        return ens.logits(query_x)
+    out = []
+    for rows, seed in zip(subsets, seeds, strict=True):
+        data = RecipeInput(
+            pool.x[rows], pool.y[rows], pool.public_x, pool.n_classes, public_y=pool.public_y
+        )
+        out.append(logits_fn(run_recipe(recipe, data, hp, seed).model)(query_x))
+    return np.stack(out)
+
+
+def train_task(data: ShardData, task: ShardTask) -> np.ndarray:
+    """One shard as an executor runs it: `train_shard` on the task's rows and seeds."""
+    return train_shard(
+        data.recipe,
+        data.hp,
+        data.pool,
+        task.subsets,
+        list(task.seeds),
+        data.query_x,
+        torch.device(data.device),
+    )
+
+
+def reference_outputs(
+    *,
+    mode: Mode,
+    recipe: str,
+    hp: Hyperparameters,
+    candidates: RecipeInput,
+    population: RecipeInput,
+    k: int,
+    seed: int,
+    cache: DiskCache,
+    device: str = "auto",
+    shard_size: int = 16,
+    progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
+) -> ReferenceOutputs:
+    """Outputs of K reference models (trained, or read from the cache) on candidates and
+    population. `population.public_x` is the public data recipes such as mimic label.
+    Shards missing from the cache are trained by `executor` (default: in this process)."""
+    if mode == "online":
+        pool_x = np.concatenate([candidates.x, population.x])
+        pool_y = np.concatenate([candidates.y, population.y])
+        offset = 0
+    else:
+        pool_x, pool_y, offset = population.x, population.y, len(candidates.x)
+    query_x = np.concatenate([candidates.x, population.x])
+    n_query = len(query_x)
+    subsets = half_subsets(
+        len(pool_x), k, np.random.default_rng([seed, 0 if mode == "online" else 1])
+    )
+    in_mask = np.zeros((k, n_query), dtype=bool)
+    for j, rows in enumerate(subsets):
+        in_mask[j, rows + offset] = True
+    pool = RecipeInput(
+        pool_x, pool_y, population.public_x, candidates.n_classes, public_y=population.public_y
+    )
+    executor = executor or InProcess()
+    dev = executor.device_type(device)
+    base = {
+        "mode": mode,
+        "recipe": recipe,
+        "hyperparameters": hp.to_dict(),
+        "data": array_digest(
+            pool_x,
+            pool_y,
+            query_x,
+            population.public_x if population.public_x is not None else np.zeros(0),
+        ),
+        "seed": seed,
+        "k": k,
+        "shard_size": shard_size,
+        "device": dev,
+        "torch": torch.__version__,
+    }
+    found: dict[int, np.ndarray] = {}
+    keys: dict[int, str] = {}
+    todo = []
+    for start in range(0, k, shard_size):
+        stop = min(k, start + shard_size)
+        keys[start] = content_key({**base, "shard": start})
+        hit = cache.get(keys[start])
+        if hit is not None:
+            found[start] = hit["logits"]
+        else:
+            seeds = tuple(model_seed(seed, j) for j in range(start, stop))
+            todo.append(ShardTask(start, stop, subsets[start:stop], seeds))
+    trained = sum(t.stop - t.start for t in todo)
+    if progress is not None and found:
+        progress(k - trained, k)
+
+    def on_done(task: ShardTask, logits: np.ndarray) -> None:
+        # Into the cache as soon as it is back, whichever executor trained it.
+        what = f"{recipe} {mode} reference models {task.start}-{task.stop - 1} of {k}"
+        cache.put(keys[task.start], {"logits": logits}, what)
+        found[task.start] = logits
+        if progress is not None:
+            progress(sum(len(v) for v in found.values()), k)
+
+    executor.run_shards(train_task, ShardData(recipe, hp, pool, query_x, dev), todo, on_done)
+    shards = [found[start] for start in sorted(found)]
+    return ReferenceOutputs(mode, np.concatenate(shards), in_mask, len(candidates.x), trained)

@@ -1,0 +1,77 @@
+"""Synthetic stimuli (the `stimuli` recipe): inputs that excite a trained network's units.
+
+Neuronal excitation: starting from noise, gradient ascent on the input maximises one output
+unit's logit-scaled confidence, with an L2 penalty that keeps stimuli near the data's
+centre (features are standardised). The stimuli act as a pseudo-generative model: a third
+party trains its own classifier on them. With `inhibit_identity > 0`, stimuli are also
+pushed away from every individual patient in the network's hidden representation: the
+penalty is a soft maximum of the cosine similarity to each member's representation, i.e.
+the score a nearest-neighbour identity probe would use. Written here: no library
+synthesises stimuli for tabular networks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from auditor.artifacts.architectures import MLP
+
+
+@dataclass(frozen=True)
+class StimuliSettings:
+    per_class: int = 100
+    iterations: int = 200
+    lr: float = 0.05
+    l2: float = 0.05
+    inhibit_identity: float = 0.0  # weight of the identity penalty (0: off)
+    temperature: float = 0.05  # softness of the identity probe's maximum
+
+
+def _hidden(model: MLP, x: torch.Tensor) -> torch.Tensor:
+    """The first hidden layer's activations (the representation the probe sees)."""
+    return torch.relu(model.net[0](x))
+
+
+def synthesize(
+    model: nn.Module,
+    members_x: np.ndarray,
+    *,
+    settings: StimuliSettings,
+    seed: int,
+    n_classes: int = 2,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`per_class` stimuli for each output unit of `model`; returns (x, y)."""
+    if not isinstance(model, MLP) or len(model.net) < 3:
+        raise ValueError("stimuli are synthesised from the built-in MLP with a hidden layer")
+    gen = torch.Generator().manual_seed(seed)
+    d = model.net[0].in_features
+    x = torch.randn(settings.per_class * n_classes, d, generator=gen).requires_grad_(True)
+    y = torch.arange(n_classes).repeat_interleave(settings.per_class)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    members = None
+    if settings.inhibit_identity > 0:
+        with torch.no_grad():
+            members = nn.functional.normalize(_hidden(model, torch.tensor(members_x)), dim=1)
+    opt = torch.optim.Adam([x], lr=settings.lr)
+    for _ in range(settings.iterations):
+        logits = model(x)
+        own = logits.gather(1, y[:, None])[:, 0]
+        others = logits.masked_fill(nn.functional.one_hot(y, n_classes).bool(), -torch.inf)
+        excitation = own - torch.logsumexp(others, dim=1)
+        loss = -excitation.mean() + settings.l2 * x.pow(2).sum(dim=1).mean()
+        if members is not None:
+            h = nn.functional.normalize(_hidden(model, x), dim=1)
+            similarity = h @ members.T / settings.temperature
+            probe = settings.temperature * torch.logsumexp(similarity, dim=1)
+            loss = loss + settings.inhibit_identity * probe.mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    for p in model.parameters():
+        p.requires_grad_(True)
+    return x.detach().numpy().astype(np.float32), y.numpy().astype(np.int64)
