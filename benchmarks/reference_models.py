@@ -39,7 +39,8 @@ import torch
 from auditor.core.encoding import fit_encoding
 from auditor.data.embedded import CATEGORICAL, LABEL, NUMERIC, load_support2, split_patients
 from auditor.training.ensembles import device_for, fit_ensemble, half_subsets, init_ensemble
-from auditor.training.recipes import PRESETS, Hyperparameters, RecipeInput, supervised
+from auditor.training.recipes import PRESETS, RecipeInput, TrainParams
+from auditor.training.recipes.supervised import train as supervised
 
 DEFAULT_OUT = Path(__file__).parent / "results" / "reference_models.json"
 AUDIT_ATTACKS = ["loss", "lira_online", "lira_offline", "rmia"]
@@ -119,7 +120,7 @@ def matmul_gflops(a: torch.Tensor, b: torch.Tensor, seconds: float = 0.1) -> flo
 
 
 def measure(
-    base, hp: Hyperparameters, k: int, rows: int, device, repeats: int, loop_models: int
+    base, hp: TrainParams, k: int, rows: int, device, repeats: int, loop_models: int
 ) -> dict[str, Any]:
     """Ensemble time, FLOPs and bmm rate at (K, rows); the loop too when loop_models > 0."""
     x, y, subsets, seeds = workload(base, rows, k)

@@ -10,7 +10,9 @@ from typing import Any
 import torch
 from torch import nn
 
-BUILTIN = ("mlp", "logistic", "random_forest")  # random_forest: scikit-learn, see recipes
+from auditor.artifacts.builtin import BUILTIN
+
+__all__ = ["BUILTIN", "MLP", "build_model"]
 
 
 class MLP(nn.Module):
@@ -31,16 +33,6 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x.to(self.net[0].weight.dtype))
-
-
-def model_params(architecture: str, recipe_params: Mapping[str, Any]) -> dict[str, Any]:
-    """The keyword parameters `build_model` takes for `architecture`, read from a recipe's
-    parameters: the MLP's hidden widths, or `architecture_params` for any other."""
-    if architecture == "mlp":
-        return {"hidden": [int(h) for h in recipe_params.get("hidden", (64,))]}
-    if architecture == "random_forest":
-        return {"n_estimators": 200, **recipe_params.get("architecture_params", {})}
-    return dict(recipe_params.get("architecture_params", {}))
 
 
 def build_model(

@@ -9,7 +9,7 @@ per feature plus the label, encoded with the encoding in a `<file>.meta.json` si
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,16 @@ from auditor.core.hashing import sha256_file
 from auditor.data.tables import csv_failure
 from auditor.errors import AuditInputError, Problem, fail
 
-DATASET_FORMATS = {".safetensors": "safetensors", ".csv": "csv", ".parquet": "parquet"}
+DATASET_FORMATS = {
+    ".safetensors": "safetensors",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    # a pandas DataFrame (raw columns) or a mapping with arrays "x" and "y" (encoded);
+    # unpickling runs code from the file, so only with allow_pickle
+    ".pkl": "pickle",
+    ".pickle": "pickle",
+}
+_META_KEYS = ("kind", "encoding", "recipe", "params", "seed", "settings", "claims")
 
 
 @dataclass(frozen=True)
@@ -35,7 +44,11 @@ class LoadedDataset:
     y: np.ndarray  # (n,) int64
     encoding: FeatureEncoding
     recipe: str
-    settings: dict[str, Any]
+    # The release recipe's parameters as stored (parsed by the recipe in the audit); written
+    # before per-recipe parameters: the all-recipe "settings" (legacy_params)
+    params: dict[str, Any]
+    legacy_params: bool = False
+    claims: dict[str, float] = field(default_factory=dict)
 
 
 def save_dataset(
@@ -44,17 +57,22 @@ def save_dataset(
     *,
     encoding: FeatureEncoding,
     recipe: str,
-    settings: dict[str, Any],
+    params: dict[str, Any],
+    seed: int,
     path: Path,
+    claims: dict[str, float] | None = None,
 ) -> None:
-    """Write encoded samples and labels as safetensors with the metadata in the header."""
+    """Write encoded samples and labels as safetensors with the metadata in the header: the
+    encoding, the release recipe with its parameters and seed, and any privacy claims."""
     from safetensors.numpy import save_file
 
     meta = {
         "kind": "dataset",
         "encoding": encoding.to_dict(),
         "recipe": recipe,
-        "settings": settings,
+        "params": params,
+        "seed": seed,
+        "claims": dict(claims or {}),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {"x": np.ascontiguousarray(x, np.float32), "y": np.ascontiguousarray(y, np.int64)}
@@ -77,11 +95,29 @@ def _meta(path: Path, header: dict[str, str] | None) -> dict[str, Any]:
         # Not quoting `exc`: it can repeat metadata values (category levels).
         what = "is not JSON" if isinstance(exc, json.JSONDecodeError) else "is missing or malformed"
         raise fail(where, "encoding", what, fix) from exc
+    problems = [
+        Problem(where, str(key)[:40], "is not a dataset metadata field", f"use {_META_KEYS}")
+        for key in meta
+        if key not in _META_KEYS
+    ]
+    for key in ("params", "settings", "claims"):
+        if not isinstance(meta.get(key, {}), dict):
+            problems.append(Problem(where, key, "must be a JSON object", fix))
+    claims = meta.get("claims", {})
+    if isinstance(claims, dict) and not all(_finite(v) for v in claims.values()):
+        problems.append(Problem(where, "claims", "must hold finite numbers", fix))
+    if problems:
+        raise AuditInputError(problems)
     return {**meta, "encoding": encoding}
 
 
-def load_dataset(path: Path, *, label: str) -> LoadedDataset:
-    """Load a dataset artifact; AuditInputError (file, field, fix) when it does not fit."""
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def load_dataset(path: Path, *, label: str, allow_pickle: bool = False) -> LoadedDataset:
+    """Load a dataset artifact; AuditInputError (file, field, fix) when it does not fit.
+    Pickled datasets only with `allow_pickle` (unpickling runs code from the file)."""
     fmt = DATASET_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise fail(
@@ -90,10 +126,20 @@ def load_dataset(path: Path, *, label: str) -> LoadedDataset:
             f"has unknown dataset format {path.suffix!r}",
             f"use one of {', '.join(DATASET_FORMATS)}",
         )
+    if fmt == "pickle" and not allow_pickle:
+        raise fail(
+            str(path),
+            "artifact.path",
+            "is a pickle file; unpickling runs arbitrary code from the artifact",
+            "release it as safetensors, CSV or Parquet, or pass --allow-pickle if you trust it",
+        )
     if not path.is_file():
         raise fail(str(path), "artifact.path", "does not exist", "check the path in the spec")
     digest = sha256_file(path)
-    if fmt == "safetensors":
+    if fmt == "pickle":
+        meta = _meta(path, None)
+        x, y = _unpickled(path, meta["encoding"], label)
+    elif fmt == "safetensors":
         from safetensors import safe_open
 
         try:
@@ -148,7 +194,28 @@ def load_dataset(path: Path, *, label: str) -> LoadedDataset:
         y.astype(np.int64),
         encoding,
         str(meta.get("recipe", "unknown")),
-        dict(meta.get("settings", {})),
+        dict(meta.get("params", meta.get("settings", {}))),
+        legacy_params="params" not in meta,
+        claims={k: float(v) for k, v in meta.get("claims", {}).items()},
+    )
+
+
+def _unpickled(path: Path, encoding: FeatureEncoding, label: str) -> tuple[np.ndarray, np.ndarray]:
+    """Samples and labels from a pickled DataFrame (raw columns) or {"x", "y"} mapping."""
+    import pickle
+
+    with path.open("rb") as handle:
+        obj = pickle.load(handle)  # allow_pickle opt-in checked by load_dataset
+    if isinstance(obj, pd.DataFrame):
+        _check_columns(obj, path, encoding, label)
+        return encoding.encode(obj), obj[label].to_numpy()
+    if isinstance(obj, dict) and "x" in obj and "y" in obj:
+        return np.asarray(obj["x"], dtype=np.float32), np.asarray(obj["y"])
+    raise fail(
+        str(path),
+        "artifact.path",
+        f"unpickles to a {type(obj).__name__}, not a DataFrame or a mapping with 'x' and 'y'",
+        "pickle the released table (raw columns) or {'x': encoded samples, 'y': labels}",
     )
 
 

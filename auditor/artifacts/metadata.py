@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from auditor.artifacts.architectures import BUILTIN
+from auditor.artifacts.builtin import BUILTIN
 from auditor.core.encoding import FeatureEncoding
 from auditor.errors import AuditInputError, Problem, fail
 
@@ -23,10 +23,12 @@ class ArtifactMetadata:
     label: str
     encoding: FeatureEncoding
     recipe: str = "supervised"
-    # The recipe's parameters as stored (JSON object): each recipe parses and checks its own
-    # (`auditor.training.recipes`); this layer never imports training code.
+    # The recipe's parameters as stored (a JSON object, under the recipe's name): the recipe
+    # parses and checks its own (`auditor.training.recipes`); this layer imports no training.
     recipe_params: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
+    # Written before per-recipe parameters: all recipes' fields under "hyperparameters".
+    legacy_params: bool = False
     claims: dict[str, float] = field(default_factory=dict)
     output: Literal["logits", "probabilities"] = "logits"
     details: dict[str, Any] = field(default_factory=dict)  # recipe specifics (merge: lambda)
@@ -42,16 +44,22 @@ class ArtifactMetadata:
             "encoding": self.encoding.to_dict(),
             "recipe": {
                 "name": self.recipe,
-                "hyperparameters": dict(self.recipe_params),
+                self.params_key: dict(self.recipe_params),
                 "seed": self.seed,
             },
             "claims": dict(self.claims),
             "details": dict(self.details),
         }
 
+    @property
+    def params_key(self) -> str:
+        """Where the recipe's parameters are stored in the metadata's `recipe` object."""
+        return "hyperparameters" if self.legacy_params else self.recipe
+
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str) -> ArtifactMetadata:
-        """Parse metadata; AuditInputError naming `where` and the field when malformed."""
+        """Parse metadata; AuditInputError naming `where` and the field when malformed, or
+        when a key is not one the auditor reads (a typo would otherwise go unnoticed)."""
         fix = "regenerate the metadata with the auditor's recipes, or see README 'Artifacts'"
         if not isinstance(data, dict):
             raise fail(where, "metadata", f"is a JSON {type(data).__name__}, not an object", fix)
@@ -63,20 +71,24 @@ class ArtifactMetadata:
             for key in ("architecture", "n_features", "n_classes", "label", "encoding")
             if key not in data
         ]
+        problems += _unknown_keys(data, where)
         if problems:
             raise AuditInputError(problems)
         try:
             encoding = FeatureEncoding.from_dict(data["encoding"])
             recipe = data.get("recipe", {})
+            name = str(recipe.get("name", "supervised"))
+            legacy = name not in recipe and "hyperparameters" in recipe
             return cls(
                 architecture=str(data["architecture"]),
                 n_features=int(data["n_features"]),
                 n_classes=int(data["n_classes"]),
                 label=str(data["label"]),
                 encoding=encoding,
-                recipe=str(recipe.get("name", "supervised")),
-                recipe_params=dict(recipe.get("hyperparameters", {})),
+                recipe=name,
+                recipe_params=dict(recipe.get("hyperparameters" if legacy else name, {})),
                 seed=int(recipe.get("seed", 0)),
+                legacy_params=legacy,
                 claims={k: float(v) for k, v in data.get("claims", {}).items()},
                 output=data.get("output", "logits"),
                 details=dict(data.get("details", {})),
@@ -84,6 +96,46 @@ class ArtifactMetadata:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             # Not quoting `exc`: it can repeat metadata values (category levels).
             raise fail(where, "encoding/recipe", "is malformed", fix) from exc
+
+
+_KEYS = {
+    *("auditor_metadata_version", "architecture", "n_features", "n_classes", "label"),
+    *("output", "encoding", "recipe", "claims", "details"),
+}
+_CLAIMS = ("epsilon", "delta", "noise_multiplier")
+_OUTPUTS = ("logits", "probabilities")
+
+
+def _unknown_keys(data: dict[str, Any], where: str) -> list[Problem]:
+    """Keys and values the auditor does not know: each a problem naming the field."""
+    problems = [
+        Problem(where, str(key)[:40], "is not a metadata field", f"use only {', '.join(_KEYS)}")
+        for key in data
+        if key not in _KEYS
+    ]
+    claims = data.get("claims", {})
+    if isinstance(claims, dict):
+        problems += [
+            Problem(where, f"claims.{str(k)[:40]}", "is not a known claim", f"use {_CLAIMS}")
+            for k in claims
+            if k not in _CLAIMS
+        ]
+    if data.get("output", "logits") not in _OUTPUTS:
+        problems.append(Problem(where, "output", "is not a known output", f"use one of {_OUTPUTS}"))
+    recipe = data.get("recipe", {})
+    if isinstance(recipe, dict):
+        own = {"name", "seed", "hyperparameters", str(recipe.get("name", "supervised"))}
+        problems += [
+            Problem(
+                where,
+                f"recipe.{str(k)[:40]}",
+                "is not a recipe field",
+                "use name, seed and the parameters under the recipe's name",
+            )
+            for k in recipe
+            if k not in own
+        ]
+    return problems
 
 
 def trusted_metadata(
@@ -99,7 +151,7 @@ def trusted_metadata(
     architecture = architecture or None  # an empty string chooses nothing
     named = {"architecture": meta.architecture}
     if "architecture" in meta.recipe_params:
-        named["recipe.hyperparameters.architecture"] = meta.recipe_params["architecture"]
+        named[f"recipe.{meta.params_key}.architecture"] = meta.recipe_params["architecture"]
     problems = [
         Problem(
             where,

@@ -91,7 +91,8 @@ def _load_safetensors(path: Path, architecture: str | None) -> tuple[ArtifactMet
     from safetensors import safe_open
     from safetensors.torch import load_file
 
-    from auditor.artifacts.architectures import build_model, model_params
+    from auditor.artifacts.architectures import build_model
+    from auditor.artifacts.builtin import model_params
 
     with safe_open(str(path), framework="pt") as handle:
         header = handle.metadata() or {}

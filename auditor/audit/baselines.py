@@ -19,7 +19,7 @@ import numpy as np
 
 from auditor.artifacts.models import load_model
 from auditor.artifacts.query import logits_fn
-from auditor.config.spec import AuditSpec
+from auditor.audit.context import DEFAULT_DELTA, Run
 from auditor.core.scores import softmax, true_class_log_prob
 from auditor.core.types import LogitsFn
 from auditor.data.tables import AuditData
@@ -41,47 +41,41 @@ class Baseline:
 
 
 def real_records_model(
-    spec: AuditSpec,
-    data: AuditData,
-    architecture: str,
-    architecture_params: dict[str, Any],
-    seeds: list[int],
+    run: Run, data: AuditData, architecture: str, architecture_params: dict[str, Any]
 ) -> Baseline:
     """The spec's `[utility] baseline` model if given, else the supervised recipe (default
     preset, the artifact's architecture) trained on the members."""
+    spec = run.spec
     if spec.baseline is not None:
-        return Baseline(
-            load_model(spec.baseline).logits, f"real-records model from {spec.baseline.name}"
-        )
+        model = load_model(spec.baseline, allow_pickle=run.allow_pickle)
+        return Baseline(model.logits, f"real-records model from {spec.baseline.name}")
     hp = replace(
         PRESETS["default"], architecture=architecture, architecture_params=architecture_params
     )
     members = RecipeInput(data.members.x, data.members.y)
     return Baseline(
-        logits_fn(run_recipe("supervised", members, hp, seeds[3]).model),
+        logits_fn(run_recipe("supervised", members, hp, run.seeds.baseline_model).model),
         f"real-records model: supervised recipe (default preset, {architecture}) on the members",
     )
 
 
-def model_utility(
-    spec: AuditSpec, data: AuditData, target: LogitsFn, seeds: list[int]
-) -> dict[str, Any]:
+def model_utility(run: Run, data: AuditData, target: LogitsFn) -> dict[str, Any]:
     """Every utility metric of one model on the test split, with bootstrap intervals."""
     return utility_figures(
         data.test.y,
         softmax(target(data.test.x))[:, 1],
-        rng=np.random.default_rng(seeds[2]),
-        replicates=spec.utility_bootstrap,
-        confidence=spec.attacks.confidence,
+        rng=np.random.default_rng(run.seeds.utility),
+        replicates=run.spec.utility_bootstrap,
+        confidence=run.spec.attacks.confidence,
     )
 
 
 def utility_section(
-    spec: AuditSpec, data: AuditData, target: LogitsFn, baseline: Baseline, seeds: list[int]
+    run: Run, data: AuditData, target: LogitsFn, baseline: Baseline
 ) -> dict[str, Any]:
     """Utility of the artifact's model and of the real-records model on the same test split."""
-    artifact = model_utility(spec, data, target, seeds)
-    base = model_utility(spec, data, baseline.logits, seeds)
+    artifact = model_utility(run, data, target)
+    base = model_utility(run, data, baseline.logits)
     difference = {
         m: {"value": artifact[m]["value"] - base[m]["value"], "higher_is_better": better}
         for m, (_, better) in UTILITY_METRICS.items()
@@ -95,7 +89,7 @@ def utility_section(
 
 
 def _loss_membership(
-    spec: AuditSpec, data: AuditData, model: LogitsFn, delta: float, stream: int, seeds: list[int]
+    run: Run, data: AuditData, model: LogitsFn, delta: float, stream: int
 ) -> dict[str, Any]:
     """The LOSS attack's headline membership figures against `model`."""
     cand_x = np.concatenate([data.members.x, data.non_members.x])
@@ -104,22 +98,21 @@ def _loss_membership(
     figures = membership_figures(
         true_class_log_prob(model(cand_x), cand_y),
         is_member,
-        rng=np.random.default_rng([seeds[1], 1000 + stream]),
-        replicates=spec.attacks.bootstrap,
-        confidence=spec.attacks.confidence,
+        rng=np.random.default_rng([run.seeds.membership_figures, 1000 + stream]),
+        replicates=run.spec.attacks.bootstrap,
+        confidence=run.spec.attacks.confidence,
         delta=delta,
     )
     return {key: figures[key] for key in _MEMBERSHIP_KEYS}
 
 
 def baselines_section(
-    spec: AuditSpec,
+    run: Run,
     data: AuditData,
     real: Baseline,
     utility: dict[str, Any],
     n_classes: int,
     delta: float,
-    seeds: list[int],
 ) -> dict[str, Any]:
     """LOSS membership figures and utility of the real-records model (its utility taken from
     `utility`, the artifact's utility section) and of the DP baseline."""
@@ -127,23 +120,26 @@ def baselines_section(
         "attack": "loss",
         "real_records": {
             "description": real.description,
-            "membership": _loss_membership(spec, data, real.logits, delta, 0, seeds),
+            "membership": _loss_membership(run, data, real.logits, delta, 0),
             "utility": utility["baseline"]["metrics"],
         },
     }
+    spec = run.spec
     if spec.dp_epsilon is None:
         return section
-    hp = replace(PRESETS["dp"], target_epsilon=spec.dp_epsilon, target_delta=delta)
+    # The DP baseline needs a positive delta to be trained to; a bound's delta of 0 is not one.
+    target_delta = delta if delta > 0 else DEFAULT_DELTA
+    hp = replace(PRESETS["dp"], target_epsilon=spec.dp_epsilon, target_delta=target_delta)
     members = RecipeInput(data.members.x, data.members.y, n_classes=n_classes)
-    trained = run_recipe("dp_sgd", members, hp, seeds[3] + 2)
+    trained = run_recipe("dp_sgd", members, hp, run.seeds.dp_baseline)
     dp = logits_fn(trained.model)
     section["dp_sgd"] = {
         "description": (
             f"DP-SGD baseline: MLP ({', '.join(map(str, hp.hidden))}) on the members with "
-            f"Opacus, target epsilon {spec.dp_epsilon:g}, delta {delta:g}"
+            f"Opacus, target epsilon {spec.dp_epsilon:g}, delta {target_delta:g}"
         ),
         "claims": dict(trained.claims),
-        "membership": _loss_membership(spec, data, dp, delta, 1, seeds),
-        "utility": model_utility(spec, data, dp, seeds),
+        "membership": _loss_membership(run, data, dp, delta, 1),
+        "utility": model_utility(run, data, dp),
     }
     return section

@@ -14,47 +14,41 @@ from typing import Any
 
 import numpy as np
 
-from auditor.artifacts.datasets import load_dataset
+from auditor.artifacts.datasets import LoadedDataset, load_dataset
 from auditor.artifacts.query import logits_fn
 from auditor.attacks.records.anonymity import inference_risk, linkability_risk, singling_out_risk
 from auditor.attacks.records.linkage import linkage_figures
 from auditor.audit.baselines import baselines_section, real_records_model, utility_section
-from auditor.audit.run import (
-    DEFAULT_DELTA,
-    AuditOutcome,
-    Stages,
-    data_section,
-    fairness_section,
-    finish,
-    membership_section,
-    run_section,
+from auditor.audit.context import Audited, Run
+from auditor.audit.sections import fairness_section, membership_section
+from auditor.core.estimates import Estimate
+from auditor.data.tables import AuditData, load_audit_data
+from auditor.training.recipes import (
+    CONSUMER,
+    RECIPES,
+    Params,
+    RecipeInput,
+    as_recipe,
+    run_recipe,
+    stored_params,
 )
-from auditor.config.spec import AuditSpec
-from auditor.data.tables import load_audit_data
-from auditor.training.recipes import PRESETS, Hyperparameters, RecipeInput, run_recipe
 
 ANONYMITY_TARGETS = 500  # records attacked per set (members, control), as anonymeter's n_attacks
 
 
-def run_dataset_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> AuditOutcome:
-    """Every stage of a dataset artifact's audit."""
-    stages.say("load")
-    released = load_dataset(spec.artifact.path, label=spec.data.label)
-    data = load_audit_data(spec.data, released.encoding)
-    recipe = spec.scheme or released.recipe
-    stages.lap("load")
-
-    stages.say("linkage")
-    rng = np.random.default_rng(seeds[5])
+def records_sections(run: Run, released: LoadedDataset, data: AuditData) -> dict[str, Any]:
+    """Linkage, inference, linkability and singling-out risks of the released records."""
+    confidence = run.spec.attacks.confidence
+    rng = np.random.default_rng(run.seeds.linkage)
     linkage = linkage_figures(
-        released.x, data.members.x, data.non_members.x, rng=rng, confidence=spec.attacks.confidence
+        released.x, data.members.x, data.non_members.x, rng=rng, confidence=confidence
     )
     n = min(ANONYMITY_TARGETS, data.members.rows, data.non_members.rows)
     targets = data.members.x[rng.permutation(data.members.rows)[:n]]
     control = data.non_members.x[rng.permutation(data.non_members.rows)[:n]]
     categorical = {f.name for f in released.encoding.categorical}
     inference = {}
-    for secret in spec.data.sensitive:
+    for secret in run.spec.data.sensitive:
         if secret in categorical:
             inference[secret] = inference_risk(
                 released.x,
@@ -63,89 +57,100 @@ def run_dataset_audit(spec: AuditSpec, stages: Stages, seeds: list[int]) -> Audi
                 released.encoding,
                 secret,
                 rng=rng,
-                confidence=spec.attacks.confidence,
+                confidence=confidence,
             )
         else:
             note = f"{secret} is not a categorical feature of the release: not attacked"
-            empty = {"value": None, "lower": None, "upper": None, "resolvable": False, "note": note}
-            inference[secret] = {"risk": empty}
-    linkability = linkability_risk(
-        released.x, targets, control, released.encoding, confidence=spec.attacks.confidence
-    )
-    singling_out = singling_out_risk(
-        released.x, targets, control, released.encoding, confidence=spec.attacks.confidence
-    )
-    stages.lap("linkage")
+            inference[secret] = {"risk": Estimate(None, None, None, False, note).to_dict()}
+    return {
+        "linkage": linkage,
+        "inference": inference,
+        "linkability": linkability_risk(
+            released.x, targets, control, released.encoding, confidence=confidence
+        ),
+        "singling_out": singling_out_risk(
+            released.x, targets, control, released.encoding, confidence=confidence
+        ),
+    }
 
-    membership: dict[str, Any] = {}
+
+def release_params(released: LoadedDataset, recipe: str) -> Params:
+    """The release recipe's own parameters (from the artifact, checked by the recipe), as
+    the parameters of `recipe` (the spec's `[scheme] name` may differ)."""
+    if released.recipe not in RECIPES and recipe in RECIPES:
+        return RECIPES[recipe].params()  # the spec names the scheme; the file does not
+    field = "settings" if released.legacy_params else "params"
+    stored = stored_params(
+        released.recipe,
+        released.params,
+        legacy=released.legacy_params,
+        where=str(released.path),
+        field=field,
+    )
+    return as_recipe(stored, recipe)
+
+
+def consumer_params(release: Params, architecture: str) -> Params:
+    """The release recipe's parameters with a third party's training of `architecture` on
+    the released samples (the consumer's own model: nothing from the artifact)."""
+    return replace(release, consumer=replace(CONSUMER, architecture=architecture))
+
+
+def audit_dataset(run: Run) -> Audited:
+    """Every stage of a dataset artifact's audit."""
+    spec, stages = run.spec, run.stages
+    stages.say("load")
+    released = load_dataset(
+        spec.artifact.path, label=spec.data.label, allow_pickle=run.allow_pickle
+    )
+    data = load_audit_data(spec.data, released.encoding)
+    recipe = spec.scheme or released.recipe
+    release = release_params(released, recipe)
+    delta = run.delta(released.claims)
+    stages.lap("load")
+    stages.say("linkage")
+    privacy: dict[str, Any] = {"membership": {}, **records_sections(run, released, data)}
+    stages.lap("linkage")
     consumers, consumer_utility, real = {}, {}, {}
     for arch in spec.consumers:
-        # The release recipe's own settings (from the artifact), the consumer's training.
-        consumer = PRESETS["consumer"]
-        hp = replace(
-            Hyperparameters.from_dict(released.settings),
-            architecture=arch,
-            epochs=consumer.epochs,
-            batch_size=consumer.batch_size,
-            lr=consumer.lr,
-            weight_decay=consumer.weight_decay,
-            hidden=consumer.hidden,
-            architecture_params={},  # the consumer's own model: nothing from the artifact
-        )
-        model = run_recipe("supervised", RecipeInput(released.x, released.y), hp, seeds[6]).model
-        consumers[arch] = logits_fn(model)
-        membership.update(
+        hp = consumer_params(release, arch)
+        inputs = RecipeInput(released.x, released.y)
+        trained = run_recipe("supervised", inputs, hp.consumer, run.seeds.consumers)
+        consumers[arch] = logits_fn(trained.model)
+        privacy["membership"].update(
             membership_section(
-                spec,
+                run,
                 data,
                 recipe=recipe,
                 hp=hp,
                 target=consumers[arch],
                 n_classes=2,
-                delta=spec.attacks.delta or DEFAULT_DELTA,
-                seeds=seeds,
-                stages=stages,
+                delta=delta,
                 suffix=f"@{arch}",
             )
         )
         stages.say(f"utility @{arch}")
-        real[arch] = real_records_model(spec, data, arch, {}, seeds)
-        consumer_utility[arch] = utility_section(spec, data, consumers[arch], real[arch], seeds)
+        real[arch] = real_records_model(run, data, arch, {})
+        consumer_utility[arch] = utility_section(run, data, consumers[arch], real[arch])
         stages.lap(f"utility @{arch}")
-
     first = spec.consumers[0]
     utility = {
         **consumer_utility[first],
         "consumers": {arch: u["artifact"] for arch, u in consumer_utility.items()},
     }
     stages.say("baselines")
-    delta = spec.attacks.delta or DEFAULT_DELTA
-    baselines = baselines_section(spec, data, real[first], consumer_utility[first], 2, delta, seeds)
+    baselines = baselines_section(run, data, real[first], consumer_utility[first], 2, delta)
     stages.lap("baselines")
-    fairness = fairness_section(spec, data, consumers[first], seeds, stages)
-    result = {
-        "run": run_section(spec, recipe),
-        "artifact": {
-            "kind": "dataset",
-            "format": released.format,
-            "file_name": released.path.name,
-            "sha256": released.sha256,
-            "scheme": recipe,
-            "architecture": f"consumers: {', '.join(spec.consumers)} (utility: {first})",
-            "n_features": released.encoding.n_features,
-            "samples": len(released.x),
-            "claims": {},
-        },
-        "data": data_section(spec, data),
-        "privacy": {
-            "membership": membership,
-            "linkage": linkage,
-            "inference": inference,
-            "linkability": linkability,
-            "singling_out": singling_out,
-        },
-        "utility": utility,
-        "baselines": baselines,
-        "fairness": fairness,
+    fairness = fairness_section(run, data, consumers[first])
+    artifact = {
+        "kind": "dataset",
+        "format": released.format,
+        "file_name": released.path.name,
+        "sha256": released.sha256,
+        "scheme": recipe,
+        "architecture": f"consumers: {', '.join(spec.consumers)} (utility: {first})",
+        "n_features": released.encoding.n_features,
+        "samples": len(released.x),
+        "claims": dict(released.claims),
     }
-    return finish(spec, result, stages)
+    return Audited(recipe, artifact, data, privacy, utility, baselines, fairness)

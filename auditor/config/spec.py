@@ -1,43 +1,69 @@
 """The audit spec (TOML): parsed into typed objects and validated as a whole.
 
-Every problem found is reported together (AuditInputError carries them all), with the
-file, the field and the fix; gates are parsed and checked against the metrics this audit
-will produce when the spec is read, not at the end of the run.
+Every field is declared once in FIELDS (type, default, bounds, options: the option lists
+come from the registries of attacks, recipes, artifact kinds and executors); every problem
+found is reported together (AuditInputError carries them all), with the file, the field and
+the fix; gates are parsed and checked against the metrics this audit will produce when the
+spec is read, not at the end of the run. Reading a spec imports no torch.
 """
 
 from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from auditor.artifacts import KINDS
 from auditor.attacks import ATTACKS, DEFAULT_ATTACKS
+from auditor.config.fields import Field, parse_field, parse_table
 from auditor.data.tables import SPLIT_NAMES, DataSpec
 from auditor.errors import AuditInputError, Problem
 from auditor.result.gates import Gate, metric_names, parse_gates
-from auditor.training.executors import INSTALL_RAY, ray_installed
+from auditor.training.executors import EXECUTORS, INSTALL_RAY, ray_installed
+from auditor.training.recipes import RECIPES
 
-KINDS = ("model", "dataset", "weights")
 CONSUMERS = ("mlp", "random_forest")  # default consumer architectures for datasets
-SECTIONS = {
-    "name": None,
-    "seed": None,
-    "artifact": {"kind", "path", "architecture", "base", "site_vectors"},
-    "data": {*SPLIT_NAMES, "label", "id", "sensitive", "site"},
-    "scheme": {"name"},
-    "attacks": {
-        *("run", "bootstrap", "confidence", "delta", "reference_models", "device", "cache"),
-        "group_bootstrap",
-    },
-    "utility": {"baseline", "bootstrap", "dp_baseline", "dp_epsilon"},
-    "consumer": {"architectures"},
-    "executor": {"name", "address", "cpus_per_task", "max_retries"},
-    "gates": None,
-}
-
+CONSUMER_ARCHITECTURES = ("mlp", "logistic", "random_forest")
 DEFAULT_DP_EPSILON = 3.0  # the DP baseline's epsilon unless [utility] dp_epsilon says otherwise
+# Bounds that keep a careless spec from exhausting memory or time, each with its reason.
+MAX_REPLICATES = 20_000  # bootstrap replicates: more narrows no interval that 20,000 leave open
+MAX_REFERENCE_MODELS = 4096  # reference models: their logits are held in memory at once
+_REPLICATES = "more adds run time, not accuracy"
+
+FIELDS: tuple[Field, ...] = (
+    Field("name", "str"),
+    Field("seed", "int", 0, low=0, high=2**63 - 1),
+    Field("artifact.kind", "choice", "model", options=lambda: tuple(KINDS)),
+    Field("artifact.path", "path", required=True),
+    Field("artifact.architecture", "str"),
+    Field("artifact.base", "path"),
+    Field("artifact.site_vectors", "path"),
+    *(Field(f"data.{split}", "path", required=True) for split in SPLIT_NAMES),
+    Field("data.label", "str", required=True),
+    Field("data.id", "str", "patient_id"),
+    Field("data.sensitive", "names", ()),
+    Field("data.site", "str"),
+    Field("scheme.name", "choice", options=lambda: tuple(RECIPES)),
+    Field("attacks.run", "names", DEFAULT_ATTACKS, options=lambda: tuple(ATTACKS)),
+    Field("attacks.bootstrap", "int", 1000, low=50, high=MAX_REPLICATES, why=_REPLICATES),
+    Field("attacks.confidence", "number", 0.95, low=0.5, high=0.999),
+    Field("attacks.delta", "number", low=0.0, high=0.5),
+    Field("attacks.reference_models", "int", 64, low=1, high=MAX_REFERENCE_MODELS),
+    Field("attacks.device", "choice", "auto", options=lambda: ("auto", "cpu", "cuda")),
+    Field("attacks.cache", "bool", True),
+    Field("attacks.group_bootstrap", "int", 200, low=50, high=MAX_REPLICATES, why=_REPLICATES),
+    Field("utility.baseline", "path"),
+    Field("utility.bootstrap", "int", 200, low=50, high=MAX_REPLICATES, why=_REPLICATES),
+    Field("utility.dp_baseline", "bool", True),
+    Field("utility.dp_epsilon", "number", DEFAULT_DP_EPSILON, low=0.01, high=1000.0),
+    Field("consumer.architectures", "names", CONSUMERS, options=lambda: CONSUMER_ARCHITECTURES),
+    Field("executor.name", "choice", "in_process", options=lambda: EXECUTORS),
+    Field("executor.address", "str"),
+    Field("executor.cpus_per_task", "int", 1, low=1, high=1024),
+    Field("executor.max_retries", "int", 3, low=0, high=100),
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +89,8 @@ class AttackSettings:
 
 @dataclass(frozen=True)
 class ExecutorSettings:
-    """Where reference-model shards train (`auditor.executors`); never part of the result."""
+    """Where reference-model shards train (`auditor.training.executors`); never part of
+    the result."""
 
     name: str = "in_process"  # in_process | ray
     address: str | None = None  # ray: HOST:PORT, "auto", or None for a private local Ray
@@ -89,272 +116,181 @@ class AuditSpec:
     executor: ExecutorSettings = ExecutorSettings()
 
 
-def load_spec(path: Path) -> AuditSpec:
-    """Read and validate a spec file; AuditInputError listing every problem found."""
+def _read(path: Path) -> tuple[bytes, dict[str, Any]]:
+    """The spec's bytes and TOML document; AuditInputError when it cannot be read."""
     where = str(path)
-    if not path.is_file():
-        raise AuditInputError(Problem(where, "spec", "does not exist", "check the path"))
-    raw_bytes = path.read_bytes()
     try:
-        raw = tomllib.loads(raw_bytes.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raw_bytes = path.read_bytes()
+    except (OSError, ValueError) as exc:  # missing, a folder, a loop, a NUL byte in the name
+        reason = getattr(exc, "strerror", None) or "cannot be read"
+        raise AuditInputError(Problem(where, "spec", reason, "check the path")) from exc
+    try:
+        return raw_bytes, tomllib.loads(raw_bytes.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        message = f"is not UTF-8 text (byte offset {exc.start})"
+        raise AuditInputError(Problem(where, "toml", message, "save it as UTF-8")) from exc
+    except tomllib.TOMLDecodeError as exc:
         raise AuditInputError(
             Problem(where, "toml", f"is not valid TOML: {exc}", "fix the TOML syntax at that line")
         ) from exc
-    problems: list[Problem] = []
-    base = path.parent
 
-    def p(field: str, message: str, fix: str) -> None:
-        problems.append(Problem(where, field, message, fix))
 
-    for key, value in raw.items():
-        if key not in SECTIONS:
-            p(key, "is not a known section or key", f"use only {', '.join(SECTIONS)}")
-        elif SECTIONS[key] is not None and isinstance(value, dict):
-            for sub in value:
-                if sub not in SECTIONS[key]:
-                    p(
-                        f"{key}.{sub}",
-                        "is not a known field",
-                        f"use only {', '.join(sorted(SECTIONS[key]))}",
-                    )
-
-    def table(name: str) -> dict[str, Any]:
-        value = raw.get(name, {})
-        if not isinstance(value, dict):
-            p(name, "must be a table", f"write it as [{name}]")
-            return {}
-        return value
-
-    def file_field(section: dict[str, Any], name: str, field: str, required: bool) -> Path | None:
-        value = section.get(name)
-        if value is None:
-            if required:
-                p(field, "is missing", f'set {field} = "path/to/file"')
-            return None
-        if not isinstance(value, str):
-            p(field, "must be a string path", f'set {field} = "path/to/file"')
-            return None
-        resolved = (base / value).resolve()
-        if resolved.is_dir():
-            p(field, f"names {value!r}, which is a folder", "name a file")
-        elif not resolved.is_file():
-            p(
-                field,
-                f"names {value!r}, which does not exist (looked in {base})",
-                "check the path; relative paths are relative to the spec file",
+def _cross_checks(v: dict[str, Any], where: str) -> list[Problem]:
+    """Problems that involve more than one field."""
+    problems = []
+    kind, run = v["artifact.kind"], v["attacks.run"]
+    if kind != "weights" and (v["artifact.base"] or v["artifact.site_vectors"]):
+        fix = 'set kind = "weights" or remove them'
+        problems.append(
+            Problem(
+                where, "artifact.base", "base and site_vectors belong to weights artifacts", fix
             )
-        return resolved
-
-    art = table("artifact")
-    kind = art.get("kind", "model")
-    if kind not in KINDS:
-        p("artifact.kind", f"is {kind!r}", f"use one of {', '.join(KINDS)}")
-    artifact_path = file_field(art, "path", "artifact.path", required=True)
-    architecture = art.get("architecture")
-    if architecture is not None and not isinstance(architecture, str):
-        p("artifact.architecture", "must be a string", 'e.g. "mlp" or "pkg.module:function"')
-
-    base_path = file_field(art, "base", "artifact.base", required=False)
-    vectors_path = file_field(art, "site_vectors", "artifact.site_vectors", required=False)
-    if kind != "weights" and (base_path or vectors_path):
-        p(
-            "artifact.base",
-            "base and site_vectors belong to weights artifacts",
-            'set kind = "weights" or remove them',
         )
-    data = table("data")
-    split_paths = {s: file_field(data, s, f"data.{s}", required=True) for s in SPLIT_NAMES}
-    label = data.get("label")
-    if not isinstance(label, str) or not label:
-        p("data.label", "is missing", 'name the outcome column, e.g. label = "death"')
-    id_column = data.get("id", "patient_id")
-    site_column = data.get("site")
-    if site_column is not None and not isinstance(site_column, str):
-        p("data.site", "must be a column name", 'e.g. site = "hospital"')
-        site_column = None
-    sensitive = data.get("sensitive", [])
-    if not isinstance(sensitive, list) or not all(isinstance(s, str) for s in sensitive):
-        p("data.sensitive", "must be a list of column names", 'e.g. sensitive = ["sex"]')
-        sensitive = []
-
-    attacks_raw = table("attacks")
-    run = attacks_raw.get("run", list(DEFAULT_ATTACKS))
-    if not isinstance(run, list):
-        p("attacks.run", "must be a list", f"e.g. run = {list(DEFAULT_ATTACKS)}")
-        run = []
-    for name in run:
-        if name not in ATTACKS:
-            p("attacks.run", f"names unknown attack {name!r}", f"use any of {', '.join(ATTACKS)}")
-    known_run = tuple(dict.fromkeys(a for a in run if a in ATTACKS))
-    bootstrap = attacks_raw.get("bootstrap", 1000)
-    if not isinstance(bootstrap, int) or isinstance(bootstrap, bool) or bootstrap < 50:
-        p("attacks.bootstrap", f"is {bootstrap!r}", "use an integer >= 50 (default 1000)")
-        bootstrap = 1000
-    confidence = attacks_raw.get("confidence", 0.95)
-    if not isinstance(confidence, float) or not 0.5 < confidence < 1.0:
-        p("attacks.confidence", f"is {confidence!r}", "use a float in (0.5, 1), e.g. 0.95")
-        confidence = 0.95
-    delta = attacks_raw.get("delta")
-    if delta is not None and (not isinstance(delta, float) or not 0.0 <= delta < 1.0):
-        p("attacks.delta", f"is {delta!r}", "use a float in [0, 1), e.g. 1e-5")
-        delta = None
-
-    k_refs = attacks_raw.get("reference_models", 64)
-    if not isinstance(k_refs, int) or isinstance(k_refs, bool) or not 1 <= k_refs <= 4096:
-        p("attacks.reference_models", f"is {k_refs!r}", "use an integer from 1 to 4096")
-        k_refs = 64
-    if "base_reference" in known_run and base_path is None:
-        p(
-            "attacks.run",
-            "includes base_reference, which needs the base model",
-            'set [artifact] base = "path/to/base.safetensors"',
+    if "base_reference" in run and v["artifact.base"] is None:
+        fix = 'set [artifact] base = "path/to/base.safetensors"'
+        problems.append(
+            Problem(
+                where, "attacks.run", "includes base_reference, which needs the base model", fix
+            )
         )
-    online = [a for a in known_run if ATTACKS[a].reference_models == "online"]
-    if online and k_refs < 2:
-        p(
-            "attacks.reference_models",
-            f"is {k_refs}, but {online[0]} needs models with and without each record",
-            "use at least 2 (64 or more for tight figures)",
+    online = [a for a in run if ATTACKS[a].reference_models == "online"]
+    if online and v["attacks.reference_models"] < 2:
+        k = v["attacks.reference_models"]
+        message = f"is {k}, but {online[0]} needs models with and without each record"
+        problems.append(
+            Problem(
+                where,
+                "attacks.reference_models",
+                message,
+                "use at least 2 (64 or more for tight figures)",
+            )
         )
-    group_bootstrap = attacks_raw.get("group_bootstrap", 200)
-    if (
-        not isinstance(group_bootstrap, int)
-        or isinstance(group_bootstrap, bool)
-        or (group_bootstrap < 50)
-    ):
-        p("attacks.group_bootstrap", f"is {group_bootstrap!r}", "use an integer >= 50")
-        group_bootstrap = 200
-    device = attacks_raw.get("device", "auto")
-    if device not in ("auto", "cpu", "cuda"):
-        p("attacks.device", f"is {device!r}", 'use "auto", "cpu" or "cuda"')
-        device = "auto"
-    use_cache = attacks_raw.get("cache", True)
-    if not isinstance(use_cache, bool):
-        p("attacks.cache", f"is {use_cache!r}", "use true or false")
-        use_cache = True
-
-    seed = raw.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        p("seed", f"is {seed!r}", "use a non-negative integer")
-        seed = 0
-    scheme = table("scheme").get("name")
-    if scheme is not None and scheme not in ("supervised", "mimic", "dp_sgd", "condense", "merge"):
-        p("scheme.name", f"is {scheme!r}", "use supervised, mimic, dp_sgd, condense or merge")
-    baseline = file_field(table("utility"), "baseline", "utility.baseline", required=False)
-    utility_bootstrap = table("utility").get("bootstrap", 200)
-    if (
-        not isinstance(utility_bootstrap, int)
-        or isinstance(utility_bootstrap, bool)
-        or utility_bootstrap < 50
-    ):
-        p("utility.bootstrap", f"is {utility_bootstrap!r}", "use an integer >= 50 (default 200)")
-        utility_bootstrap = 200
-    dp_baseline = table("utility").get("dp_baseline", True)
-    if not isinstance(dp_baseline, bool):
-        p("utility.dp_baseline", f"is {dp_baseline!r}", "use true or false (default true)")
-        dp_baseline = True
-    dp_epsilon = table("utility").get("dp_epsilon", DEFAULT_DP_EPSILON)
-    if isinstance(dp_epsilon, bool) or not isinstance(dp_epsilon, int | float) or dp_epsilon <= 0:
-        p(
-            "utility.dp_epsilon",
-            f"is {dp_epsilon!r}",
-            f"use a positive number (default {DEFAULT_DP_EPSILON:g})",
+    if not run:
+        problems.append(
+            Problem(where, "attacks.run", "names no attack", f"e.g. run = {list(DEFAULT_ATTACKS)}")
         )
-        dp_epsilon = DEFAULT_DP_EPSILON
-    executor = executor_settings(table("executor"), p)
-
-    consumers = table("consumer").get("architectures", list(CONSUMERS))
-    if (
-        not isinstance(consumers, list)
-        or not consumers
-        or not all(c in ("mlp", "logistic", "random_forest") for c in consumers)
-    ):
-        p(
-            "consumer.architectures",
-            f"is {consumers!r}",
-            'use a list of "mlp", "logistic", "random_forest"',
+    if not v["consumer.architectures"]:
+        problems.append(
+            Problem(where, "consumer.architectures", "is empty", f"e.g. {list(CONSUMERS)}")
         )
-        consumers = list(CONSUMERS)
-    if scheme == "condense" and kind != "dataset":
-        p("scheme.name", "condense releases a dataset", 'set [artifact] kind = "dataset"')
+    problems += _scheme_checks(v["scheme.name"], kind, where)
+    if v["executor.name"] == "ray" and not ray_installed():
+        problems.append(
+            Problem(
+                where,
+                "executor.name",
+                '"ray" but Ray is not installed',
+                f"install it: {INSTALL_RAY}",
+            )
+        )
+    return problems
 
+
+def _scheme_checks(scheme: str | None, kind: str, where: str) -> list[Problem]:
+    releases = RECIPES[scheme].releases if scheme is not None else None
+    if releases == "dataset" and kind != "dataset":
+        return [
+            Problem(
+                where,
+                "scheme.name",
+                f"{scheme} releases a dataset",
+                'set [artifact] kind = "dataset"',
+            )
+        ]
+    if releases not in (None, "dataset") and kind == "dataset":
+        recipes = ", ".join(r for r, d in RECIPES.items() if d.releases == "dataset")
+        return [
+            Problem(
+                where,
+                "scheme.name",
+                f"{scheme} releases a {releases}, not a dataset",
+                f"use a dataset recipe: {recipes}",
+            )
+        ]
+    return []
+
+
+def load_spec(path: Path) -> AuditSpec:
+    """Read and validate a spec file; AuditInputError listing every problem found."""
+    where = str(path)
+    raw_bytes, raw = _read(path)
+    v, problems = parse_table(raw, FIELDS, where, path.parent)
+    problems += _cross_checks(v, where)
+    kind, consumers = v["artifact.kind"], v["consumer.architectures"]
+    known = metric_names(
+        v["attacks.run"],
+        v["data.sensitive"],
+        consumers if kind == "dataset" else (),
+        weights=kind == "weights",
+    )
+    gates_raw = raw.get("gates", {})
     gates, gate_problems = parse_gates(
-        table("gates"),
-        where,
-        metric_names(
-            known_run,
-            tuple(sensitive),
-            tuple(consumers) if kind == "dataset" else (),
-            weights=kind == "weights",
-        ),
+        gates_raw if isinstance(gates_raw, dict) else {}, where, known
     )
     problems += gate_problems
     if problems:
         raise AuditInputError(problems)
-    assert artifact_path is not None and all(split_paths.values())
     return AuditSpec(
         path=path.resolve(),
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
-        name=str(raw.get("name", path.stem)),
-        seed=seed,
+        name=v["name"] or path.stem,
+        seed=v["seed"],
         artifact=ArtifactSpec(
             kind=kind,
-            path=artifact_path,
-            architecture=architecture,
-            base=base_path,
-            site_vectors=vectors_path,
+            path=v["artifact.path"],
+            architecture=v["artifact.architecture"],
+            base=v["artifact.base"],
+            site_vectors=v["artifact.site_vectors"],
         ),
         data=DataSpec(
-            site=site_column, **split_paths, label=label, id=id_column, sensitive=tuple(sensitive)
-        ),  # type: ignore[arg-type]
-        scheme=scheme,
-        attacks=AttackSettings(
-            known_run, bootstrap, confidence, delta, k_refs, device, use_cache, group_bootstrap
+            **{split: v[f"data.{split}"] for split in SPLIT_NAMES},
+            label=v["data.label"],
+            id=v["data.id"],
+            sensitive=tuple(v["data.sensitive"]),
+            site=v["data.site"],
         ),
-        baseline=baseline,
-        utility_bootstrap=utility_bootstrap,
+        scheme=v["scheme.name"],
+        attacks=AttackSettings(
+            run=tuple(v["attacks.run"]),
+            bootstrap=v["attacks.bootstrap"],
+            confidence=v["attacks.confidence"],
+            delta=v["attacks.delta"],
+            reference_models=v["attacks.reference_models"],
+            device=v["attacks.device"],
+            cache=v["attacks.cache"],
+            group_bootstrap=v["attacks.group_bootstrap"],
+        ),
+        baseline=v["utility.baseline"],
+        utility_bootstrap=v["utility.bootstrap"],
         gates=gates,
         consumers=tuple(consumers),
-        dp_epsilon=float(dp_epsilon) if dp_baseline else None,
-        executor=executor,
+        dp_epsilon=v["utility.dp_epsilon"] if v["utility.dp_baseline"] else None,
+        executor=ExecutorSettings(
+            v["executor.name"],
+            v["executor.address"],
+            v["executor.cpus_per_task"],
+            v["executor.max_retries"],
+        ),
     )
-
-
-def executor_settings(raw: dict[str, Any], p: Any) -> ExecutorSettings:
-    """The [executor] table (or CLI overrides in the same shape), each problem passed to `p`."""
-    name = raw.get("name", "in_process")
-    if name not in ("in_process", "ray"):
-        p("executor.name", f"is {name!r}", 'use "in_process" (default) or "ray"')
-        name = "in_process"
-    elif name == "ray" and not ray_installed():
-        p("executor.name", '"ray" but Ray is not installed', f"install it: {INSTALL_RAY}")
-    address = raw.get("address")
-    if address is not None and (not isinstance(address, str) or not address.strip()):
-        p("executor.address", f"is {address!r}", 'use "HOST:PORT" of a Ray head, or "auto"')
-        address = None
-    numbers = {}
-    for key, default, low in (("cpus_per_task", 1, 1), ("max_retries", 3, 0)):
-        value = raw.get(key, default)
-        if not isinstance(value, int) or isinstance(value, bool) or value < low:
-            p(f"executor.{key}", f"is {value!r}", f"use an integer >= {low} (default {default})")
-            value = default
-        numbers[key] = value
-    return ExecutorSettings(name, address, **numbers)
 
 
 def with_executor(spec: AuditSpec, name: str | None, address: str | None) -> AuditSpec:
     """`spec` with its executor overridden (the command line's --executor / --address);
     AuditInputError if the override is invalid. The spec's hash, and so the result, is kept."""
-    problems: list[Problem] = []
-
-    def p(field: str, message: str, fix: str) -> None:
-        option = {"executor.name": "--executor", "executor.address": "--address"}.get(field, field)
-        problems.append(Problem("command line", option, message, fix))
-
-    raw = {**asdict(spec.executor)}
-    raw.update({k: v for k, v in (("name", name), ("address", address)) if v is not None})
-    settings = executor_settings(raw, p)
+    by_name = {f.name: f for f in FIELDS}
+    settings, problems = spec.executor, []
+    for option, key, value in (("--executor", "name", name), ("--address", "address", address)):
+        if value is None:
+            continue
+        parsed, problem = parse_field(by_name[f"executor.{key}"], value, spec.path.parent)
+        if problem is not None:
+            problems.append(Problem("command line", option, problem.message, problem.fix))
+        settings = replace(settings, **{key: parsed})
+    if settings.name == "ray" and not ray_installed():
+        message = '"ray" but Ray is not installed'
+        problems.append(
+            Problem("command line", "--executor", message, f"install it: {INSTALL_RAY}")
+        )
     if problems:
         raise AuditInputError(problems)
     return replace(spec, executor=settings)

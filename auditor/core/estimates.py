@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import beta
+from scipy.stats import beta, binomtest
 
 
 @dataclass(frozen=True)
@@ -50,3 +50,23 @@ def clopper_pearson_upper(successes: np.ndarray, trials: np.ndarray, alpha: floa
     with np.errstate(invalid="ignore"):
         upper = beta.ppf(1.0 - alpha, k + 1.0, n - k)
     return np.where(k >= n, 1.0, upper)
+
+
+def proportion(successes: int, trials: int, confidence: float) -> dict[str, Any]:
+    """A rate with its exact (Clopper-Pearson) interval."""
+    if trials == 0:
+        return {
+            "value": None,
+            "lower": None,
+            "upper": None,
+            "resolvable": False,
+            "note": "no trials",
+        }
+    ci = binomtest(successes, trials).proportion_ci(confidence_level=confidence, method="exact")
+    return {
+        "value": successes / trials,
+        "lower": float(ci.low),
+        "upper": float(ci.high),
+        "resolvable": True,
+        "note": None,
+    }

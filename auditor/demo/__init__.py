@@ -173,7 +173,8 @@ def build_fixtures(
                 y_syn,
                 encoding=encoding,
                 recipe=fixture.recipe,
-                settings={**hp.to_dict(), "seed": fixture_seed},
+                params=hp.to_dict(),
+                seed=fixture_seed,
                 path=out / "artifacts" / f"{fixture.name}.safetensors",
             )
             specs[fixture.name] = _write_spec(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from auditor.artifacts.models import ArtifactMetadata, save_model
-from auditor.audit.weights import save_site_vectors
+from auditor.artifacts.weights import save_site_vectors
 from auditor.core.encoding import fit_encoding
 from auditor.data.embedded import (
     DIALYSIS_CATEGORICAL,
@@ -24,7 +24,8 @@ from auditor.data.embedded import (
     split_patients,
     write_splits,
 )
-from auditor.training.recipes import PRESETS, RecipeInput, run_recipe
+from auditor.training.recipes import MergeParams, RecipeInput, TrainParams, run_recipe
+from auditor.training.recipes.params import convert
 
 HOSPITALS = 4
 MERGE_REFERENCE_MODELS = 8  # reference runs re-train a base and four sites, in a loop
@@ -76,7 +77,7 @@ def build_merge_fixture(
         splits.population, numeric=list(DIALYSIS_NUMERIC), categorical=list(DIALYSIS_CATEGORICAL)
     )
     members, public = splits.members, splits.population
-    hp = PRESETS["default"]
+    hp = MergeParams()
     data = RecipeInput(
         encoding.encode(members),
         members[LABEL].to_numpy(),
@@ -94,7 +95,8 @@ def build_merge_fixture(
             label=LABEL,
             encoding=encoding,
             recipe=recipe,
-            recipe_params=hp.to_dict(),
+            # the base is a supervised model: it carries the training parameters only
+            recipe_params=(hp if recipe == "merge" else convert(hp, TrainParams)).to_dict(),
             seed=seed * 1000 + 99,
             details=details,
         )

@@ -26,7 +26,7 @@ from torch.func import functional_call, grad, vmap
 
 from auditor.artifacts.architectures import MLP
 from auditor.training.ensembles import Ensemble
-from auditor.training.recipes import Hyperparameters
+from auditor.training.recipes.params import DPParams
 
 # _LOOSE: Opacus warns when the best RDP order is at the end of its grid (short training):
 # the epsilon it returns is still a valid upper bound, only not the tightest. The recipe
@@ -43,7 +43,7 @@ class DPSchedule:
     noise_multiplier: float
 
     @classmethod
-    def for_records(cls, n: int, hp: Hyperparameters) -> DPSchedule:
+    def for_records(cls, n: int, hp: DPParams) -> DPSchedule:
         from opacus.accountants.utils import get_noise_multiplier
 
         steps = math.ceil(n / hp.batch_size)  # len(DataLoader), as Opacus takes it
@@ -59,7 +59,7 @@ class DPSchedule:
             )
         return cls(rate, steps, int(n * rate), float(sigma))
 
-    def epsilon(self, hp: Hyperparameters) -> float:
+    def epsilon(self, hp: DPParams) -> float:
         """Epsilon spent by one model at `hp.target_delta` (Opacus's RDP accountant)."""
         from opacus.accountants import RDPAccountant
 
@@ -77,7 +77,7 @@ def fit_dp_ensemble(
     x: np.ndarray,
     y: np.ndarray,
     subsets: np.ndarray,
-    hp: Hyperparameters,
+    hp: DPParams,
     seed: int,
 ) -> DPSchedule:
     """Train every model k in place with DP-SGD on rows `subsets[k]` of `x`."""

@@ -3,7 +3,7 @@ backward for all of them.
 
 Written here because no library trains many small, independently initialised models in
 one pass: ML Privacy Meter, LeakPro, ART and SACRO-ML train reference models one at a
-time in a Python loop. Each model k is trained exactly as `recipes.fit` trains a single
+time in a Python loop. Each model k is trained exactly as `recipes.supervised.fit` trains a single
 model with the same seed and data (same initialisation, same minibatch order, Adam being
 elementwise), so the vectorisation changes speed, not results. The built-in MLP stacks its
 weights and uses batched matmuls; a user's `package.module:function` architecture goes
@@ -21,7 +21,8 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from auditor.artifacts.architectures import MLP
-from auditor.training.recipes import Hyperparameters, init_model
+from auditor.training.recipes.params import TrainParams
+from auditor.training.recipes.supervised import init_model
 
 
 @dataclass
@@ -111,7 +112,7 @@ def device_for(preference: str = "auto") -> torch.device:
 
 
 def init_ensemble(
-    hp: Hyperparameters, n_features: int, n_classes: int, seeds: list[int], device: torch.device
+    hp: TrainParams, n_features: int, n_classes: int, seeds: list[int], device: torch.device
 ) -> Ensemble:
     """K untrained models, model k initialised exactly as `init_model(hp, ..., seeds[k])`."""
     modules = [init_model(hp, n_features, n_classes, s) for s in seeds]
@@ -125,13 +126,13 @@ def fit_ensemble(
     x: np.ndarray,
     y: np.ndarray,
     subsets: np.ndarray,
-    hp: Hyperparameters,
+    hp: TrainParams,
     fit_seeds: list[int],
 ) -> None:
     """Train every model k in place on rows `subsets[k]` of `x`.
 
     `y` holds labels per row (N,) or per model and row (K, N). All subsets have the same
-    size. Model k sees the same minibatches as `recipes.fit` with seed `fit_seeds[k]` on
+    size. Model k sees the same minibatches as `recipes.supervised.fit` with seed `fit_seeds[k]` on
     `x[subsets[k]]`, so it ends where that single model ends (up to float rounding).
     """
     device = next(iter(ens.params.values())).device

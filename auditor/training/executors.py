@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 if TYPE_CHECKING:  # torch and the recipes load only when shards run
-    from auditor.training.recipes import Hyperparameters, RecipeInput
+    from auditor.training.recipes import Params, RecipeInput
 
+EXECUTORS = ("in_process", "ray")  # the executor names `make_executor` knows
 INSTALL_RAY = 'pip install ".[ray]"  (or pip install "ray[default]>=2.40")'
 
 
@@ -43,7 +44,7 @@ class ShardData:
     """What every shard of one ensemble reads: moved to the workers once."""
 
     recipe: str
-    hp: Hyperparameters
+    hp: Params
     pool: RecipeInput
     query_x: np.ndarray
     device: str  # torch device type the shards train on ("cpu", "cuda")

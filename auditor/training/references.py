@@ -22,7 +22,7 @@ from auditor.training.cache import DiskCache, array_digest, content_key
 from auditor.training.dp_ensembles import fit_dp_ensemble
 from auditor.training.ensembles import fit_ensemble, half_subsets, init_ensemble
 from auditor.training.executors import Executor, InProcess, ShardData, ShardTask
-from auditor.training.recipes import Hyperparameters, RecipeInput, run_recipe
+from auditor.training.recipes import Params, RecipeInput, run_recipe
 
 VECTORISED = ("supervised", "mimic")  # exact ensemble trainers; dp_sgd has its own
 Mode = Literal["online", "offline"]
@@ -66,7 +66,7 @@ def model_seed(seed: int, k: int) -> int:
 
 def train_shard(
     recipe: str,
-    hp: Hyperparameters,
+    hp: Params,
     pool: RecipeInput,
     subsets: np.ndarray,
     seeds: list[int],
@@ -122,7 +122,7 @@ def reference_outputs(
     *,
     mode: Mode,
     recipe: str,
-    hp: Hyperparameters,
+    hp: Params,
     candidates: RecipeInput,
     population: RecipeInput,
     k: int,
@@ -158,7 +158,8 @@ def reference_outputs(
     base = {
         "mode": mode,
         "recipe": recipe,
-        "hyperparameters": hp.to_dict(),
+        # only the parameters this recipe reads: another recipe's change keeps these entries
+        "params": hp.to_dict(),
         "data": array_digest(
             pool_x,
             pool_y,

@@ -56,7 +56,7 @@ def _architecture(value: str) -> Callable[[dict[str, Any]], None]:
 
 def _hyperparameter_architecture(value: str) -> Callable[[dict[str, Any]], None]:
     def change(meta: dict[str, Any]) -> None:
-        meta["recipe"]["hyperparameters"]["architecture"] = value
+        meta["recipe"][meta["recipe"]["name"]]["architecture"] = value
 
     return change
 
@@ -65,7 +65,7 @@ def _hyperparameter_architecture(value: str) -> Callable[[dict[str, Any]], None]
     "change, field",
     [
         (_architecture, "[architecture]"),
-        (_hyperparameter_architecture, "[recipe.hyperparameters.architecture]"),
+        (_hyperparameter_architecture, "[recipe.supervised.architecture]"),
     ],
     ids=["architecture", "hyperparameters.architecture"],
 )
@@ -103,8 +103,8 @@ def test_metadata_cannot_call_a_library_function_on_a_file(
 
     def change(meta: dict[str, Any]) -> None:
         meta["architecture"] = "logging:basicConfig"
-        meta["recipe"]["hyperparameters"]["architecture"] = "logging:basicConfig"
-        meta["recipe"]["hyperparameters"]["architecture_params"] = {
+        meta["recipe"]["supervised"]["architecture"] = "logging:basicConfig"
+        meta["recipe"]["supervised"]["architecture_params"] = {
             "filename": str(victim),
             "filemode": "w",
         }
@@ -146,10 +146,11 @@ def test_the_user_may_name_an_architecture_in_the_spec(probe: Path, tmp_path: Pa
     """The same function, named by the user (spec or command line), is imported and used."""
     from auditor.artifacts.models import ArtifactMetadata, load_model, save_model
     from auditor.core.encoding import FeatureEncoding, NumericFeature
-    from auditor.training.recipes import Hyperparameters, init_model
+    from auditor.training.recipes import TrainParams
+    from auditor.training.recipes.supervised import init_model
 
     encoding = FeatureEncoding((NumericFeature("a", 0.0, 1.0), NumericFeature("b", 0.0, 1.0)), ())
-    hp = Hyperparameters(architecture="mlp")
+    hp = TrainParams(architecture="mlp")
     module = init_model(hp, 2, 2, seed=0)
     meta = ArtifactMetadata("mlp", 2, 2, "y", encoding, recipe_params=hp.to_dict())
     path = tmp_path / "m.safetensors"

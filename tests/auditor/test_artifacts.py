@@ -14,7 +14,8 @@ import torch
 from auditor.artifacts.models import ArtifactMetadata, load_model, save_model
 from auditor.core.encoding import CategoricalFeature, FeatureEncoding, NumericFeature
 from auditor.errors import AuditInputError
-from auditor.training.recipes import Hyperparameters, init_model
+from auditor.training.recipes import TrainParams
+from auditor.training.recipes.supervised import init_model
 
 ENCODING = FeatureEncoding(
     numeric=(NumericFeature("age", 60.0, 10.0), NumericFeature("sps", 25.0, 9.0)),
@@ -30,14 +31,14 @@ def _meta(architecture: str = "logistic", output: str = "logits") -> ArtifactMet
         n_classes=2,
         label="death",
         encoding=ENCODING,
-        recipe_params=Hyperparameters(architecture=architecture).to_dict(),
+        recipe_params=TrainParams(architecture=architecture).to_dict(),
         output=output,  # type: ignore[arg-type]
     )
 
 
 @pytest.fixture
 def module() -> torch.nn.Module:
-    return init_model(Hyperparameters(architecture="logistic"), 4, 2, seed=1).eval()
+    return init_model(TrainParams(architecture="logistic"), 4, 2, seed=1).eval()
 
 
 def _expected(module: torch.nn.Module) -> np.ndarray:
@@ -96,7 +97,7 @@ def test_onnx(tmp_path: Path, module: torch.nn.Module) -> None:
 
 
 def test_skops_random_forest(tmp_path: Path) -> None:
-    hp = Hyperparameters(architecture="random_forest", architecture_params={"n_estimators": 5})
+    hp = TrainParams(architecture="random_forest", architecture_params={"n_estimators": 5})
     forest = init_model(hp, 4, 2, seed=0).fit(X, np.arange(16) % 2)
     path = tmp_path / "m.skops"
     save_model(forest, _meta("random_forest", "probabilities"), path)

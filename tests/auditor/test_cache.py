@@ -9,20 +9,20 @@ import numpy as np
 import pytest
 
 from auditor.training.cache import DiskCache
-from auditor.training.recipes import Hyperparameters, RecipeInput
+from auditor.training.recipes import RecipeInput, TrainParams
 from auditor.training.references import reference_outputs
 
-HP = Hyperparameters(hidden=(8,), epochs=2, batch_size=32)
+HP = TrainParams(hidden=(8,), epochs=2, batch_size=32)
 
 
-def _run(cache: DiskCache, mode: str = "online"):
+def _run(cache: DiskCache, mode: str = "online", hp: TrainParams = HP):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(300, 5)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int64)
     return reference_outputs(
         mode=mode,  # type: ignore[arg-type]
         recipe="supervised",
-        hp=HP,
+        hp=hp,
         candidates=RecipeInput(x[:100], y[:100]),
         population=RecipeInput(x[100:], y[100:], x[100:]),
         k=4,
@@ -44,6 +44,20 @@ def test_hit_trains_nothing(cache: DiskCache) -> None:
     assert (cold.trained, warm.trained) == (4, 0)
     np.testing.assert_array_equal(cold.logits, warm.logits)
     assert len(cache.entries()) == 2  # one per shard
+
+
+def test_another_recipes_parameters_leave_supervised_entries_valid(cache: DiskCache) -> None:
+    """Cache keys hash the parameters the recipe reads: a merge-only change (the fine-tuning
+    rate, the sites) keeps every supervised entry; a change supervised reads does not."""
+    from dataclasses import replace
+
+    from auditor.training.recipes import MergeParams
+    from auditor.training.recipes.params import convert
+
+    _run(cache)
+    merge = replace(MergeParams(**HP.__dict__), finetune_lr=0.1, n_sites=7, merge_lambda=0.5)
+    assert _run(cache, hp=convert(merge, TrainParams)).trained == 0
+    assert _run(cache, hp=replace(HP, lr=HP.lr * 2)).trained == 4
 
 
 def test_corrupt_entry_is_detected_and_retrained(cache: DiskCache) -> None:

@@ -17,7 +17,9 @@ from auditor.training.ensembles import (
     half_subsets,
     init_ensemble,
 )
-from auditor.training.recipes import Hyperparameters, RecipeInput, fit, run_recipe, supervised
+from auditor.training.recipes import DPParams, RecipeInput, TrainParams, run_recipe
+from auditor.training.recipes.supervised import fit
+from auditor.training.recipes.supervised import train as supervised
 
 # Stated tolerance for "equal": max |logit difference| after training. On the CPU the
 # ensemble reproduces the single model bitwise (measured 0.0); batched matmuls on other
@@ -34,7 +36,7 @@ def records() -> tuple[np.ndarray, np.ndarray]:
 
 def test_model_k_equals_the_same_model_trained_alone(records: tuple) -> None:
     x, y = records
-    hp = Hyperparameters(hidden=(32, 16), epochs=3, batch_size=64)
+    hp = TrainParams(hidden=(32, 16), epochs=3, batch_size=64)
     seeds = [11, 12, 13, 14]
     subsets = half_subsets(len(x), len(seeds), np.random.default_rng(0))
     ens = init_ensemble(hp, x.shape[1], 2, seeds, device_for("cpu"))
@@ -61,7 +63,7 @@ class Custom(nn.Module):
 
 def test_user_architecture_goes_through_vmap_and_stays_exact(records: tuple) -> None:
     x, y = records
-    hp = Hyperparameters(epochs=2, batch_size=64)
+    hp = TrainParams(epochs=2, batch_size=64)
     subsets = half_subsets(len(x), 2, np.random.default_rng(1))
     modules = []
     for seed in (5, 6):
@@ -88,7 +90,7 @@ def test_every_record_is_in_half_of_the_models() -> None:
 
 def test_dp_ensemble_accounts_exactly_like_opacus(records: tuple) -> None:
     x, y = records
-    hp = Hyperparameters(epochs=4, batch_size=128, target_epsilon=2.0, lr=1e-2)
+    hp = DPParams(epochs=4, batch_size=128, target_epsilon=2.0, lr=1e-2)
     n = len(x) // 2
     schedule = DPSchedule.for_records(n, hp)
     alone = run_recipe("dp_sgd", RecipeInput(x[:n], y[:n]), hp, 3)
@@ -101,7 +103,7 @@ def test_ghost_clipping_equals_per_sample_gradients(records: tuple) -> None:
     from torch.func import functional_call, grad, vmap
 
     x, y = records
-    ens = init_ensemble(Hyperparameters(hidden=(16,)), x.shape[1], 2, [0, 1], device_for("cpu"))
+    ens = init_ensemble(TrainParams(hidden=(16,)), x.shape[1], 2, [0, 1], device_for("cpu"))
     xb = torch.tensor(x[:20]).reshape(2, 10, -1)
     yb = torch.tensor(y[:20]).reshape(2, 10)
     mask = torch.ones(2, 10)

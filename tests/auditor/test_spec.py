@@ -76,3 +76,38 @@ def test_dp_baseline_is_on_by_default_and_can_be_turned_off(tmp_path: Path) -> N
     with pytest.raises(AuditInputError) as info:
         load_spec(_spec(tmp_path, body))
     assert {p.field for p in info.value.problems} == {"utility.dp_baseline", "utility.dp_epsilon"}
+
+
+def test_scheme_names_come_from_the_recipe_registry(tmp_path: Path) -> None:
+    body = GOOD.replace("[attacks]", '[scheme]\nname = "stimuli"\n[attacks]')
+    body = body.replace("[artifact]", '[artifact]\nkind = "dataset"')
+    body = body.replace("fairness.recall_gap.sex = { max = 0.05 }\n", "")
+    body = body.replace('"privacy.loss.tpr', '"privacy.loss@mlp.tpr')
+    assert load_spec(_spec(tmp_path, body)).scheme == "stimuli"
+    with pytest.raises(AuditInputError, match="did you mean 'stimuli'"):
+        load_spec(_spec(tmp_path, body.replace('"stimuli"', '"stimulus"')))
+
+
+def test_validate_imports_no_torch(tmp_path: Path) -> None:
+    """`auditor validate` reads TOML and checks files: it must not pay for torch."""
+    import subprocess
+    import sys
+
+    spec = _spec(tmp_path, GOOD)
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from auditor.cli import app\n"
+        f"result = CliRunner().invoke(app, ['validate', {str(spec)!r}])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print('torch' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_artifact_kinds_are_one_registry() -> None:
+    from auditor.artifacts import KINDS
+    from auditor.audit.run import KINDS as AUDITS
+
+    assert set(KINDS) == set(AUDITS)

@@ -15,7 +15,7 @@ import torch
 
 from auditor.artifacts.models import load_model, save_model
 from auditor.data.embedded import LABEL
-from auditor.training.recipes import Hyperparameters, RecipeInput, run_recipe
+from auditor.training.recipes import MergeParams, RecipeInput, run_recipe
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +43,7 @@ def test_merge_with_lambda_zero_is_the_base_and_leaks_nothing(
         public_y=public[LABEL].to_numpy(),
         sites=members["hospital"].astype(str).to_numpy(),
     )
-    zero = run_recipe("merge", data, Hyperparameters(merge_lambda=0.0), seed=5)
+    zero = run_recipe("merge", data, MergeParams(merge_lambda=0.0), seed=5)
     for name, tensor in zero.model.state_dict().items():
         torch.testing.assert_close(tensor, zero.parts["base"].state_dict()[name], rtol=0, atol=0)
     save_model(zero.model, merged.metadata, root / "artifacts" / "merge.safetensors")

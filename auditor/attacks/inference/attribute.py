@@ -19,9 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from auditor.attacks.records.linkage import proportion
 from auditor.core.encoding import FeatureEncoding
-from auditor.core.estimates import percentile_interval
+from auditor.core.estimates import percentile_interval, proportion
 from auditor.core.scores import softmax, true_class_log_prob
 from auditor.core.types import LogitsFn
 

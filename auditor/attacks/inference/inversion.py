@@ -22,6 +22,9 @@ from auditor.artifacts.architectures import MLP
 from auditor.attacks.records.linkage import linkage_figures
 
 RECONSTRUCTIONS_PER_CLASS = 100
+# The gradient reconstruction's L2 weight: ten times weaker than the stimuli recipe's (0.5),
+# so reconstructions may move further from the data's centre towards a member.
+GRADIENT_L2 = 0.05
 
 
 def miface(
@@ -71,9 +74,10 @@ def inversion_figures(
         recon = miface(module, starts, labels, max_iter=max_iter)
     out["miface"] = linkage_figures(recon, members, non_members, rng=rng, confidence=confidence)
     if isinstance(module, MLP) and len(module.net) >= 3:
-        from auditor.training.stimuli import StimuliSettings, synthesize
+        from auditor.training.recipes.stimuli import StimuliParams, synthesize
 
-        recon, _ = synthesize(module, members, settings=StimuliSettings(per_class=n), seed=seed)
+        settings = StimuliParams(per_class=n, l2=GRADIENT_L2)
+        recon, _ = synthesize(module, members, settings=settings, seed=seed)
         out["gradient"] = linkage_figures(
             recon, members, non_members, rng=rng, confidence=confidence
         )

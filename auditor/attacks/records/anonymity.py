@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
-from auditor.attacks.records.linkage import proportion
 from auditor.core.encoding import FeatureEncoding
+from auditor.core.estimates import proportion
 
 
 def _risk(main: dict[str, Any], control: dict[str, Any]) -> dict[str, Any]:

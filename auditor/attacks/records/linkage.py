@@ -15,8 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.stats import binomtest
 from sklearn.neighbors import NearestNeighbors
+
+from auditor.core.estimates import proportion
 
 
 def nearest(reference: np.ndarray, queries: np.ndarray, k: int = 1) -> np.ndarray:
@@ -24,26 +25,6 @@ def nearest(reference: np.ndarray, queries: np.ndarray, k: int = 1) -> np.ndarra
     index = NearestNeighbors(n_neighbors=k).fit(reference)
     distances, _ = index.kneighbors(queries)
     return distances
-
-
-def proportion(successes: int, trials: int, confidence: float) -> dict[str, Any]:
-    """A rate with its exact (Clopper-Pearson) interval."""
-    if trials == 0:
-        return {
-            "value": None,
-            "lower": None,
-            "upper": None,
-            "resolvable": False,
-            "note": "no trials",
-        }
-    ci = binomtest(successes, trials).proportion_ci(confidence_level=confidence, method="exact")
-    return {
-        "value": successes / trials,
-        "lower": float(ci.low),
-        "upper": float(ci.high),
-        "resolvable": True,
-        "note": None,
-    }
 
 
 def permutation_null(

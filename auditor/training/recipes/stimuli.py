@@ -1,4 +1,4 @@
-"""Synthetic stimuli (the `stimuli` recipe): inputs that excite a trained network's units.
+"""The `stimuli` recipe: synthetic inputs that excite a trained network's units.
 
 Neuronal excitation: starting from noise, gradient ascent on the input maximises one output
 unit's logit-scaled confidence, with an L2 penalty that keeps stimuli near the data's
@@ -12,23 +12,14 @@ synthesises stimuli for tabular networks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 from torch import nn
 
 from auditor.artifacts.architectures import MLP
-
-
-@dataclass(frozen=True)
-class StimuliSettings:
-    per_class: int = 100
-    iterations: int = 200
-    lr: float = 0.05
-    l2: float = 0.05
-    inhibit_identity: float = 0.0  # weight of the identity penalty (0: off)
-    temperature: float = 0.05  # softness of the identity probe's maximum
+from auditor.training.recipes import supervised
+from auditor.training.recipes.base import RecipeInput, Trained
+from auditor.training.recipes.params import StimuliParams
 
 
 def _hidden(model: MLP, x: torch.Tensor) -> torch.Tensor:
@@ -40,7 +31,7 @@ def synthesize(
     model: nn.Module,
     members_x: np.ndarray,
     *,
-    settings: StimuliSettings,
+    settings: StimuliParams,
     seed: int,
     n_classes: int = 2,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -75,3 +66,18 @@ def synthesize(
     for p in model.parameters():
         p.requires_grad_(True)
     return x.detach().numpy().astype(np.float32), y.numpy().astype(np.int64)
+
+
+def release(data: RecipeInput, params: StimuliParams, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A teacher (`params.teacher`) trained on the records, then its stimuli: what the
+    scheme releases."""
+    teacher_data = RecipeInput(data.x, data.y, n_classes=data.n_classes)
+    teacher = supervised.train(teacher_data, params.teacher, seed).model
+    return synthesize(teacher, data.x, settings=params, seed=seed + 1, n_classes=data.n_classes)
+
+
+def train(data: RecipeInput, params: StimuliParams, seed: int) -> Trained:
+    """The release as a third party meets it: the stimuli, then the consumer's model
+    (`params.consumer`) trained on them only."""
+    x, y = release(data, params, seed)
+    return supervised.train(RecipeInput(x, y, n_classes=data.n_classes), params.consumer, seed + 7)

@@ -1,4 +1,4 @@
-"""Dataset condensation (the `condense` recipe): a few learned samples per class.
+"""The `condense` recipe (dataset condensation): a few learned samples per class.
 
 Distribution matching (Zhao & Bilen, WACV 2023): the synthetic samples of each class are
 optimised so that, under many randomly initialised embedding networks, their mean
@@ -10,22 +10,13 @@ and the reason an audit must test the "irreversibly conceals" claim) or from noi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import numpy as np
 import torch
 from torch import nn
 
-
-@dataclass(frozen=True)
-class CondenseSettings:
-    per_class: int = 10
-    iterations: int = 300
-    lr: float = 0.05
-    embed_width: int = 128
-    real_batch: int = 256
-    init: Literal["real", "noise"] = "real"
+from auditor.training.recipes import supervised
+from auditor.training.recipes.base import RecipeInput, Trained
+from auditor.training.recipes.params import CondenseParams
 
 
 def _random_embedding(d: int, width: int, gen: torch.Generator) -> nn.Module:
@@ -38,7 +29,7 @@ def _random_embedding(d: int, width: int, gen: torch.Generator) -> nn.Module:
 
 
 def condense(
-    x: np.ndarray, y: np.ndarray, *, settings: CondenseSettings, seed: int, n_classes: int = 2
+    x: np.ndarray, y: np.ndarray, *, settings: CondenseParams, seed: int, n_classes: int = 2
 ) -> tuple[np.ndarray, np.ndarray]:
     """Condense (x, y) to `per_class` samples of each class; returns (x_syn, y_syn)."""
     gen = torch.Generator().manual_seed(seed)
@@ -69,3 +60,15 @@ def condense(
         loss.backward()
         opt.step()
     return syn.detach().numpy().astype(np.float32), syn_y.numpy().astype(np.int64)
+
+
+def release(data: RecipeInput, params: CondenseParams, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The condensed samples and their labels: what the scheme releases."""
+    return condense(data.x, data.y, settings=params, seed=seed, n_classes=data.n_classes)
+
+
+def train(data: RecipeInput, params: CondenseParams, seed: int) -> Trained:
+    """The release as a third party meets it: the condensed samples, then the consumer's
+    model (`params.consumer`) trained on them only."""
+    x, y = release(data, params, seed)
+    return supervised.train(RecipeInput(x, y, n_classes=data.n_classes), params.consumer, seed + 7)

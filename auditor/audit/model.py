@@ -1,0 +1,148 @@
+"""Audit of a model artifact (student model, DP model, any classifier): every membership
+attack, attribute inference, model inversion, utility beside the real-records model, the
+baselines and fairness. Weights artifacts reuse these steps (`auditor.audit.weights`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor.artifacts.metadata import ArtifactMetadata
+from auditor.artifacts.models import LoadedModel, load_model
+from auditor.attacks.inference.inversion import inversion_figures
+from auditor.audit.baselines import baselines_section, real_records_model, utility_section
+from auditor.audit.context import Audited, Run
+from auditor.audit.sections import attribute_section, fairness_section, membership_section
+from auditor.core.types import LogitsFn
+from auditor.data.tables import AuditData, load_audit_data
+from auditor.errors import fail
+from auditor.training.recipes import Params, as_recipe, stored_params
+
+
+def load_target(run: Run) -> tuple[LoadedModel, AuditData]:
+    """The artifact's model (the user's architecture and pickle decisions applied) and the
+    audit data encoded for it; AuditInputError when they do not fit together."""
+    run.stages.say("load")
+    model = load_model(
+        run.spec.artifact.path, architecture=run.architecture, allow_pickle=run.allow_pickle
+    )
+    data = load_audit_data(run.spec.data, model.metadata.encoding)
+    check_model_fits(model, data)
+    return model, data
+
+
+def recipe_parameters(meta: ArtifactMetadata, recipe: str, where: str) -> Params:
+    """The metadata's recipe parameters, checked by their recipe (unknown keys are bad
+    input), as the parameters of `recipe` (the spec's `[scheme] name` may differ)."""
+    field = f"recipe.{meta.params_key}"
+    stored = stored_params(
+        meta.recipe, meta.recipe_params, legacy=meta.legacy_params, where=where, field=field
+    )
+    return as_recipe(stored, recipe)
+
+
+def check_model_fits(model: LoadedModel, data: AuditData) -> None:
+    """AuditInputError unless the model takes the encoded rows and returns one logit per
+    class the metadata declares."""
+    meta = model.metadata
+    try:
+        out = model.logits(data.test.x[:2])
+    except Exception as exc:  # any runtime's shape error: report it as bad input
+        raise fail(
+            str(model.path),
+            "n_features",
+            f"the model cannot take the {meta.encoding.n_features} encoded features: "
+            f"{str(exc).splitlines()[0][:200]}",
+            "the metadata's feature encoding must produce the model's input width",
+        ) from exc
+    if out.ndim != 2 or out.shape[1] != meta.n_classes:
+        raise fail(
+            str(model.path),
+            "n_classes",
+            f"the model returns shape {out.shape[1:]} but the metadata declares "
+            f"{meta.n_classes} classes",
+            "fix n_classes in the metadata",
+        )
+
+
+def artifact_section(run: Run, model: LoadedModel, recipe: str) -> dict[str, Any]:
+    """The `artifact` part of a result for a model or weights artifact."""
+    meta = model.metadata
+    return {
+        "kind": run.spec.artifact.kind,
+        "format": model.format,
+        "file_name": model.path.name,
+        "sha256": model.sha256,
+        "scheme": recipe,
+        "architecture": meta.architecture,
+        "n_features": meta.n_features,
+        "claims": dict(meta.claims),
+    }
+
+
+def privacy_sections(
+    run: Run,
+    model: LoadedModel,
+    data: AuditData,
+    recipe: str,
+    hp: Params,
+    base: LogitsFn | None = None,
+) -> dict[str, Any]:
+    """Membership (every attack of the spec) and attribute inference against the model."""
+    meta = model.metadata
+    membership = membership_section(
+        run,
+        data,
+        recipe=recipe,
+        hp=hp,
+        target=model.logits,
+        n_classes=meta.n_classes,
+        delta=run.delta(meta.claims),
+        base=base,
+    )
+    privacy: dict[str, Any] = {"membership": membership}
+    inference = attribute_section(run, data, model.logits, meta.encoding, meta.n_classes)
+    if inference:
+        privacy["attribute_inference"] = inference
+    return privacy
+
+
+def utility_and_baselines(
+    run: Run, model: LoadedModel, data: AuditData, hp: Params
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Utility beside the real-records model (same architecture and parameters as the
+    artifact), then the baselines section."""
+    meta = model.metadata
+    run.stages.say("utility")
+    real = real_records_model(run, data, meta.architecture, hp.architecture_params)
+    utility = utility_section(run, data, model.logits, real)
+    run.stages.lap("utility")
+    run.stages.say("baselines")
+    delta = run.delta(meta.claims)
+    baselines = baselines_section(run, data, real, utility, meta.n_classes, delta)
+    run.stages.lap("baselines")
+    return utility, baselines
+
+
+def audit_model(run: Run) -> Audited:
+    """Every stage of a model artifact's audit."""
+    model, data = load_target(run)
+    meta = model.metadata
+    recipe = run.spec.scheme or meta.recipe
+    hp = recipe_parameters(meta, recipe, str(model.path))
+    run.stages.lap("load")
+    privacy = privacy_sections(run, model, data, recipe, hp)
+    run.stages.say("model inversion")
+    privacy["inversion"] = inversion_figures(
+        model.module,
+        data.members.x,
+        data.non_members.x,
+        data.population.x,
+        seed=run.seeds.inversion,
+        confidence=run.spec.attacks.confidence,
+    )
+    run.stages.lap("model inversion")
+    utility, baselines = utility_and_baselines(run, model, data, hp)
+    fairness = fairness_section(run, data, model.logits)
+    return Audited(
+        recipe, artifact_section(run, model, recipe), data, privacy, utility, baselines, fairness
+    )
