@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,6 +35,7 @@ from auditor.report.groups import attribute_context, groups_context
 from auditor.report.membership import membership_context
 from auditor.report.reidentification import reidentification_context
 from auditor.report.summary import beside_context, summary_context
+from auditor.result.schema import lookup
 
 SECTION_IDS = (
     "summary",
@@ -47,12 +47,6 @@ SECTION_IDS = (
     "method",
     "glossary",
 )
-
-_PRIVACY_METRIC = re.compile(
-    r"^privacy\.(?P<attack>.+)\.(?:(?P<key>auc|advantage|epsilon_lower_bound)"
-    r"|tpr_at_fpr_(?P<fpr>[0-9.eE+-]+))$"
-)
-_FAIRNESS_METRIC = re.compile(r"^fairness\.(?P<attr>.+)\.(?P<key>[A-Za-z_]+)$")
 
 
 @functools.cache
@@ -88,24 +82,11 @@ def confidence_label(run: Mapping[str, Any]) -> str:
 
 
 def _lookup_estimate(result: Mapping[str, Any], metric: str) -> Mapping[str, Any]:
-    """Find the estimate dict a gate's metric name refers to, or an empty dict if unknown."""
-    match = _PRIVACY_METRIC.match(metric)
-    if match:
-        attack = as_mapping(
-            as_mapping(as_mapping(result.get("privacy")).get("membership")).get(match["attack"])
-        )
-        if match["fpr"] is not None:
-            return as_mapping(as_mapping(attack.get("tpr_at_fpr")).get(match["fpr"]))
-        return as_mapping(attack.get(match["key"]))
-    if metric.startswith("utility."):
-        artifact_metrics = as_mapping(as_mapping(result.get("utility")).get("artifact"))
-        return as_mapping(artifact_metrics.get(metric.removeprefix("utility.")))
-    match = _FAIRNESS_METRIC.match(metric)
-    if match:
-        return as_mapping(
-            as_mapping(as_mapping(result.get("fairness")).get(match["attr"])).get(match["key"])
-        )
-    return {}
+    """The estimate dict a gate's metric name refers to, or an empty dict if unknown."""
+    try:
+        return lookup(result, metric)
+    except KeyError:
+        return {}
 
 
 def _gate_interval(gate: Mapping[str, Any], result: Mapping[str, Any]) -> str:

@@ -13,17 +13,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from auditor.errors import Problem
-from auditor.metrics.utility import UTILITY_METRICS
+from auditor.result.schema import lookup, metric_paths
 
-MEMBERSHIP_FIGURES = (
-    "auc",
-    "advantage",
-    "tpr_at_fpr_0.01",
-    "tpr_at_fpr_0.001",
-    "epsilon_lower_bound",
-)
-GROUP_GAPS = ("auc_gap", "tpr_gap_0.01", "tpr_gap_0.001")  # largest gap between groups
-FAIRNESS_FIGURES = ("recall_gap", "auroc_gap", "equalized_odds_difference")
+__all__ = ["Gate", "GateOutcome", "evaluate", "lookup", "metric_names", "parse_gates"]
 
 
 @dataclass(frozen=True)
@@ -66,28 +58,8 @@ def metric_names(
 ) -> list[str]:
     """Every metric name a gate may use for an audit running `attacks` (on the artifact,
     or, for a dataset artifact, on each consumer model: "<attack>@<consumer>")."""
-    targets = [f"{a}@{c}" for a in attacks for c in consumers] if consumers else attacks
-    names = [f"privacy.{a}.{f}" for a in targets for f in MEMBERSHIP_FIGURES]
-    names += [f"privacy.{a}.{g}.{s}" for a in targets for g in GROUP_GAPS for s in sensitive]
-    if consumers:
-        names += [
-            "privacy.linkage.dcr_linkage",
-            "privacy.linkability.risk",
-            "privacy.singling_out.risk",
-        ]
-        names += [f"privacy.inference.{s}.risk" for s in sensitive]
-    if weights:
-        names += ["privacy.site_attribution.accuracy"]
-    if not consumers:
-        names += [
-            f"privacy.attribute_inference.{s}.{f}"
-            for s in sensitive
-            for f in ("advantage", "excess")
-        ]
-    names += [f"utility.{m}" for m in UTILITY_METRICS]
-    names += [f"utility.difference.{m}" for m in UTILITY_METRICS]
-    names += [f"fairness.{f}.{s}" for f in FAIRNESS_FIGURES for s in sensitive]
-    return names
+    kind = "dataset" if consumers else ("weights" if weights else "model")
+    return list(metric_paths(attacks, sensitive, kind, consumers))
 
 
 def _flatten(raw: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -151,37 +123,6 @@ def parse_gates(
             continue
         gates.append(Gate(metric, op, float(threshold), bound))
     return tuple(gates), problems
-
-
-def lookup(result: dict[str, Any], metric: str) -> dict[str, Any]:
-    """The figure a metric name refers to, as {value, lower, upper[, note]}."""
-    section, rest = metric.split(".", 1)
-    if section == "privacy":
-        attack, figure = rest.split(".", 1)
-        if attack == "attribute_inference":
-            attribute, _, what = figure.rpartition(".")
-            entry = result["privacy"]["attribute_inference"][attribute]
-            entry = entry["advantage_loss_membership"]
-            return entry["members"] if what == "advantage" else entry["excess_on_members"]
-        if attack in ("linkage", "linkability", "singling_out", "inference", "site_attribution"):
-            entry = result["privacy"][attack]
-            for key in figure.split("."):
-                entry = entry[key]
-            return entry
-        entry = result["privacy"]["membership"][attack]
-        for gap in GROUP_GAPS:
-            if figure.startswith(gap + "."):
-                key = "auc" if gap == "auc_gap" else "tpr_at_fpr_" + gap.removeprefix("tpr_gap_")
-                return entry["by_group"][figure[len(gap) + 1 :]]["gaps"][key]
-        if figure.startswith("tpr_at_fpr_"):
-            return entry["tpr_at_fpr"][figure.removeprefix("tpr_at_fpr_")]
-        return entry[figure]
-    if section == "utility":
-        if rest.startswith("difference."):
-            return result["utility"]["difference"][rest.removeprefix("difference.")]
-        return result["utility"]["artifact"][rest]
-    figure, attribute = rest.split(".", 1)
-    return result["fairness"][attribute][figure]
 
 
 def _fmt(x: float | None) -> str:

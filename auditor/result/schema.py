@@ -1,0 +1,97 @@
+"""The one table of metric names and where each lives in a result document.
+
+Gates (`result.gates`), the pytest plugin and the report all read figures through it: a
+metric name such as `privacy.lira_online.tpr_at_fpr_0.001` or
+`fairness.recall_gap.sex` maps to one path of keys in the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from auditor.metrics.utility import UTILITY_METRICS
+
+FPRS = ("0.01", "0.001")
+FAIRNESS_FIGURES = ("recall_gap", "auroc_gap", "equalized_odds_difference")
+
+Path = tuple[str, ...]
+
+
+def _membership(attack: str, sensitive: Iterable[str]) -> dict[str, Path]:
+    """Names of one membership attack's figures (and its group gaps)."""
+    base: Path = ("privacy", "membership", attack)
+    out: dict[str, Path] = {
+        f"privacy.{attack}.auc": (*base, "auc"),
+        f"privacy.{attack}.advantage": (*base, "advantage"),
+        **{f"privacy.{attack}.tpr_at_fpr_{f}": (*base, "tpr_at_fpr", f) for f in FPRS},
+        f"privacy.{attack}.epsilon_lower_bound": (*base, "epsilon_lower_bound"),
+    }
+    for s in sensitive:
+        gaps = (*base, "by_group", s, "gaps")
+        out[f"privacy.{attack}.auc_gap.{s}"] = (*gaps, "auc")
+        for f in FPRS:
+            out[f"privacy.{attack}.tpr_gap_{f}.{s}"] = (*gaps, f"tpr_at_fpr_{f}")
+    return out
+
+
+def metric_paths(
+    attacks: Iterable[str], sensitive: Iterable[str], kind: str, consumers: Iterable[str] = ()
+) -> dict[str, Path]:
+    """Every metric name an audit of `kind` running `attacks` produces, with its path. For
+    a dataset artifact the attacks run on each consumer model (`<attack>@<consumer>`)."""
+    sensitive, consumers = tuple(sensitive), tuple(consumers)
+    targets = [f"{a}@{c}" for a in attacks for c in consumers] if kind == "dataset" else attacks
+    out: dict[str, Path] = {}
+    for target in targets:
+        out.update(_membership(target, sensitive))
+    if kind == "dataset":
+        out["privacy.linkage.dcr_linkage"] = ("privacy", "linkage", "dcr_linkage")
+        out["privacy.linkability.risk"] = ("privacy", "linkability", "risk")
+        out["privacy.singling_out.risk"] = ("privacy", "singling_out", "risk")
+        for s in sensitive:
+            out[f"privacy.inference.{s}.risk"] = ("privacy", "inference", s, "risk")
+    else:
+        for s in sensitive:
+            entry = ("privacy", "attribute_inference", s, "advantage_loss_membership")
+            out[f"privacy.attribute_inference.{s}.advantage"] = (*entry, "members")
+            out[f"privacy.attribute_inference.{s}.excess"] = (*entry, "excess_on_members")
+    if kind == "weights":
+        out["privacy.site_attribution.accuracy"] = ("privacy", "site_attribution", "accuracy")
+    for m in UTILITY_METRICS:
+        out[f"utility.{m}"] = ("utility", "artifact", m)
+        out[f"utility.difference.{m}"] = ("utility", "difference", m)
+    for figure in FAIRNESS_FIGURES:
+        for s in sensitive:
+            out[f"fairness.{figure}.{s}"] = ("fairness", s, figure)
+    return out
+
+
+def result_paths(result: Mapping[str, Any]) -> dict[str, Path]:
+    """The metric names of an existing result (read from its own sections)."""
+
+    def section(doc: Any, key: str) -> Mapping[str, Any]:
+        value = doc.get(key) if isinstance(doc, Mapping) else None
+        return value if isinstance(value, Mapping) else {}
+
+    attacks = list(section(section(result, "privacy"), "membership"))
+    sensitive = [str(s) for s in section(result, "data").get("sensitive", []) or []]
+    kind = str(section(result, "artifact").get("kind", "model"))
+    consumers: list[str] = []
+    if kind == "dataset":  # a dataset result's attacks are "<attack>@<consumer>"
+        consumers = sorted({a.partition("@")[2] for a in attacks})
+        attacks = sorted({a.partition("@")[0] for a in attacks})
+    return metric_paths(attacks, sensitive, kind, consumers)
+
+
+def lookup(result: Mapping[str, Any], metric: str) -> Mapping[str, Any]:
+    """The figure a metric name refers to ({value, lower, upper[, note]}); KeyError when the
+    name is unknown or the result does not hold that figure."""
+    entry: Any = result
+    for key in result_paths(result)[metric]:
+        if not isinstance(entry, Mapping):
+            raise KeyError(metric)
+        entry = entry[key]
+    if not isinstance(entry, Mapping):
+        raise KeyError(metric)
+    return entry
