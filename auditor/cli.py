@@ -6,8 +6,6 @@ file, the field and the fix). Heavy libraries are imported inside the commands.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +16,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from auditor.errors import AuditInputError, ResultSchemaError
+from auditor.core.outputs import output_problems, publish
+from auditor.errors import AuditInputError, Problem, ResultSchemaError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 err = Console(stderr=True)
@@ -58,21 +57,6 @@ def _progress(stages: list[str]) -> Iterator[Any]:
         yield step
 
 
-def _publish(files: dict[str, str], folder: Path) -> None:
-    """Write all output files into `folder` at once: staged in a temporary folder beside
-    it, then moved in, so that a failure leaves no partial output behind."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.staging-"))
-    try:
-        for name, text in files.items():
-            (staging / name).write_text(text, encoding="utf-8")
-        folder.mkdir(exist_ok=True)
-        for name in files:
-            (staging / name).replace(folder / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
 def _verdict_table(results: dict[str, dict[str, Any]]) -> Table:
     table = Table(title="audit results")
     for col in ("audit", "attack", "AUC [95% CI]", "TPR@1% FPR", "TPR@0.1% FPR", "eps LB", "gates"):
@@ -97,25 +81,44 @@ def _verdict_table(results: dict[str, dict[str, Any]]) -> Table:
     return table
 
 
-def _audit(
-    spec_path: Path, allow_pickle: bool, executor: str | None = None, address: str | None = None
+def _checked(
+    spec_path: Path,
+    outputs: list[Problem],
+    executor: str | None = None,
+    address: str | None = None,
 ) -> Any:
-    from auditor.audit.run import plan, run_audit
+    """The spec, or typer.Exit(2) with its problems and the output paths' together."""
     from auditor.config.spec import load_spec, with_executor
 
-    spec = load_spec(spec_path)
-    if executor is not None or address is not None:
-        spec = with_executor(spec, executor, address)
+    try:
+        spec = load_spec(spec_path)
+        if executor is not None or address is not None:
+            spec = with_executor(spec, executor, address)
+    except AuditInputError as exc:
+        raise _bad_input(AuditInputError(exc.problems + outputs)) from None
+    if outputs:
+        raise _bad_input(AuditInputError(outputs))
+    return spec
+
+
+def _audit(spec: Any, allow_pickle: bool) -> Any:
+    from auditor.audit.run import plan, run_audit
+
     with _progress(plan(spec)) as step:
-        return spec, run_audit(spec, allow_pickle=allow_pickle, progress=step)
+        return run_audit(spec, allow_pickle=allow_pickle, progress=step)
 
 
-def _outputs(outcome: Any, with_report: bool) -> dict[str, str]:
+def _outputs(outcome: Any, with_report: bool, sign: Path | None = None) -> dict[str, str]:
     import json
 
     from auditor.result.document import dumps
 
-    text = dumps(outcome.result)
+    document = outcome.result
+    if sign is not None:
+        from auditor.result.signing import sign as sign_document
+
+        document = sign_document(document, sign)
+    text = dumps(document)
     files = {
         "result.json": text,
         "timings.json": json.dumps(outcome.timings, indent=2, sort_keys=True) + "\n",
@@ -145,14 +148,26 @@ def run(
         str | None,
         typer.Option(help="Ray cluster HOST:PORT or auto (default: a private local Ray)"),
     ] = None,
+    sign: Annotated[
+        Path | None,
+        typer.Option(help="sign result.json with this Ed25519 private key (auditor keygen)"),
+    ] = None,
 ) -> None:
     """Audit the artifact a spec describes; write result.json (+ report.html, timings.json)."""
+    folder = out_dir or spec.parent / f"{spec.stem}-audit"
+    outputs = output_problems(folder, field="--out", folder=True)
+    if junit is not None:
+        outputs += output_problems(junit, field="--junit", folder=False)
+    if sign is not None:  # an unreadable key is found now, not after the audit
+        from auditor.result.signing import key_problems
+
+        outputs += key_problems(sign)
+    spec_obj = _checked(spec, outputs, executor, address)
     try:
-        spec_obj, outcome = _audit(spec, allow_pickle, executor, address)
+        outcome = _audit(spec_obj, allow_pickle)
     except (AuditInputError, ResultSchemaError) as exc:
         raise _bad_input(exc) from None
-    folder = out_dir or spec.parent / f"{spec.stem}-audit"
-    _publish(_outputs(outcome, report), folder)
+    publish(_outputs(outcome, report, sign), folder)
     if junit is not None:
         from auditor.result.gates import write_junit
 
@@ -167,12 +182,24 @@ def run(
 
 
 @app.command()
-def validate(spec: Annotated[Path, typer.Argument(help="audit spec (TOML)")]) -> None:
-    """Check a spec (fields, files, attacks, gates) without running it."""
+def validate(
+    spec: Annotated[Path, typer.Argument(help="audit spec (TOML)")],
+    allow_pickle: Annotated[
+        bool, typer.Option(help="accept pickle artifacts (validate never unpickles them)")
+    ] = False,
+) -> None:
+    """Check a spec and everything it names (artifact, metadata, data, gates) as `run`
+    would, without training or attacking anything: exit 2 with every problem found."""
+    from auditor.audit.inputs import check_inputs
     from auditor.config.spec import load_spec
 
     try:
         parsed = load_spec(spec)
+        if parsed.attacks.device == "cuda":
+            from auditor.audit.run import check_device
+
+            check_device(parsed)
+        check_inputs(parsed, allow_pickle=allow_pickle)
     except AuditInputError as exc:
         raise _bad_input(exc) from None
     out.print(
@@ -211,11 +238,14 @@ def report_command(
     from auditor.report import write_report
     from auditor.result.document import load_result
 
+    target = out_path or result.with_name("report.html")
+    outputs = output_problems(target, field="--out", folder=False)
     try:
         document = load_result(result)
     except ResultSchemaError as exc:
         raise _bad_input(exc) from None
-    target = out_path or result.with_name("report.html")
+    if outputs:
+        raise _bad_input(AuditInputError(outputs))
     write_report(document, target, _timings_beside(result))
     out.print(f"wrote {target}", markup=False, highlight=False)
 
@@ -229,10 +259,13 @@ def compare(
     from auditor.report.compare import render_comparison
     from auditor.result.document import load_result, write_text_atomic
 
+    outputs = output_problems(out_path, field="--out", folder=False)
     try:
         documents = [load_result(path) for path in results]
     except ResultSchemaError as exc:
         raise _bad_input(exc) from None
+    if outputs:
+        raise _bad_input(AuditInputError(outputs))
     write_text_atomic(out_path, render_comparison(documents))
     out.print(f"wrote {out_path}", markup=False, highlight=False)
 
@@ -246,13 +279,16 @@ def demo(
     """Build the fixtures on the embedded SUPPORT2 data and audit each one."""
     from auditor.demo import build_fixtures
 
+    outputs = output_problems(out_dir, field="--out", folder=True)
+    if outputs:
+        raise _bad_input(AuditInputError(outputs))
     with _progress(["build fixtures"]) as step:
         step("build fixtures (SUPPORT2 splits, recipes)")
         specs = build_fixtures(out_dir, seed=seed, bootstrap=bootstrap)
     results = {}
     for name, spec_path in specs.items():
-        _, outcome = _audit(spec_path, allow_pickle=False)
-        _publish(_outputs(outcome, True), out_dir / name)
+        outcome = _audit(_checked(spec_path, []), allow_pickle=False)
+        publish(_outputs(outcome, True), out_dir / name)
         results[name] = outcome.result
     from auditor.report.compare import render_comparison
     from auditor.result.document import write_text_atomic
@@ -265,6 +301,55 @@ def demo(
         markup=False,
         highlight=False,
     )
+
+
+@app.command()
+def keygen(
+    out_path: Annotated[Path, typer.Option("--out", help="private key file (PEM)")] = Path(
+        "auditor-key.pem"
+    ),
+) -> None:
+    """Create an Ed25519 key pair for signing results: the private key (owner-only; encrypted
+    when $AUDITOR_KEY_PASSPHRASE is set) and its public key beside it (.pub.pem)."""
+    from auditor.result.signing import generate_key
+
+    if out_path.exists():
+        raise _bad_input(
+            AuditInputError(
+                Problem("command line", "--out", f"{out_path} exists", "choose a new file name")
+            )
+        )
+    problems = output_problems(out_path, field="--out", folder=False)
+    if problems:
+        raise _bad_input(AuditInputError(problems))
+    try:
+        public, fingerprint = generate_key(out_path)
+    except AuditInputError as exc:
+        raise _bad_input(exc) from None
+    out.print(f"private key: {out_path} (keep it secret)", markup=False, highlight=False)
+    out.print(f"public key: {public}  fingerprint {fingerprint}", markup=False, highlight=False)
+
+
+@app.command()
+def verify(
+    result: Annotated[Path, typer.Argument(help="result.json to verify")],
+    key: Annotated[Path, typer.Option("--key", help="the signer's public key (PEM)")],
+) -> None:
+    """Check that a result was signed by the holder of KEY and not changed since: exit 0 if
+    so, 1 if it is unsigned or signed by another key, 2 if its signature does not verify."""
+    from auditor.result.document import load_result
+    from auditor.result.signing import verify as verify_document
+
+    try:
+        document = load_result(result)  # refuses a signature that does not verify
+        why = verify_document(document, key)
+    except AuditInputError as exc:
+        raise _bad_input(exc) from None
+    if why is not None:
+        err.print(f"not verified: {why}", markup=False, highlight=False)
+        raise typer.Exit(1)
+    fingerprint = document["signature"]["fingerprint"]
+    out.print(f"{result}: verified, signed by key {fingerprint}", markup=False, highlight=False)
 
 
 @app.command()

@@ -34,5 +34,6 @@ def fail(where: str, field: str, message: str, fix: str) -> AuditInputError:
     return AuditInputError(Problem(where=where, field=field, message=message, fix=fix))
 
 
-class ResultSchemaError(ValueError):
-    """A result JSON that this version of the auditor cannot read (unknown or tampered)."""
+class ResultSchemaError(AuditInputError):
+    """A result JSON that this version of the auditor cannot read (unknown, malformed or
+    tampered); exit code 2 like any bad input."""

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from auditor.core.encoding import FeatureEncoding
-from auditor.core.hashing import sha256_file
+from auditor.core.encoding import EncodingError, FeatureEncoding
+from auditor.core.hashing import read_utf8, sha256_file
 from auditor.data.tables import csv_failure
 from auditor.errors import AuditInputError, Problem, fail
 
@@ -87,14 +87,16 @@ def _meta(path: Path, header: dict[str, str] | None) -> dict[str, Any]:
         sidecar = path.with_name(path.name + ".meta.json")
         if not sidecar.is_file():
             raise fail(str(path), "metadata", f"has no metadata file {sidecar.name}", fix)
-        text, where = sidecar.read_text(encoding="utf-8"), str(sidecar)
+        text, where = read_utf8(sidecar, field="metadata"), str(sidecar)
     try:
         meta = json.loads(text)
         encoding = FeatureEncoding.from_dict(meta["encoding"])
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        # Not quoting `exc`: it can repeat metadata values (category levels).
+    except (KeyError, TypeError, ValueError, RecursionError) as exc:
+        # Not quoting `exc` unless it is an EncodingError (which names entries, not values).
         what = "is not JSON" if isinstance(exc, json.JSONDecodeError) else "is missing or malformed"
-        raise fail(where, "encoding", what, fix) from exc
+        raise fail(
+            where, "encoding", str(exc) if isinstance(exc, EncodingError) else what, fix
+        ) from exc
     problems = [
         Problem(where, str(key)[:40], "is not a dataset metadata field", f"use {_META_KEYS}")
         for key in meta

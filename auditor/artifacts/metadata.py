@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from auditor.artifacts.builtin import BUILTIN
-from auditor.core.encoding import FeatureEncoding
+from auditor.core.encoding import EncodingError, FeatureEncoding
 from auditor.errors import AuditInputError, Problem, fail
 
 METADATA_VERSION = 1
@@ -93,6 +93,8 @@ class ArtifactMetadata:
                 output=data.get("output", "logits"),
                 details=dict(data.get("details", {})),
             )
+        except EncodingError as exc:  # its message names the entry, never a value
+            raise fail(where, "encoding", str(exc), fix) from exc
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             # Not quoting `exc`: it can repeat metadata values (category levels).
             raise fail(where, "encoding/recipe", "is malformed", fix) from exc

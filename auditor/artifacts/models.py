@@ -9,32 +9,30 @@ sidecar `<file>.meta.json`.
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from torch import nn
 
+from auditor.artifacts.inspect import FORMATS, model_format, read_sidecar, safetensors_metadata
 from auditor.artifacts.metadata import ArtifactMetadata, trusted_metadata
-from auditor.artifacts.query import sklearn_logits, torch_logits
+from auditor.artifacts.query import (
+    is_torch_module,
+    load_skops,
+    load_torchscript,
+    onnx_logits,
+    sklearn_logits,
+    torch_logits,
+)
 from auditor.core.hashing import sha256_file
 from auditor.errors import AuditInputError, fail
 
-FORMATS = {
-    ".safetensors": "safetensors",
-    ".pt": "torchscript",
-    ".pth": "torchscript",
-    ".ts": "torchscript",
-    ".onnx": "onnx",
-    ".skops": "skops",
-    ".pkl": "pickle",
-    ".pickle": "pickle",
-    ".joblib": "pickle",
-}
+if TYPE_CHECKING:
+    from torch import nn
+
+__all__ = ["FORMATS", "ArtifactMetadata", "LoadedModel", "load_model", "save_model"]
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,7 @@ def save_model(model: Any, metadata: ArtifactMetadata, path: Path) -> None:
     """Write a model artifact: a torch module as safetensors with the metadata in its
     header, a scikit-learn estimator as skops with a `<file>.meta.json` sidecar."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(model, nn.Module):
+    if is_torch_module(model):
         from safetensors.torch import save_file
 
         tensors = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
@@ -71,53 +69,13 @@ def save_model(model: Any, metadata: ArtifactMetadata, path: Path) -> None:
     sidecar.write_text(json.dumps(metadata.to_dict(), sort_keys=True, indent=2) + "\n")
 
 
-def _read_sidecar(path: Path) -> ArtifactMetadata:
-    sidecar = path.with_name(path.name + ".meta.json")
-    if not sidecar.is_file():
-        raise fail(
-            str(path),
-            "metadata",
-            f"has no metadata file {sidecar.name} beside it",
-            "write the feature encoding and architecture as that JSON file (README 'Artifacts')",
-        )
-    try:
-        data = json.loads(sidecar.read_text())
-    except json.JSONDecodeError as exc:
-        raise fail(str(sidecar), "json", f"is not valid JSON ({exc})", "fix the JSON") from exc
-    return ArtifactMetadata.from_dict(data, str(sidecar))
-
-
 def _load_safetensors(path: Path, architecture: str | None) -> tuple[ArtifactMetadata, nn.Module]:
-    from safetensors import safe_open
     from safetensors.torch import load_file
 
     from auditor.artifacts.architectures import build_model
     from auditor.artifacts.builtin import model_params
 
-    with safe_open(str(path), framework="pt") as handle:
-        header = handle.metadata() or {}
-    if "auditor" in header:
-        try:
-            data = json.loads(header["auditor"])
-        except json.JSONDecodeError as exc:
-            raise fail(
-                str(path),
-                "metadata",
-                f"header key 'auditor' is not JSON ({exc})",
-                "rewrite the metadata with ArtifactMetadata.to_dict",
-            ) from exc
-        meta = ArtifactMetadata.from_dict(data, str(path))
-    else:
-        meta = _read_sidecar(path)
-    meta = trusted_metadata(meta, architecture, str(path))
-    if meta.encoding.n_features != meta.n_features:
-        raise fail(
-            str(path),
-            "n_features",
-            f"the feature encoding yields {meta.encoding.n_features} features but the "
-            f"metadata declares {meta.n_features}",
-            "store the encoding the model was trained with",
-        )
+    meta = safetensors_metadata(path, architecture)
     try:
         params = model_params(meta.architecture, meta.recipe_params)
         module = build_model(
@@ -148,23 +106,7 @@ def load_model(
 
     `architecture` is the user's choice (spec or command line) and overrides the metadata's;
     metadata alone may only name a built-in architecture (`trusted_metadata`)."""
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise fail(
-            str(path),
-            "artifact.path",
-            f"has unknown model format {path.suffix!r}",
-            f"use one of {', '.join(sorted(FORMATS))}",
-        )
-    if fmt == "pickle" and not allow_pickle:
-        raise fail(
-            str(path),
-            "artifact.path",
-            "is a pickle file; unpickling runs arbitrary code from the artifact",
-            "convert it to safetensors/ONNX/skops, or pass --allow-pickle if you trust it",
-        )
-    if not path.is_file():
-        raise fail(str(path), "artifact.path", "does not exist", "check the path in the spec")
+    fmt = model_format(path, allow_pickle=allow_pickle)
     digest = sha256_file(path)
     try:
         return _load_format(path, fmt, digest, architecture)
@@ -184,51 +126,19 @@ def _load_format(path: Path, fmt: str, digest: str, architecture: str | None) ->
     if fmt == "safetensors":
         meta, module = _load_safetensors(path, architecture)
         return LoadedModel(path, fmt, digest, meta, torch_logits(module), module)
-    meta = trusted_metadata(_read_sidecar(path), architecture, str(path))
+    meta = trusted_metadata(read_sidecar(path), architecture, str(path))
     if fmt == "torchscript":
-        with warnings.catch_warnings():
-            # torch deprecates TorchScript for new models; released artifacts still use it.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            module = torch.jit.load(str(path), map_location="cpu").eval()
+        module = load_torchscript(path)
         return LoadedModel(path, fmt, digest, meta, torch_logits(module), module)
     if fmt == "onnx":
-        return LoadedModel(path, fmt, digest, meta, _onnx_logits(path, meta))
+        return LoadedModel(path, fmt, digest, meta, onnx_logits(path, meta.output))
     if fmt == "skops":
-        return LoadedModel(path, fmt, digest, meta, sklearn_logits(_load_skops(path)))
+        return LoadedModel(path, fmt, digest, meta, sklearn_logits(load_skops(path)))
     # Only reached with allow_pickle: the user vouched for this pickle file.
     import pickle
 
     with path.open("rb") as handle:
         obj = pickle.load(handle)  # allow_pickle opt-in checked by load_model
-    if isinstance(obj, nn.Module):
+    if is_torch_module(obj):
         return LoadedModel(path, fmt, digest, meta, torch_logits(obj.eval()), obj)
     return LoadedModel(path, fmt, digest, meta, sklearn_logits(obj))
-
-
-def _onnx_logits(path: Path, meta: ArtifactMetadata) -> Callable[[np.ndarray], np.ndarray]:
-    import onnxruntime
-
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-
-    def logits(x: np.ndarray) -> np.ndarray:
-        out = np.asarray(session.run(None, {name: x.astype(np.float32)})[0], dtype=np.float64)
-        return np.log(np.clip(out, 1e-300, None)) if meta.output == "probabilities" else out
-
-    return logits
-
-
-def _load_skops(path: Path) -> Any:
-    import skops.io
-
-    untrusted = skops.io.get_untrusted_types(file=str(path))
-    allowed = [t for t in untrusted if t.startswith(("sklearn.", "numpy."))]
-    if len(allowed) != len(untrusted):
-        others = sorted(set(untrusted) - set(allowed))
-        raise fail(
-            str(path),
-            "artifact.path",
-            f"holds types outside scikit-learn/numpy: {others}",
-            "save a plain scikit-learn estimator with skops",
-        )
-    return skops.io.load(str(path), trusted=allowed)

@@ -53,3 +53,27 @@ def load_site_vectors(path: Path) -> dict[str, dict[str, torch.Tensor]]:
             )
         out.setdefault(site, {})[name] = tensor
     return out
+
+
+def check_site_vectors(path: Path) -> None:
+    """AuditInputError unless `path` is a safetensors file of `<site>::<parameter>` tensors
+    (read without torch)."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="numpy") as handle:
+            names = list(handle.keys())
+    except Exception as exc:
+        raise fail(
+            str(path),
+            "artifact.site_vectors",
+            f"cannot be read ({type(exc).__name__})",
+            "release the vectors as written by the merge recipe",
+        ) from exc
+    if not names or not all(SEPARATOR in name for name in names):
+        raise fail(
+            str(path),
+            "artifact.site_vectors",
+            "holds no tensor, or one not named '<site>::<parameter>'",
+            "name each tensor by its site and parameter",
+        )

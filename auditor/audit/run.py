@@ -13,10 +13,12 @@ from typing import Any
 from auditor.attacks import ATTACKS
 from auditor.audit.context import Audited, AuditOutcome, Progress, Run
 from auditor.audit.dataset import audit_dataset
+from auditor.audit.inputs import check_inputs
 from auditor.audit.model import audit_model
 from auditor.audit.sections import data_section, run_section
 from auditor.audit.weights import audit_weights
 from auditor.config.spec import AuditSpec
+from auditor.errors import fail
 from auditor.result.document import seal
 from auditor.result.gates import evaluate
 
@@ -25,6 +27,21 @@ KINDS: dict[str, Callable[[Run], Audited]] = {
     "dataset": audit_dataset,
     "weights": audit_weights,
 }
+
+
+def check_device(spec: AuditSpec) -> None:
+    """AuditInputError when the spec asks for CUDA in this process and there is none (a Ray
+    cluster's devices are checked by its executor)."""
+    if spec.attacks.device == "cuda" and spec.executor.name == "in_process":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise fail(
+                str(spec.path),
+                "attacks.device",
+                '"cuda", but this machine has no CUDA device',
+                'use "auto" (CUDA when there is one) or "cpu"',
+            )
 
 
 def plan(spec: AuditSpec) -> list[str]:
@@ -68,6 +85,8 @@ def run_audit(
     spec: AuditSpec, *, allow_pickle: bool = False, progress: Progress | None = None
 ) -> AuditOutcome:
     """Run every stage of the audit described by `spec` (already validated)."""
+    check_device(spec)
+    check_inputs(spec, allow_pickle=allow_pickle)  # the same check as `auditor validate`
     run = Run.start(spec, allow_pickle=allow_pickle, progress=progress)
     result = assemble(spec, KINDS[spec.artifact.kind](run))
     result["gates"] = [o.to_dict() for o in evaluate(spec.gates, result)]

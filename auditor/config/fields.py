@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from auditor.errors import Problem
 
+MAX_KEYS = 2000  # keys in a spec (gates included); more is not a spec, and would be slow
+
 Kind = Literal["int", "number", "bool", "str", "choice", "names", "path"]
 
 
@@ -143,6 +145,11 @@ def parse_table(
     """Every field's value (parsed, or its default) by name, and the problems found:
     unknown sections and keys included (with a "did you mean")."""
     problems: list[Problem] = []
+    if sum(len(v) if isinstance(v, dict) else 1 for v in raw.values()) > MAX_KEYS:
+        message = f"has more than {MAX_KEYS} keys; a spec has a few dozen"
+        return {f.name: f.default for f in fields}, [
+            Problem(where, "spec", message, "check that this is the spec")
+        ]
     sections = {f.section for f in fields if f.section} | {"gates"}
     top = {f.name for f in fields if f.section is None}
     for key, value in raw.items():

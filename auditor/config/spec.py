@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from auditor.artifacts import KINDS
+from auditor.artifacts.builtin import BUILTIN
 from auditor.attacks import ATTACKS, DEFAULT_ATTACKS
 from auditor.config.fields import Field, parse_field, parse_table
 from auditor.data.tables import SPLIT_NAMES, DataSpec
@@ -25,11 +26,11 @@ from auditor.training.executors import EXECUTORS, INSTALL_RAY, ray_installed
 from auditor.training.recipes import RECIPES
 
 CONSUMERS = ("mlp", "random_forest")  # default consumer architectures for datasets
-CONSUMER_ARCHITECTURES = ("mlp", "logistic", "random_forest")
 DEFAULT_DP_EPSILON = 3.0  # the DP baseline's epsilon unless [utility] dp_epsilon says otherwise
 # Bounds that keep a careless spec from exhausting memory or time, each with its reason.
 MAX_REPLICATES = 20_000  # bootstrap replicates: more narrows no interval that 20,000 leave open
 MAX_REFERENCE_MODELS = 4096  # reference models: their logits are held in memory at once
+MAX_SPEC_BYTES = 1 << 20  # a spec is a few kilobytes; a larger file is not one
 _REPLICATES = "more adds run time, not accuracy"
 
 FIELDS: tuple[Field, ...] = (
@@ -58,7 +59,7 @@ FIELDS: tuple[Field, ...] = (
     Field("utility.bootstrap", "int", 200, low=50, high=MAX_REPLICATES, why=_REPLICATES),
     Field("utility.dp_baseline", "bool", True),
     Field("utility.dp_epsilon", "number", DEFAULT_DP_EPSILON, low=0.01, high=1000.0),
-    Field("consumer.architectures", "names", CONSUMERS, options=lambda: CONSUMER_ARCHITECTURES),
+    Field("consumer.architectures", "names", CONSUMERS, options=lambda: BUILTIN),
     Field("executor.name", "choice", "in_process", options=lambda: EXECUTORS),
     Field("executor.address", "str"),
     Field("executor.cpus_per_task", "int", 1, low=1, high=1024),
@@ -120,9 +121,14 @@ def _read(path: Path) -> tuple[bytes, dict[str, Any]]:
     """The spec's bytes and TOML document; AuditInputError when it cannot be read."""
     where = str(path)
     try:
+        if not path.is_file():  # missing, a folder, a FIFO (reading it would block)
+            raise AuditInputError(Problem(where, "spec", "is not a file", "check the path"))
+        if path.stat().st_size > MAX_SPEC_BYTES:
+            message = f"is {path.stat().st_size} bytes; a spec is a few kilobytes"
+            raise AuditInputError(Problem(where, "spec", message, "check that this is the spec"))
         raw_bytes = path.read_bytes()
-    except (OSError, ValueError) as exc:  # missing, a folder, a loop, a NUL byte in the name
-        reason = getattr(exc, "strerror", None) or "cannot be read"
+    except (OSError, ValueError) as exc:  # a link loop, a name too long, a NUL byte
+        reason = getattr(exc, "strerror", None) or "is not a usable path"
         raise AuditInputError(Problem(where, "spec", reason, "check the path")) from exc
     try:
         return raw_bytes, tomllib.loads(raw_bytes.decode("utf-8"))
@@ -133,6 +139,9 @@ def _read(path: Path) -> tuple[bytes, dict[str, Any]]:
         raise AuditInputError(
             Problem(where, "toml", f"is not valid TOML: {exc}", "fix the TOML syntax at that line")
         ) from exc
+    except RecursionError as exc:
+        message = "nests tables or arrays too deeply"
+        raise AuditInputError(Problem(where, "toml", message, "write a flat spec")) from exc
 
 
 def _cross_checks(v: dict[str, Any], where: str) -> list[Problem]:

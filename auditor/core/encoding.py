@@ -7,6 +7,7 @@ load time.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,17 +74,47 @@ class FeatureEncoding:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureEncoding:
-        """Inverse of `to_dict`."""
+        """Inverse of `to_dict`; EncodingError naming the entry at fault (never a value)."""
+        if not isinstance(data, dict) or set(data) != {"numeric", "categorical"}:
+            raise EncodingError("encoding must be an object with 'numeric' and 'categorical'")
+        numeric, categorical = data["numeric"], data["categorical"]
+        if not isinstance(numeric, list) or not isinstance(categorical, list):
+            raise EncodingError("encoding.numeric and encoding.categorical must be lists")
         return cls(
-            numeric=tuple(
-                NumericFeature(str(f["name"]), float(f["mean"]), float(f["std"]))
-                for f in data["numeric"]
-            ),
-            categorical=tuple(
-                CategoricalFeature(str(c["name"]), tuple(str(v) for v in c["categories"]))
-                for c in data["categorical"]
-            ),
+            numeric=tuple(_numeric(f, i) for i, f in enumerate(numeric)),
+            categorical=tuple(_categorical(c, i) for i, c in enumerate(categorical)),
         )
+
+
+class EncodingError(ValueError):
+    """A malformed feature encoding; the message names the entry, never a value."""
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _numeric(entry: Any, i: int) -> NumericFeature:
+    where = f"encoding.numeric[{i}]"
+    if not isinstance(entry, dict) or set(entry) != {"name", "mean", "std"}:
+        raise EncodingError(f"{where} must be an object with name, mean and std")
+    if not isinstance(entry["name"], str) or not _finite(entry["mean"]):
+        raise EncodingError(f"{where} needs a name and a finite mean")
+    if not _finite(entry["std"]) or entry["std"] <= 0:
+        raise EncodingError(f"{where}.std must be a positive finite number (features divide by it)")
+    return NumericFeature(entry["name"], float(entry["mean"]), float(entry["std"]))
+
+
+def _categorical(entry: Any, i: int) -> CategoricalFeature:
+    where = f"encoding.categorical[{i}]"
+    if not isinstance(entry, dict) or set(entry) != {"name", "categories"}:
+        raise EncodingError(f"{where} must be an object with name and categories")
+    levels = entry["categories"]
+    if not isinstance(entry["name"], str) or not isinstance(levels, list) or not levels:
+        raise EncodingError(f"{where} needs a name and a non-empty list of categories")
+    if len(set(map(str, levels))) != len(levels):
+        raise EncodingError(f"{where}.categories repeats a level")
+    return CategoricalFeature(entry["name"], tuple(str(v) for v in levels))
 
 
 def fit_encoding(

@@ -79,6 +79,14 @@ def csv_failure(exc: Exception) -> str:
     return f"is not a well-formed CSV table{where} (rows with different numbers of fields?)"
 
 
+def _header(path: Path) -> list[str]:
+    """The header row as written (pandas renames repeated names, so they are read here)."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        return next(csv.reader(handle), [])
+
+
 def _read_csv(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
     try:
         return pd.read_csv(path)
@@ -94,15 +102,32 @@ def _read_csv(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
         return None
 
 
-def _check_frame(
-    frame: pd.DataFrame, path: Path, spec: DataSpec, encoding: FeatureEncoding
-) -> list[Problem]:
+# Bounds on the splits, each with its reason.
+MIN_ROWS = 10  # fewer records give no interval worth stating (and break the group figures)
+MAX_ROWS = 1_000_000  # per split: the candidates' bootstrap and reference logits sit in memory
+MAX_COLUMNS = 10_000  # per file: beyond any tabular clinical record
+# Splits whose records train a model (or are scored for utility): both outcomes needed.
+NEEDS_BOTH_CLASSES = {
+    "members": "the real-records and DP baselines train on both outcomes of the members",
+    "test": "utility needs both outcomes in the test split",
+    "population": "shadow and reference models need both outcomes in the population",
+}
+
+
+def _header_problems(frame: pd.DataFrame, path: Path, header: list[str]) -> list[Problem]:
+    """Columns named by position, never quoted: without a header row the "names" are a
+    patient's values."""
     where, problems = str(path), []
-    if len(frame) == 0:
-        return [Problem(where, "rows", "has no rows (header only)", "write the split's records")]
-    for position, col in enumerate(frame.columns, start=1):
-        # Named by position, never quoted: without a header row the "names" are a
-        # patient's values.
+    if len(frame.columns) > MAX_COLUMNS:
+        return [
+            Problem(where, "columns", f"has {len(frame.columns)} columns", f"at most {MAX_COLUMNS}")
+        ]
+    seen: dict[str, int] = {}
+    for position, col in enumerate(header, start=1):
+        if col in seen:
+            message = f"header columns {seen[col]} and {position} have the same name"
+            problems.append(Problem(where, "columns", message, "give every column its own name"))
+        seen.setdefault(col, position)
         if not SAFE_COLUMN.match(str(col)):
             problems.append(
                 Problem(
@@ -114,78 +139,88 @@ def _check_frame(
                     "spaces and _ . - ( ) % / +",
                 )
             )
+    return problems
+
+
+def _missing_columns(
+    frame: pd.DataFrame, path: Path, spec: DataSpec, encoding: FeatureEncoding
+) -> list[Problem]:
     needed = {spec.label: "data.label", spec.id: "data.id"}
     needed.update({s: "data.sensitive" for s in spec.sensitive})
     if spec.site is not None:
         needed[spec.site] = "data.site"
     needed.update({c: "the artifact's feature encoding" for c in encoding.columns})
-    missing = [(c, f) for c, f in needed.items() if c not in frame.columns]
-    for column, field in missing:
-        problems.append(
-            Problem(
-                where,
-                column,
-                f"column is missing (required by {field})",
-                "add the column, or fix the name in the spec/metadata",
-            )
+    return [
+        Problem(
+            str(path),
+            column,
+            f"column is missing (required by {field})",
+            "add the column, or fix the name in the spec/metadata",
         )
-    if missing:
-        return problems
-    labels = frame[spec.label]
-    if labels.isna().any() or not set(pd.unique(labels)) <= {0, 1}:
-        problems.append(
-            Problem(
-                where,
-                spec.label,
-                f"label is not binary 0/1 ({labels.nunique(dropna=False)} distinct values)",
-                "encode the outcome as 0/1 with no missing values",
-            )
-        )
+        for column, field in needed.items()
+        if column not in frame.columns
+    ]
+
+
+def _value_problems(
+    frame: pd.DataFrame, path: Path, spec: DataSpec, encoding: FeatureEncoding
+) -> list[Problem]:
+    where, problems = str(path), []
     used = list(encoding.columns) + list(spec.sensitive) + [spec.id]
     for column in dict.fromkeys(used):
         n_missing = int(frame[column].isna().sum())
         if n_missing:
-            problems.append(
-                Problem(
-                    where,
-                    column,
-                    f"has {n_missing} missing values (NaN)",
-                    "impute or drop those rows before the audit",
-                )
-            )
+            fix = "impute or drop those rows before the audit"
+            problems.append(Problem(where, column, f"has {n_missing} missing values (NaN)", fix))
     for feature in encoding.numeric:
-        if feature.name in frame and not pd.api.types.is_numeric_dtype(frame[feature.name]):
-            problems.append(
-                Problem(
-                    where,
-                    feature.name,
-                    "is not numeric",
-                    "the model expects a number in this column",
-                )
-            )
-    if path == spec.test and labels.nunique() < 2:
-        problems.append(
-            Problem(
-                where,
-                spec.label,
-                "holds one outcome class only",
-                "utility needs both outcomes in the test split",
-            )
-        )
-    if path == spec.population and labels.nunique() < 2:
-        problems.append(
-            Problem(
-                where,
-                spec.label,
-                "holds one outcome class only",
-                "shadow models need both outcomes in the population",
-            )
-        )
+        values = frame[feature.name]
+        if not pd.api.types.is_numeric_dtype(values):
+            fix = "the model expects a number in this column"
+            problems.append(Problem(where, feature.name, "is not numeric", fix))
+        elif bool(np.isinf(values.to_numpy(dtype=np.float64)).any()):
+            n_inf = int(np.isinf(values.to_numpy(dtype=np.float64)).sum())
+            fix = "replace them by finite values or drop those rows"
+            problems.append(Problem(where, feature.name, f"has {n_inf} infinite values", fix))
     if frame[spec.id].duplicated().any():
-        problems.append(
-            Problem(where, spec.id, "repeats a patient id within the file", "one row per patient")
-        )
+        fix = "one row per patient"
+        problems.append(Problem(where, spec.id, "repeats a patient id within the file", fix))
     return problems
+
+
+def _label_problems(frame: pd.DataFrame, path: Path, name: str, label: str) -> list[Problem]:
+    where, labels = str(path), frame[label]
+    if labels.isna().any() or not set(pd.unique(labels)) <= {0, 1}:
+        message = f"label is not binary 0/1 ({labels.nunique(dropna=False)} distinct values)"
+        return [Problem(where, label, message, "encode the outcome as 0/1 with no missing values")]
+    if name in NEEDS_BOTH_CLASSES and labels.nunique() < 2:
+        return [Problem(where, label, "holds one outcome class only", NEEDS_BOTH_CLASSES[name])]
+    return []
+
+
+def _check_frame(
+    frame: pd.DataFrame,
+    path: Path,
+    name: str,
+    spec: DataSpec,
+    encoding: FeatureEncoding,
+    header: list[str],
+) -> list[Problem]:
+    where = str(path)
+    if len(frame) == 0:
+        return [Problem(where, "rows", "has no rows (header only)", "write the split's records")]
+    problems = _header_problems(frame, path, header)
+    if len(frame) < MIN_ROWS:
+        message = f"has {len(frame)} rows; a split needs at least {MIN_ROWS}"
+        problems.append(Problem(where, "rows", message, "give the split more patients"))
+    if len(frame) > MAX_ROWS:
+        message = f"has {len(frame)} rows; at most {MAX_ROWS} per split"
+        problems.append(Problem(where, "rows", message, "sample the split down"))
+    missing = _missing_columns(frame, path, spec, encoding)
+    if missing or problems:
+        return problems + missing
+    return _label_problems(frame, path, name, spec.label) + _value_problems(
+        frame, path, spec, encoding
+    )
 
 
 def load_audit_data(spec: DataSpec, encoding: FeatureEncoding) -> AuditData:
@@ -195,7 +230,8 @@ def load_audit_data(spec: DataSpec, encoding: FeatureEncoding) -> AuditData:
     for name, path in spec.paths().items():
         frame = _read_csv(path, problems)
         if frame is not None:
-            problems += _check_frame(frame, path, spec, encoding)
+            header = _header(path)
+            problems += _check_frame(frame, path, name, spec, encoding, header)
             frames[name] = frame
     if not problems:
         ids = {n: set(f[spec.id].astype(str)) for n, f in frames.items()}

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from auditor.report.figures import figure_json
-from auditor.report.formatting import fmt_interval
+from auditor.report.formatting import fmt_interval, signature_label
 from auditor.report.render import confidence_label, environment, plotly_bundle
 
 FPR = "0.001"
@@ -45,6 +45,7 @@ def _point(result: Mapping[str, Any]) -> dict[str, Any]:
         "tpr": fmt_interval(tpr) if tpr else "not resolvable",
         "unresolvable": tpr is None,
         "gates": f"{sum(g['passed'] for g in gates)}/{len(gates)} pass" if gates else "none",
+        "signature": signature_label(result),
         "_auroc": auroc,
         "_tpr": tpr,
     }

@@ -146,3 +146,13 @@ def as_mapping(value: Any) -> Mapping[str, Any]:
 def display(value: Any) -> str:
     """Any scalar from the result as display text; ``None`` becomes ``n/a``."""
     return NA if value is None else fmt_general(value)
+
+
+def signature_label(result: Mapping[str, Any]) -> str:
+    """Who signed the result: "Ed25519 key <fingerprint>", or "unsigned". A signature that
+    does not verify never reaches a report (the result is refused when it is loaded)."""
+    signature = result.get("signature")
+    if not isinstance(signature, Mapping):
+        return "unsigned"
+    algorithm, key = display(signature.get("algorithm")), display(signature.get("fingerprint"))
+    return f"signed with {algorithm} key {key}"

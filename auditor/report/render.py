@@ -29,6 +29,7 @@ from auditor.report.formatting import (
     fmt_signed,
     is_number,
     metric_label,
+    signature_label,
     slug,
 )
 from auditor.report.groups import attribute_context, groups_context
@@ -164,6 +165,7 @@ def _artifact(result: Mapping[str, Any]) -> dict[str, Any]:
     bootstrap = as_mapping(run.get("bootstrap"))
     run_rows = [
         ("Run name", display(run.get("name"))),
+        ("Signature", signature_label(result)),
         ("Seed", display(run.get("seed"))),
         ("Spec SHA-256", display(run.get("spec_sha256"))),
         ("Auditor version", display(run.get("auditor_version"))),

@@ -18,8 +18,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from auditor.core.hashing import write_text_atomic
-from auditor.errors import ResultSchemaError
+from auditor.core.hashing import canonical, read_utf8, write_text_atomic
+from auditor.errors import AuditInputError, Problem, ResultSchemaError
+from auditor.result.signing import signature_problems
 
 __all__ = ["dumps", "load_result", "seal", "write_text_atomic"]
 
@@ -51,42 +52,95 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-def _canonical(document: dict[str, Any]) -> str:
-    return json.dumps(document, sort_keys=True, indent=2, allow_nan=False) + "\n"
-
-
 def seal(document: dict[str, Any]) -> dict[str, Any]:
-    """Add the schema header and the integrity hash over everything else."""
-    body = {k: v for k, v in document.items() if k != "integrity"}
+    """Add the schema header and the integrity hash over everything else (a signature, if
+    there is one, is kept outside what the hash covers)."""
+    body = {k: v for k, v in document.items() if k not in ("integrity", "signature")}
     body["schema"], body["schema_version"] = SCHEMA, SCHEMA_VERSION
-    body["integrity"] = hashlib.sha256(_canonical(body).encode()).hexdigest()
+    body["integrity"] = hashlib.sha256(canonical(body).encode()).hexdigest()
+    if "signature" in document:
+        body["signature"] = document["signature"]
     return body
 
 
 def dumps(document: dict[str, Any]) -> str:
     """Canonical text of a sealed result (sorted keys): same input, same bytes."""
-    return _canonical(seal(document))
+    return canonical(seal(document))
+
+
+# The parts of a result every reader relies on, and their JSON types.
+_STRUCTURE: dict[str, type] = {
+    "run": dict,
+    "artifact": dict,
+    "data": dict,
+    "privacy": dict,
+    "utility": dict,
+    "fairness": dict,
+    "gates": list,
+}
+_GATE = {"metric": str, "op": str, "passed": bool, "message": str}
+_RERUN = "re-run the audit with this version (auditor run SPEC) instead of editing results"
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _parse(path: Path) -> Any:
+    """The JSON document of `path`; ResultSchemaError when it is not readable JSON."""
+    try:
+        text = read_utf8(path, field="result")
+    except AuditInputError as exc:
+        raise ResultSchemaError(exc.problems) from exc
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:  # NaN / Infinity, bad JSON, deep nesting
+        line = f" at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
+        message = f"is not valid JSON{line} (NaN, Infinity and deep nesting are refused)"
+        raise ResultSchemaError(Problem(str(path), "result", message, _RERUN)) from exc
+
+
+def structure_problems(document: dict[str, Any], where: str) -> list[Problem]:
+    """Parts of a result that are missing or of the wrong type."""
+    problems = [
+        Problem(where, key, f"is missing or not a JSON {kind.__name__}", _RERUN)
+        for key, kind in _STRUCTURE.items()
+        if not isinstance(document.get(key), kind)
+    ]
+    if problems:
+        return problems
+    membership = document["privacy"].get("membership")
+    if not isinstance(membership, dict) or not all(
+        isinstance(m, dict) for m in membership.values()
+    ):
+        problems.append(Problem(where, "privacy.membership", "is not an object of objects", _RERUN))
+    for i, gate in enumerate(document["gates"]):
+        if not isinstance(gate, dict) or not all(
+            isinstance(gate.get(k), t) for k, t in _GATE.items()
+        ):
+            problems.append(Problem(where, f"gates[{i}]", "is not a gate outcome", _RERUN))
+    return problems
 
 
 def load_result(path: Path) -> dict[str, Any]:
-    """Read a result JSON; ResultSchemaError if it is not one, of another schema version,
-    or was edited after it was written (integrity hash mismatch)."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ResultSchemaError(f"{path}: not a readable result JSON ({exc})") from exc
+    """Read a result JSON; ResultSchemaError (file, field, fix) if it is not one, of another
+    schema version, malformed, or edited after it was written (integrity hash mismatch)."""
+    where = str(path)
+    document = _parse(path)
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
-        raise ResultSchemaError(f"{path}: not an auditor result (field 'schema' is not {SCHEMA!r})")
+        message = f"is not an auditor result (field 'schema' is not {SCHEMA!r})"
+        raise ResultSchemaError(Problem(where, "schema", message, "name a result.json"))
     version = document.get("schema_version")
     if version != SCHEMA_VERSION:
-        raise ResultSchemaError(
-            f"{path}: result schema version {version!r}, but this auditor reads version "
-            f"{SCHEMA_VERSION}; re-run the audit with this version (auditor run SPEC)"
-        )
+        message = f"is version {version!r}, but this auditor reads version {SCHEMA_VERSION}"
+        raise ResultSchemaError(Problem(where, "schema_version", message, _RERUN))
     expected = seal(document)["integrity"]
     if document.get("integrity") != expected:
-        raise ResultSchemaError(
-            f"{path}: integrity hash does not match the content: the result was edited or "
-            "truncated after it was written; re-run the audit instead of editing results"
+        message = (
+            "does not match the content: the result was edited or truncated after it was written"
         )
+        raise ResultSchemaError(Problem(where, "integrity", message, _RERUN))
+    problems = structure_problems(document, where) + signature_problems(document, where)
+    if problems:
+        raise ResultSchemaError(problems)
     return document

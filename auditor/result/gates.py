@@ -62,13 +62,15 @@ def metric_names(
     return list(metric_paths(attacks, sensitive, kind, consumers))
 
 
-def _flatten(raw: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def _flatten(raw: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:
     # Unquoted dotted keys in TOML become nested tables; a gate is a table of plain values.
+    # Metric names have at most 5 parts: deeper nesting is kept whole (and refused as unknown).
     out: dict[str, Any] = {}
     for key, value in raw.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
-            out.update(_flatten(value, name + "."))
+        nested = isinstance(value, dict) and any(isinstance(v, dict) for v in value.values())
+        if nested and depth < 6:
+            out.update(_flatten(value, name + ".", depth + 1))
         else:
             out[name] = value
     return out
@@ -106,12 +108,13 @@ def parse_gates(
         op = ops.pop()
         threshold, bound = body[op], body.get("bound", "value")
         extra = set(body) - {op, "bound"}
-        if not isinstance(threshold, int | float) or isinstance(threshold, bool) or extra:
+        number = isinstance(threshold, int | float) and not isinstance(threshold, bool)
+        if not number or not math.isfinite(threshold) or extra:
             problems.append(
                 Problem(
                     where,
                     field,
-                    "has a non-numeric threshold or unknown keys",
+                    "has a threshold that is not a finite number, or unknown keys",
                     'use { max = <number>, bound = "value" }',
                 )
             )

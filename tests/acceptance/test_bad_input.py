@@ -96,6 +96,12 @@ class Unpickled:
         return os.mkdir, (self.marker,)
 
 
+def cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 # --- the edits -------------------------------------------------------------------------
 
 
@@ -256,6 +262,144 @@ def header_only_csv(tree: Any, spec: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
 
 
+def inf_in_numeric_column(tree: Any, spec: Path) -> None:
+    set_cell(tree.data("test"), 3, "sod", "inf")
+
+
+def members_with_one_row(tree: Any, spec: Path) -> None:
+    header, rows = read_rows(tree.data("members"))
+    write_rows(tree.data("members"), header, rows[:1])
+
+
+def members_with_one_class(tree: Any, spec: Path) -> None:
+    header, rows = read_rows(tree.data("members"))
+    write_rows(tree.data("members"), header, [{**r, "death": "0"} for r in rows])
+
+
+def duplicated_column_name(tree: Any, spec: Path) -> None:
+    rename_column(tree.data("population"), "hrt", "meanbp")
+
+
+def _numeric_entry(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(meta: dict[str, Any]) -> None:
+        meta["encoding"]["numeric"][0][key] = value
+
+    return change
+
+
+def encoding_std_zero(tree: Any, spec: Path) -> None:
+    edit_safetensors_metadata(tree.artifact("supervised.safetensors"), _numeric_entry("std", 0))
+
+
+def encoding_mean_nan(tree: Any, spec: Path) -> None:
+    nan = float("nan")
+    edit_safetensors_metadata(tree.artifact("supervised.safetensors"), _numeric_entry("mean", nan))
+
+
+def _onnx_with_sidecar(tree: Any, spec: Path, data: bytes) -> None:
+    tree.artifact("model.onnx").write_bytes(b"\x00" * 64)
+    tree.artifact("model.onnx.meta.json").write_bytes(data)
+    point_artifact_at(spec, "../artifacts/model.onnx")
+
+
+def sidecar_in_latin1(tree: Any, spec: Path) -> None:
+    _onnx_with_sidecar(
+        tree, spec, safetensors_metadata_text(tree).replace("age", "âge").encode("latin-1")
+    )
+
+
+def sidecar_in_utf16(tree: Any, spec: Path) -> None:
+    _onnx_with_sidecar(tree, spec, safetensors_metadata_text(tree).encode("utf-16"))
+
+
+def unknown_metadata_key(tree: Any, spec: Path) -> None:
+    def change(meta: dict[str, Any]) -> None:
+        meta["claimz"] = {"epsilon": 1.0}
+
+    edit_safetensors_metadata(tree.artifact("supervised.safetensors"), change)
+
+
+def unknown_output_kind(tree: Any, spec: Path) -> None:
+    def change(meta: dict[str, Any]) -> None:
+        meta["output"] = "banana"
+
+    edit_safetensors_metadata(tree.artifact("supervised.safetensors"), change)
+
+
+def typo_in_recipe_parameters(tree: Any, spec: Path) -> None:
+    def change(meta: dict[str, Any]) -> None:
+        meta["recipe"]["supervised"]["epochz"] = 3
+
+    edit_safetensors_metadata(tree.artifact("supervised.safetensors"), change)
+
+
+def gate_threshold_nan(tree: Any, spec: Path) -> None:
+    append(spec, '"utility.accuracy" = { min = nan }\n')
+
+
+def gate_threshold_infinite(tree: Any, spec: Path) -> None:
+    append(spec, '"utility.accuracy" = { min = -inf }\n')
+
+
+def dp_epsilon_nan(tree: Any, spec: Path) -> None:
+    replace_in(spec, "[utility]", "[utility]\ndp_epsilon = nan")
+
+
+def bootstrap_too_many(tree: Any, spec: Path) -> None:
+    replace_in(spec, "bootstrap = 200", "bootstrap = 1000000000")
+
+
+def no_attack(tree: Any, spec: Path) -> None:
+    replace_in(spec, 'run = ["loss"]', "run = []")
+
+
+def list_inside_attacks_run(tree: Any, spec: Path) -> None:
+    replace_in(spec, 'run = ["loss"]', 'run = [["loss"]]')
+
+
+def table_inside_attacks_run(tree: Any, spec: Path) -> None:
+    replace_in(spec, 'run = ["loss"]', "run = [{ name = 1 }]")
+
+
+def millions_of_unknown_keys(tree: Any, spec: Path) -> None:
+    append(spec, "\n[junk]\n" + "".join(f"k{i} = {i}\n" for i in range(100_000)))
+
+
+def symlink_loop_as_data_path(tree: Any, spec: Path) -> None:
+    loop = tree.root / "data" / "loop.csv"
+    loop.symlink_to(loop)
+    replace_in(spec, 'test = "../data/test.csv"', 'test = "../data/loop.csv"')
+
+
+def dangling_link_as_data_path(tree: Any, spec: Path) -> None:
+    (tree.root / "data" / "gone.csv").symlink_to(tree.root / "data" / "deleted.csv")
+    replace_in(spec, 'test = "../data/test.csv"', 'test = "../data/gone.csv"')
+
+
+def overlong_file_name(tree: Any, spec: Path) -> None:
+    replace_in(spec, 'test = "../data/test.csv"', f'test = "../data/{"t" * 300}.csv"')
+
+
+def nul_byte_in_path(tree: Any, spec: Path) -> None:
+    replace_in(spec, 'test = "../data/test.csv"', 'test = "../data/test\\u0000.csv"')
+
+
+def cuda_without_a_gpu(tree: Any, spec: Path) -> None:
+    replace_in(spec, "bootstrap = 200", 'bootstrap = 200\ndevice = "cuda"')
+
+
+def gate_on_attribute_that_is_no_input(tree: Any, spec: Path) -> None:
+    append(spec, '"privacy.attribute_inference.age_band.advantage" = { max = 0.1 }\n')
+
+
+def unknown_scheme(tree: Any, spec: Path) -> None:
+    replace_in(spec, "[attacks]", '[scheme]\nname = "mimick"\n\n[attacks]')
+
+
+def artifact_is_a_folder(tree: Any, spec: Path) -> None:
+    point_artifact_at(spec, "../data")
+
+
 @dataclass(frozen=True)
 class Case:
     edit: Edit
@@ -342,6 +486,98 @@ CASES = [
         id="single-class-test-labels",
         marks=pytest.mark.slow,
     ),
+    pytest.param(Case(inf_in_numeric_column, "test.csv", "sod", ("infinite",)), id="inf-value"),
+    pytest.param(Case(members_with_one_row, "members.csv", "rows", ("at least",)), id="one-row"),
+    pytest.param(
+        Case(members_with_one_class, "members.csv", "death", ("one outcome class",)),
+        id="members-one-class",
+    ),
+    pytest.param(
+        Case(duplicated_column_name, "population.csv", "columns", ("same name",)),
+        id="duplicated-column",
+    ),
+    pytest.param(
+        Case(encoding_std_zero, "supervised.safetensors", "encoding", ("std",)),
+        id="encoding-std-zero",
+    ),
+    pytest.param(
+        Case(encoding_mean_nan, "supervised.safetensors", "metadata", ("NaN",)),
+        id="encoding-mean-nan",
+    ),
+    pytest.param(
+        Case(sidecar_in_latin1, "model.onnx.meta.json", "metadata", ("UTF-8",)),
+        id="sidecar-latin1",
+    ),
+    pytest.param(
+        Case(sidecar_in_utf16, "model.onnx.meta.json", "metadata", ("UTF-8",)),
+        id="sidecar-utf16",
+    ),
+    pytest.param(
+        Case(unknown_metadata_key, "supervised.safetensors", "claimz"), id="metadata-unknown-key"
+    ),
+    pytest.param(
+        Case(unknown_output_kind, "supervised.safetensors", "output"), id="metadata-output-banana"
+    ),
+    pytest.param(
+        Case(typo_in_recipe_parameters, "supervised.safetensors", "recipe.supervised.epochz"),
+        id="recipe-parameter-typo",
+    ),
+    pytest.param(
+        Case(gate_threshold_nan, "supervised.toml", "gates.utility.accuracy"), id="gate-nan"
+    ),
+    pytest.param(
+        Case(gate_threshold_infinite, "supervised.toml", "gates.utility.accuracy"), id="gate-inf"
+    ),
+    pytest.param(Case(dp_epsilon_nan, "supervised.toml", "utility.dp_epsilon"), id="dp-eps-nan"),
+    pytest.param(
+        Case(bootstrap_too_many, "supervised.toml", "attacks.bootstrap", ("20000",)),
+        id="bootstrap-unbounded",
+    ),
+    pytest.param(Case(no_attack, "supervised.toml", "attacks.run", ("no attack",)), id="no-attack"),
+    pytest.param(
+        Case(list_inside_attacks_run, "supervised.toml", "attacks.run"), id="list-in-attacks"
+    ),
+    pytest.param(
+        Case(table_inside_attacks_run, "supervised.toml", "attacks.run"), id="table-in-attacks"
+    ),
+    pytest.param(
+        Case(millions_of_unknown_keys, "supervised.toml", "spec", ("keys",)),
+        id="millions-of-keys",
+    ),
+    pytest.param(
+        Case(symlink_loop_as_data_path, "supervised.toml", "data.test", ("loop",)),
+        id="symlink-loop",
+    ),
+    pytest.param(
+        Case(dangling_link_as_data_path, "supervised.toml", "data.test", ("does not exist",)),
+        id="dangling-link",
+    ),
+    pytest.param(
+        Case(overlong_file_name, "supervised.toml", "data.test", ("too long",)),
+        id="overlong-name",
+    ),
+    pytest.param(Case(nul_byte_in_path, "supervised.toml", "data.test"), id="nul-byte-in-path"),
+    pytest.param(
+        Case(cuda_without_a_gpu, "supervised.toml", "attacks.device", ("CUDA",)),
+        id="cuda-without-gpu",
+        marks=pytest.mark.skipif(cuda_available(), reason="this machine has CUDA"),
+    ),
+    pytest.param(
+        Case(
+            gate_on_attribute_that_is_no_input,
+            "supervised.toml",
+            "gates.privacy.attribute_inference.age_band.advantage",
+        ),
+        id="gate-on-non-input-attribute",
+    ),
+    pytest.param(
+        Case(unknown_scheme, "supervised.toml", "scheme.name", ("did you mean 'mimic'",)),
+        id="unknown-scheme",
+    ),
+    pytest.param(
+        Case(artifact_is_a_folder, "supervised.toml", "artifact.path", ("folder",)),
+        id="artifact-is-a-folder",
+    ),
 ]
 
 
@@ -353,6 +589,12 @@ def test_bad_input_is_refused_with_file_field_and_fix(
     spec = tree.spec("supervised")
     case.edit(tree, spec)
     out, junit = tmp_path / "out", tmp_path / "gates.xml"
+
+    # `validate` refuses every case that `run` refuses, naming the same file and field.
+    checked = cli("validate", spec)
+    checked_output = flat(checked.output)
+    assert checked.exit_code == 2, checked_output
+    assert case.file in checked_output and case.field in checked_output, checked_output
 
     result = cli("run", spec, "--out", out, "--junit", junit)
 

@@ -46,12 +46,13 @@ def test_safetensors_roundtrip(tmp_path: Path) -> None:
         FRAME["death"].to_numpy(),
         encoding=ENCODING,
         recipe="condense",
-        settings={"per_class": 1},
+        params={"per_class": 1},
+        seed=3,
         path=path,
     )
     loaded = load_dataset(path, label="death")
     np.testing.assert_array_equal(loaded.x, x)
-    assert loaded.settings == {"per_class": 1}
+    assert loaded.params == {"per_class": 1} and not loaded.legacy_params
 
 
 def test_width_that_does_not_fit_the_encoding_is_refused(tmp_path: Path) -> None:
@@ -61,7 +62,8 @@ def test_width_that_does_not_fit_the_encoding_is_refused(tmp_path: Path) -> None
         np.array([0, 1, 0]),
         encoding=ENCODING,
         recipe="condense",
-        settings={},
+        params={},
+        seed=0,
         path=path,
     )
     with pytest.raises(AuditInputError, match=r"\[x\] has shape \(3, 5\)"):
@@ -74,3 +76,13 @@ def test_non_numeric_feature_is_refused(tmp_path: Path) -> None:
     _sidecar(path)
     with pytest.raises(AuditInputError, match=r"\[age\] is not numeric"):
         load_dataset(path, label="death")
+
+
+def test_a_pickled_table_loads_only_with_consent(tmp_path: Path) -> None:
+    path = tmp_path / "released.pkl"
+    FRAME.to_pickle(path)
+    _sidecar(path)
+    with pytest.raises(AuditInputError, match="--allow-pickle"):
+        load_dataset(path, label="death")
+    loaded = load_dataset(path, label="death", allow_pickle=True)
+    np.testing.assert_allclose(loaded.x, ENCODING.encode(FRAME))

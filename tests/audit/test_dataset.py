@@ -30,7 +30,8 @@ def _variant(demo_specs: dict[str, Path], tmp_path: Path, rows: str) -> Path:
         frame["death"].to_numpy(),
         encoding=encoding,
         recipe="condense",
-        settings={"per_class": 10},
+        params={"per_class": 10},
+        seed=0,
         path=artifact,
     )
     spec = root / "specs" / "condense.toml"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -88,12 +89,13 @@ def test_scheme_names_come_from_the_recipe_registry(tmp_path: Path) -> None:
         load_spec(_spec(tmp_path, body.replace('"stimuli"', '"stimulus"')))
 
 
-def test_validate_imports_no_torch(tmp_path: Path) -> None:
-    """`auditor validate` reads TOML and checks files: it must not pay for torch."""
+def test_validate_imports_no_torch(demo_specs: dict[str, Path]) -> None:
+    """`auditor validate` checks the spec, the artifact (a safetensors MLP: its header and
+    weight shapes) and the data as `run` would, without paying for torch."""
     import subprocess
     import sys
 
-    spec = _spec(tmp_path, GOOD)
+    spec = demo_specs["supervised"]
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
@@ -111,3 +113,22 @@ def test_artifact_kinds_are_one_registry() -> None:
     from auditor.audit.run import KINDS as AUDITS
 
     assert set(KINDS) == set(AUDITS)
+
+
+def test_paths_outside_the_spec_folder_are_allowed(tmp_path: Path) -> None:
+    """Data often lives elsewhere: absolute paths and paths above the spec's folder work."""
+    data = tmp_path / "hospital" / "exports"
+    data.mkdir(parents=True)
+    body = GOOD
+    for name in ("members", "non_members", "test", "population"):
+        (data / f"{name}.csv").write_text("patient_id,death\n")
+        body = body.replace(f'"{name}.csv"', json.dumps(str(data / f"{name}.csv")))
+    specs = tmp_path / "audits" / "release-3"
+    specs.mkdir(parents=True)
+    (specs / "m.safetensors").write_bytes(b"")
+    (specs / "spec.toml").write_text(body.replace('"m.safetensors"', '"m.safetensors"'))
+    spec = load_spec(specs / "spec.toml")
+    assert spec.data.members == data / "members.csv"
+    relative = body.replace(json.dumps(str(data / "test.csv")), '"../../hospital/exports/test.csv"')
+    (specs / "spec.toml").write_text(relative)
+    assert load_spec(specs / "spec.toml").data.test == data / "test.csv"

@@ -1,0 +1,117 @@
+"""One input check, shared by `auditor validate`, `auditor run`, the pytest plugin and the
+Python API: every artifact, metadata, sidecar and data problem that a run would meet,
+found before any model is trained, without running the artifact's code.
+
+Problems of independent inputs are collected together (the artifact's and the data's);
+data that needs the artifact's encoding is checked once the artifact's metadata is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from auditor.artifacts.datasets import load_dataset
+from auditor.artifacts.inspect import inspect_model
+from auditor.artifacts.metadata import ArtifactMetadata
+from auditor.config.spec import AuditSpec
+from auditor.core.encoding import FeatureEncoding
+from auditor.data.tables import load_audit_data
+from auditor.errors import AuditInputError, Problem
+from auditor.training.recipes import RECIPES, stored_params
+
+
+def _collect(problems: list[Problem], check: Callable[[], Any]) -> Any:
+    """`check()`, its AuditInputError's problems added to `problems` (then None)."""
+    try:
+        return check()
+    except AuditInputError as exc:
+        problems += exc.problems
+        return None
+
+
+def _attribute_gates(spec: AuditSpec, encoding: FeatureEncoding) -> list[Problem]:
+    """Gates on the attribute inference of a column that is not a categorical model input
+    (nothing would be measured for it)."""
+    prefix = "privacy.attribute_inference."
+    categorical = {f.name for f in encoding.categorical}
+    return [
+        Problem(
+            str(spec.path),
+            f"gates.{gate.metric}",
+            f"{attribute} is not a categorical input of the model: attribute inference "
+            "does not run on it",
+            f"gate a categorical input ({', '.join(sorted(categorical)) or 'none'}) or drop it",
+        )
+        for gate in spec.gates
+        if gate.metric.startswith(prefix)
+        and (attribute := gate.metric[len(prefix) :].rpartition(".")[0]) not in categorical
+    ]
+
+
+def _recipe(spec: AuditSpec, meta: ArtifactMetadata, where: str) -> None:
+    field = f"recipe.{meta.params_key}"
+    stored_params(
+        meta.recipe, meta.recipe_params, legacy=meta.legacy_params, where=where, field=field
+    )
+
+
+def _model(spec: AuditSpec, allow_pickle: bool, problems: list[Problem]) -> FeatureEncoding | None:
+    artifact = spec.artifact
+    meta = _collect(
+        problems,
+        lambda: inspect_model(
+            artifact.path, architecture=artifact.architecture, allow_pickle=allow_pickle
+        ),
+    )
+    if artifact.base is not None:
+        _collect(
+            problems,
+            lambda: inspect_model(
+                artifact.base, architecture=artifact.architecture, allow_pickle=allow_pickle
+            ),
+        )
+    if artifact.site_vectors is not None:
+        from auditor.artifacts.weights import check_site_vectors
+
+        _collect(problems, lambda: check_site_vectors(artifact.site_vectors))
+    if meta is None:
+        return None
+    _collect(problems, lambda: _recipe(spec, meta, str(artifact.path)))
+    problems += _attribute_gates(spec, meta.encoding)
+    return meta.encoding
+
+
+def _dataset(
+    spec: AuditSpec, allow_pickle: bool, problems: list[Problem]
+) -> FeatureEncoding | None:
+    released = _collect(
+        problems,
+        lambda: load_dataset(spec.artifact.path, label=spec.data.label, allow_pickle=allow_pickle),
+    )
+    if released is None:
+        return None
+    if released.recipe in RECIPES or spec.scheme is None:
+        field = "settings" if released.legacy_params else "params"
+        _collect(
+            problems,
+            lambda: stored_params(
+                released.recipe,
+                released.params,
+                legacy=released.legacy_params,
+                where=str(released.path),
+                field=field,
+            ),
+        )
+    return released.encoding
+
+
+def check_inputs(spec: AuditSpec, *, allow_pickle: bool = False) -> None:
+    """AuditInputError listing every problem a run of `spec` would meet in its inputs."""
+    problems: list[Problem] = []
+    check = _dataset if spec.artifact.kind == "dataset" else _model
+    encoding = check(spec, allow_pickle, problems)
+    if encoding is not None:
+        _collect(problems, lambda: load_audit_data(spec.data, encoding))
+    if problems:
+        raise AuditInputError(problems)
