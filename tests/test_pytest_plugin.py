@@ -38,7 +38,9 @@ GATES = [
 @pytest.fixture
 def result_file(pytester: pytest.Pytester) -> Path:
     path = pytester.path / "result.json"
-    path.write_text(dumps({"run": {"name": "x"}, "gates": GATES}))
+    sections = {k: {} for k in ("artifact", "data", "utility", "fairness")}
+    document = {"run": {"name": "x"}, "privacy": {"membership": {}}, **sections, "gates": GATES}
+    path.write_text(dumps(document))
     return path
 
 

@@ -62,8 +62,9 @@ def read_sidecar(path: Path) -> ArtifactMetadata:
             f"has no metadata file {sidecar.name} beside it",
             "write the feature encoding and architecture as that JSON file (README 'Artifacts')",
         )
+    text = read_utf8(sidecar, field="metadata")  # outside the try: its error is a ValueError
     try:
-        data = json.loads(read_utf8(sidecar, field="metadata"), parse_constant=no_constant)
+        data = json.loads(text, parse_constant=no_constant)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         where = f" at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
         message = f"is not valid JSON{where} (NaN and Infinity are not JSON)"

@@ -121,15 +121,17 @@ def _read(path: Path) -> tuple[bytes, dict[str, Any]]:
     """The spec's bytes and TOML document; AuditInputError when it cannot be read."""
     where = str(path)
     try:
-        if not path.is_file():  # missing, a folder, a FIFO (reading it would block)
-            raise AuditInputError(Problem(where, "spec", "is not a file", "check the path"))
-        if path.stat().st_size > MAX_SPEC_BYTES:
-            message = f"is {path.stat().st_size} bytes; a spec is a few kilobytes"
-            raise AuditInputError(Problem(where, "spec", message, "check that this is the spec"))
-        raw_bytes = path.read_bytes()
+        is_file = path.is_file()  # False for a missing file, a folder, a FIFO (would block)
+        size = path.stat().st_size if is_file else 0
+        raw_bytes = path.read_bytes() if is_file and size <= MAX_SPEC_BYTES else b""
     except (OSError, ValueError) as exc:  # a link loop, a name too long, a NUL byte
         reason = getattr(exc, "strerror", None) or "is not a usable path"
         raise AuditInputError(Problem(where, "spec", reason, "check the path")) from exc
+    if not is_file:
+        raise AuditInputError(Problem(where, "spec", "is not a file", "check the path"))
+    if size > MAX_SPEC_BYTES:
+        message = f"is {size} bytes; a spec is a few kilobytes"
+        raise AuditInputError(Problem(where, "spec", message, "check that this is the spec"))
     try:
         return raw_bytes, tomllib.loads(raw_bytes.decode("utf-8"))
     except UnicodeDecodeError as exc:

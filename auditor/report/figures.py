@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from auditor.report.formatting import metric_label
+from auditor.report.formatting import as_list, metric_label
 
 _FONT = {"family": "Helvetica, Arial, sans-serif", "size": 12}
 _DEFAULT_FLOOR = 1e-4
@@ -64,7 +64,10 @@ def _band_traces(band: Mapping[str, Any], floor: float) -> list[dict[str, Any]]:
     """
     xs, lows, highs = [], [], []
     for x_raw, lo_raw, hi_raw in zip(
-        band.get("fpr") or [], band.get("lower") or [], band.get("upper") or [], strict=False
+        as_list(band.get("fpr")),
+        as_list(band.get("lower")),
+        as_list(band.get("upper")),
+        strict=False,
     ):
         x, lo, hi = _finite(x_raw), _finite(lo_raw), _finite(hi_raw)
         if x is None or lo is None or hi is None or x <= 0 or hi <= 0:

@@ -156,3 +156,9 @@ def signature_label(result: Mapping[str, Any]) -> str:
         return "unsigned"
     algorithm, key = display(signature.get("algorithm")), display(signature.get("fingerprint"))
     return f"signed with {algorithm} key {key}"
+
+
+def as_list(value: Any) -> list[Any]:
+    """`value` if it is a list (or tuple), else an empty list: a report never assumes the
+    shape of a result it did not write."""
+    return list(value) if isinstance(value, list | tuple) else []

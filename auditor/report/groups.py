@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auditor.report.formatting import fmt_interval, fmt_num
+from auditor.report.formatting import as_mapping, fmt_interval, fmt_num
 
 
 def _tpr(entry: Mapping[str, Any], key: str) -> str:
-    tpr = (entry.get("tpr_at_fpr") or {}).get(key) or {}
+    tpr = as_mapping(as_mapping(entry.get("tpr_at_fpr")).get(key))
     if tpr.get("value") is None:
         return tpr.get("note") or "n/a"
     return fmt_interval(tpr)
@@ -18,11 +18,11 @@ def _tpr(entry: Mapping[str, Any], key: str) -> str:
 def groups_context(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One block per attack and attribute: group rows and the largest gaps."""
     blocks = []
-    membership = (result.get("privacy") or {}).get("membership") or {}
+    membership = as_mapping(as_mapping(result.get("privacy")).get("membership"))
     for attack, figures in sorted(membership.items()):
-        for attribute, breakdown in sorted((figures.get("by_group") or {}).items()):
+        for attribute, breakdown in sorted(as_mapping(figures.get("by_group")).items()):
             rows = []
-            for group, entry in sorted((breakdown.get("groups") or {}).items()):
+            for group, entry in sorted(as_mapping(breakdown.get("groups")).items()):
                 if "auc" not in entry:
                     rows.append(
                         [group, str(entry.get("n_members", "")), entry.get("note", ""), "", ""]
@@ -37,8 +37,8 @@ def groups_context(result: Mapping[str, Any]) -> list[dict[str, Any]]:
                         _tpr(entry, "0.001"),
                     ]
                 )
-            gaps = breakdown.get("gaps") or {}
-            auc_gap = gaps.get("auc") or {}
+            gaps = as_mapping(breakdown.get("gaps"))
+            auc_gap = as_mapping(gaps.get("auc"))
             gap_text = fmt_interval(auc_gap) if auc_gap.get("value") is not None else "n/a"
             if auc_gap.get("p_value") is not None:
                 gap_text += f" (permutation p = {fmt_num(auc_gap['p_value'])})"
@@ -57,11 +57,11 @@ def groups_context(result: Mapping[str, Any]) -> list[dict[str, Any]]:
 def attribute_context(result: Mapping[str, Any]) -> list[dict[str, str]]:
     """One row per attacked attribute."""
     rows = []
-    inference = (result.get("privacy") or {}).get("attribute_inference") or {}
+    inference = as_mapping(as_mapping(result.get("privacy")).get("attribute_inference"))
     for attribute, entry in sorted(inference.items()):
-        members = entry.get("members") or {}
-        loss_adv = entry.get("advantage_loss_membership") or {}
-        bb_adv = entry.get("advantage_art_blackbox") or {}
+        members = as_mapping(entry.get("members"))
+        loss_adv = as_mapping(entry.get("advantage_loss_membership"))
+        bb_adv = as_mapping(entry.get("advantage_art_blackbox"))
         rows.append(
             {
                 "attribute": attribute,

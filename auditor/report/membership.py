@@ -8,6 +8,7 @@ from typing import Any
 from auditor.report import figures
 from auditor.report.formatting import (
     NA,
+    as_list,
     as_mapping,
     display,
     fmt_general,
@@ -70,7 +71,7 @@ def membership_context(result: Mapping[str, Any], confidence: str) -> list[dict[
         )
         roc, band = as_mapping(attack.get("roc")), as_mapping(attack.get("roc_band"))
         figure = figures.roc_figure(
-            str(name), list(roc.get("fpr") or []), list(roc.get("tpr") or []), band
+            str(name), list(as_list(roc.get("fpr"))), list(as_list(roc.get("tpr"))), band
         )
         out.append(
             {
@@ -92,10 +93,10 @@ def _band_rows(band: Mapping[str, Any]) -> list[tuple[str, str]]:
     available only to JavaScript."""
     rows = []
     for x, y, lo, hi in zip(
-        band.get("fpr") or [],
-        band.get("tpr") or [],
-        band.get("lower") or [],
-        band.get("upper") or [],
+        as_list(band.get("fpr")),
+        as_list(band.get("tpr")),
+        as_list(band.get("lower")),
+        as_list(band.get("upper")),
         strict=False,
     ):
         rows.append((f"{x:.3g}", fmt_interval({"value": y, "lower": lo, "upper": hi})))

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auditor.report.formatting import fmt_interval, fmt_num
+from auditor.report.formatting import as_list, as_mapping, fmt_interval, fmt_num
 
 
 def reidentification_context(result: Mapping[str, Any]) -> dict[str, Any] | None:
     """Rows for the template, or None when the result has no re-identification figures."""
-    privacy = result.get("privacy") or {}
-    inversion = privacy.get("inversion") or {}
+    privacy = as_mapping(result.get("privacy"))
+    inversion = as_mapping(privacy.get("inversion"))
     if isinstance(inversion, Mapping) and "note" not in inversion and inversion:
         return _inversion_rows(inversion)
     linkage = privacy.get("linkage")
@@ -28,7 +28,7 @@ def reidentification_context(result: Mapping[str, Any]) -> dict[str, Any] | None
             )
         )
         rows.append(("Chance", fmt_num(attribution.get("chance"))))
-        for site, figures in sorted((privacy.get("sites") or {}).items()):
+        for site, figures in sorted(as_mapping(privacy.get("sites")).items()):
             rows.append((f"Membership AUC of {site}'s own model", fmt_interval(figures.get("auc"))))
     if not isinstance(linkage, Mapping):
         return {"rows": rows, "risks": []}
@@ -41,7 +41,7 @@ def reidentification_context(result: Mapping[str, Any]) -> dict[str, Any] | None
         ("Baseline (no individual information)", fmt_num(linkage.get("baseline"))),
         (
             "95% band of the linkage under random member/non-member splits",
-            " to ".join(fmt_num(v) for v in linkage.get("null_band") or []) or "n/a",
+            " to ".join(fmt_num(v) for v in as_list(linkage.get("null_band"))) or "n/a",
         ),
         ("Permutation p-value", fmt_num(linkage.get("p_value"))),
         ("Median distance to closest member", fmt_num(linkage.get("median_dcr_member"))),
@@ -56,11 +56,11 @@ def reidentification_context(result: Mapping[str, Any]) -> dict[str, Any] | None
     singling_out = privacy.get("singling_out")
     if isinstance(singling_out, Mapping):
         risks.append(("Singling out (one-attribute predicates)", singling_out))
-    for attribute, entry in sorted((privacy.get("inference") or {}).items()):
+    for attribute, entry in sorted(as_mapping(privacy.get("inference")).items()):
         risks.append((f"Inference of {attribute}", entry))
     risk_rows = []
     for label, entry in risks:
-        risk = entry.get("risk") or {}
+        risk = as_mapping(entry.get("risk"))
         note = risk.get("note") if risk.get("value") is None else None
         risk_rows.append(
             {
@@ -78,7 +78,7 @@ def _inversion_rows(inversion: Mapping[str, Any]) -> dict[str, Any]:
     rows = []
     for method, figures in sorted(inversion.items()):
         name = titles.get(method, method)
-        band = " to ".join(fmt_num(v) for v in figures.get("null_band") or []) or "n/a"
+        band = " to ".join(fmt_num(v) for v in as_list(figures.get("null_band"))) or "n/a"
         rows.append(
             (
                 f"{name}: share closer to a member than to any non-member",

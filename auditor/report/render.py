@@ -20,6 +20,7 @@ from plotly.offline import get_plotlyjs
 
 from auditor.report import figures
 from auditor.report.formatting import (
+    as_list,
     as_mapping,
     display,
     fmt_bounds,
@@ -111,7 +112,7 @@ def _threshold(gate: Mapping[str, Any]) -> str:
 
 def _verdict(result: Mapping[str, Any]) -> dict[str, Any]:
     """Gates table rows and the overall PASS/FAIL (``None`` when no gates are declared)."""
-    gates = [g for g in result.get("gates") or [] if isinstance(g, Mapping)]
+    gates = [g for g in as_list(result.get("gates")) if isinstance(g, Mapping)]
     rows = []
     for gate in gates:
         passed = gate.get("passed")
@@ -148,7 +149,7 @@ def _artifact(result: Mapping[str, Any]) -> dict[str, Any]:
     ]
     card = [(label, display(artifact.get(key))) for label, key in card_keys]
     claims = [(str(k), display(v)) for k, v in as_mapping(artifact.get("claims")).items()]
-    sensitive = data.get("sensitive") or []
+    sensitive = as_list(data.get("sensitive"))
     data_rows = [
         ("Label", display(data.get("label"))),
         ("Sensitive attributes", ", ".join(str(s) for s in sensitive) or "none"),
@@ -266,7 +267,7 @@ def _fairness(result: Mapping[str, Any]) -> list[dict[str, Any]]:
 def _reference_models(run: Mapping[str, Any]) -> str | None:
     """One sentence on the reference models, or None when no attack used any."""
     refs = as_mapping(run.get("reference_models"))
-    modes = [str(m) for m in refs.get("modes") or []]
+    modes = [str(m) for m in as_list(refs.get("modes"))]
     if not modes:
         return None
     return (
@@ -277,7 +278,7 @@ def _reference_models(run: Mapping[str, Any]) -> str | None:
 
 def _run_time(timings: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     """Stage timings (seconds), longest first, then the total; empty without timings."""
-    stages = [(str(k), float(v)) for k, v in (timings or {}).items() if is_number(v)]
+    stages = [(str(k), float(v)) for k, v in as_mapping(timings).items() if is_number(v)]
     if not stages:
         return []
     rows = [(k, f"{v:.1f} s") for k, v in sorted(stages, key=lambda kv: -kv[1])]

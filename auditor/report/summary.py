@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auditor.report.formatting import fmt_interval, fmt_num
+from auditor.report.formatting import as_list, as_mapping, fmt_interval, fmt_num
 
 
 def _pct(x: float | None) -> str:
@@ -23,7 +23,7 @@ def _pct_interval(entry: Mapping[str, Any]) -> str:
 def _strongest(membership: Mapping[str, Any], key: str) -> tuple[str, Mapping[str, Any] | None]:
     best_name, best = "", None
     for name, figures in sorted(membership.items()):
-        entry = (figures.get("tpr_at_fpr") or {}).get(key) or {}
+        entry = as_mapping(as_mapping(figures.get("tpr_at_fpr")).get(key))
         if entry.get("value") is not None and (best is None or entry["value"] > best["value"]):
             best_name, best = name, entry
     return best_name, best
@@ -31,9 +31,9 @@ def _strongest(membership: Mapping[str, Any], key: str) -> tuple[str, Mapping[st
 
 def summary_context(result: Mapping[str, Any]) -> list[str]:
     """Plain-language sentences, each carrying its interval."""
-    artifact = result.get("artifact") or {}
-    privacy = result.get("privacy") or {}
-    membership = privacy.get("membership") or {}
+    artifact = as_mapping(result.get("artifact"))
+    privacy = as_mapping(result.get("privacy"))
+    membership = as_mapping(privacy.get("membership"))
     lines = [
         f"What was shared: a {artifact.get('kind', 'n/a')} ({artifact.get('file_name', 'n/a')}), "
         f"made by the {artifact.get('scheme', 'n/a')} scheme."
@@ -54,9 +54,9 @@ def summary_context(result: Mapping[str, Any]) -> list[str]:
     bounds = [
         f["epsilon_lower_bound"]["value"]
         for f in membership.values()
-        if (f.get("epsilon_lower_bound") or {}).get("value") is not None
+        if as_mapping(f.get("epsilon_lower_bound")).get("value") is not None
     ]
-    claimed = (artifact.get("claims") or {}).get("epsilon")
+    claimed = as_mapping(artifact.get("claims")).get("epsilon")
     if bounds:
         text = f"Largest empirical privacy-loss lower bound (epsilon): {fmt_num(max(bounds))}"
         if claimed is not None:
@@ -65,13 +65,15 @@ def summary_context(result: Mapping[str, Any]) -> list[str]:
     linkage = privacy.get("linkage")
     if isinstance(linkage, Mapping):
         lines.append(
-            f"{_pct((linkage.get('dcr_linkage') or {}).get('value'))} of the released "
+            f"{_pct(as_mapping(linkage.get('dcr_linkage')).get('value'))} of the released "
             f"samples sit closer to a patient in the private data than to any outsider "
             f"(50% when they carry no individual information; permutation p = "
             f"{fmt_num(linkage.get('p_value'))})."
         )
-    for attribute, entry in sorted((privacy.get("attribute_inference") or {}).items()):
-        excess = (entry.get("advantage_loss_membership") or {}).get("excess_on_members") or {}
+    for attribute, entry in sorted(as_mapping(privacy.get("attribute_inference")).items()):
+        excess = as_mapping(
+            as_mapping(entry.get("advantage_loss_membership")).get("excess_on_members")
+        )
         if excess.get("lower") is not None and excess["lower"] > 0:
             lines.append(
                 f"The hidden {attribute} of patients in the private data can be "
@@ -84,15 +86,15 @@ def summary_context(result: Mapping[str, Any]) -> list[str]:
             f"For comparison, at 1 false alarm per 1,000 the same {beside['attack']} attack "
             f"picks out {'; '.join(shares)} (table below)."
         )
-    utility = result.get("utility") or {}
-    auroc = (utility.get("artifact") or {}).get("auroc")
-    base = ((utility.get("baseline") or {}).get("metrics") or {}).get("auroc")
+    utility = as_mapping(result.get("utility"))
+    auroc = as_mapping(utility.get("artifact")).get("auroc")
+    base = as_mapping(as_mapping(utility.get("baseline")).get("metrics")).get("auroc")
     if auroc:
         text = f"Clinical utility (AUROC on held-out patients): {fmt_interval(auroc)}"
         if base:
             text += f", against {fmt_interval(base)} for a model trained on the real records"
         lines.append(text + ".")
-    gates = result.get("gates") or []
+    gates = as_list(result.get("gates"))
     if gates:
         passed = sum(bool(g.get("passed")) for g in gates)
         lines.append(f"Release gates: {passed} of {len(gates)} passed.")
@@ -107,14 +109,14 @@ def _loss_key(membership: Mapping[str, Any]) -> str | None:
 def _beside_row(
     label: str, phrase: str, membership: Mapping[str, Any], utility: Mapping[str, Any]
 ) -> dict[str, str]:
-    tprs = membership.get("tpr_at_fpr") or {}
+    tprs = as_mapping(membership.get("tpr_at_fpr"))
     return {
         "label": label,
         "phrase": phrase,
         "auc": fmt_interval(membership.get("auc")),
         "tpr_1": fmt_interval(tprs.get("0.01")),
         "tpr_01": fmt_interval(tprs.get("0.001")),
-        "tpr_01_pct": _pct_interval(tprs.get("0.001") or {}),
+        "tpr_01_pct": _pct_interval(as_mapping(tprs.get("0.001"))),
         "auroc": fmt_interval(utility.get("auroc")),
     }
 
@@ -126,19 +128,19 @@ def beside_context(result: Mapping[str, Any]) -> dict[str, Any] | None:
     baselines = result.get("baselines")
     if not isinstance(baselines, Mapping):
         return None
-    membership = (result.get("privacy") or {}).get("membership") or {}
+    membership = as_mapping(as_mapping(result.get("privacy")).get("membership"))
     key = _loss_key(membership)
-    utility = result.get("utility") or {}
+    utility = as_mapping(result.get("utility"))
     rows = [
         _beside_row(
             "The shared artifact",
             "the shared artifact",
-            membership.get(key) or {},
-            utility.get("artifact") or {},
+            as_mapping(membership.get(key)),
+            as_mapping(utility.get("artifact")),
         )
     ]
     notes = []
-    epsilon = ((baselines.get("dp_sgd") or {}).get("claims") or {}).get("epsilon")
+    epsilon = as_mapping(as_mapping(baselines.get("dp_sgd")).get("claims")).get("epsilon")
     dp = f" (epsilon {fmt_num(epsilon)})" if epsilon is not None else ""
     for name, label, phrase in (
         ("real_records", "Model trained on the real records", "the real-records model"),
@@ -147,6 +149,8 @@ def beside_context(result: Mapping[str, Any]) -> dict[str, Any] | None:
         entry = baselines.get(name)
         if isinstance(entry, Mapping):
             membership_entry, utility_entry = entry.get("membership"), entry.get("utility")
-            rows.append(_beside_row(label, phrase, membership_entry or {}, utility_entry or {}))
+            rows.append(
+                _beside_row(label, phrase, as_mapping(membership_entry), as_mapping(utility_entry))
+            )
             notes.append(str(entry.get("description", "")))
     return {"rows": rows, "notes": notes, "attack": key or "loss (not run on the artifact)"}

@@ -32,6 +32,8 @@ def _result(name: str, auroc: float, tprs: dict[str, float | None]) -> dict:
         "artifact": {"kind": "model", "file_name": f"{name}.safetensors", "scheme": "x"},
         "privacy": {"membership": membership},
         "utility": {"artifact": {"auroc": _est(auroc)}},
+        "data": {},
+        "fairness": {},
         "gates": [],
     }
 

@@ -112,3 +112,16 @@ def test_cache_command_shows_and_clears(cache: DiskCache, monkeypatch: pytest.Mo
     cleared = CliRunner().invoke(app, ["cache", "--clear"])
     assert cleared.exit_code == 0 and "removed 2 entries" in cleared.output
     assert cache.entries() == []
+
+
+def test_two_concurrent_runs_share_the_cache_safely(cache: DiskCache) -> None:
+    """Two audits training the same references at once (two CI jobs on one cache): both
+    get the same models, and every entry left behind is whole (atomic writes)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.map(lambda _: _run(cache), range(2))
+    np.testing.assert_array_equal(first.logits, second.logits)
+    assert _run(cache).trained == 0
+    assert len(cache.entries()) == 2
+    assert not list(cache.folder.glob(".tmp-*"))

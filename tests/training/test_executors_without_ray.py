@@ -22,9 +22,9 @@ def no_ray(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_in_process_never_imports_ray() -> None:
     code = (
         "import sys, numpy as np\n"
-        "from auditor.executors import make_executor\n"
-        "from auditor.references import train_task\n"
-        "import auditor.runner, auditor.cli\n"
+        "from auditor.training.executors import make_executor\n"
+        "from auditor.training.references import train_task\n"
+        "import auditor.audit.run, auditor.cli\n"
         "assert make_executor('in_process').device_type('cpu') == 'cpu'\n"
         "assert 'ray' not in sys.modules, 'ray was imported'\n"
     )
