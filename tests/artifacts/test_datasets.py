@@ -86,3 +86,25 @@ def test_a_pickled_table_loads_only_with_consent(tmp_path: Path) -> None:
         load_dataset(path, label="death")
     loaded = load_dataset(path, label="death", allow_pickle=True)
     np.testing.assert_allclose(loaded.x, ENCODING.encode(FRAME))
+
+
+@pytest.mark.parametrize(
+    "extra, field",
+    [
+        ({"settings": 5}, "settings"),
+        ({"params": [1]}, "params"),
+        ({"claims": {"delta": "x"}}, "claims"),
+        ({"setings": {}}, "setings"),
+    ],
+    ids=["settings-not-an-object", "params-not-an-object", "claim-not-a-number", "unknown-key"],
+)
+def test_a_malformed_dataset_sidecar_names_its_field(
+    tmp_path: Path, extra: dict, field: str
+) -> None:
+    path = tmp_path / "released.csv"
+    FRAME.to_csv(path, index=False)
+    meta = {"encoding": ENCODING.to_dict(), "recipe": "stimuli", **extra}
+    path.with_name("released.csv.meta.json").write_text(json.dumps(meta))
+    with pytest.raises(AuditInputError) as caught:
+        load_dataset(path, label="death")
+    assert [p.field for p in caught.value.problems] == [field]
