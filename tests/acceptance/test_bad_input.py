@@ -103,7 +103,7 @@ def fed_values(tree: Any) -> set[str]:
     for path in sorted((tree.root / "data").glob("*.csv")):
         try:
             _, rows = read_rows(path)
-        except (UnicodeDecodeError, csv.Error):
+        except (OSError, UnicodeDecodeError, csv.Error):  # links the case broke on purpose
             continue
         for row in rows:
             for cell in row.values():
