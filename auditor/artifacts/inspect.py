@@ -119,11 +119,14 @@ def shape_problem(meta: ArtifactMetadata, stored: dict[str, tuple[int, ...]], wh
     expected = expected_shapes(meta)
     if expected is None or expected == stored:
         return
+    names = sorted(set(expected) | set(stored))
+    first = next(n for n in names if expected.get(n) != stored.get(n))
+    detail = f"{first}: stored {stored.get(first, 'none')}, expected {expected.get(first, 'none')}"
     raise fail(
         where,
         "architecture",
         f"weights do not fit architecture {meta.architecture!r} with {meta.n_features} input "
-        f"features ({len(stored)} tensors stored, {len(expected)} expected, or other shapes)",
+        f"features ({detail})",
         "name the architecture the weights were trained with ([artifact] architecture) "
         "and check that the metadata's feature encoding matches the model's input width",
     )

@@ -111,19 +111,24 @@ _OUTPUTS = ("logits", "probabilities")
 def _unknown_keys(data: dict[str, Any], where: str) -> list[Problem]:
     """Keys and values the auditor does not know: each a problem naming the field."""
     problems = [
-        Problem(where, str(key)[:40], "is not a metadata field", f"use only {', '.join(_KEYS)}")
+        Problem(
+            where, str(key)[:40], "is not a metadata field", f"use only {', '.join(sorted(_KEYS))}"
+        )
         for key in data
         if key not in _KEYS
     ]
     claims = data.get("claims", {})
     if isinstance(claims, dict):
         problems += [
-            Problem(where, f"claims.{str(k)[:40]}", "is not a known claim", f"use {_CLAIMS}")
+            Problem(
+                where, f"claims.{str(k)[:40]}", "is not a known claim", f"use {', '.join(_CLAIMS)}"
+            )
             for k in claims
             if k not in _CLAIMS
         ]
     if data.get("output", "logits") not in _OUTPUTS:
-        problems.append(Problem(where, "output", "is not a known output", f"use one of {_OUTPUTS}"))
+        fix = f"use one of {', '.join(_OUTPUTS)}"
+        problems.append(Problem(where, "output", "is not a known output", fix))
     recipe = data.get("recipe", {})
     if isinstance(recipe, dict):
         own = {"name", "seed", "hyperparameters", str(recipe.get("name", "supervised"))}

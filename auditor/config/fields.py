@@ -126,8 +126,9 @@ def _path(field: Field, value: Any, base: Path) -> tuple[Any, Problem | None]:
         resolved = (base / value).resolve()
         is_dir, is_file = resolved.is_dir(), resolved.is_file()
     except (OSError, RuntimeError) as exc:  # a link loop, a name too long for the system
-        reason = "is a symbolic link loop" if isinstance(exc, RuntimeError) else exc.strerror
-        return None, Problem("", field.name, f"names {_short(value)}, which {reason}", fix)
+        reason = "a symbolic link loop" if isinstance(exc, RuntimeError) else exc.strerror
+        message = f"names {_short(value)}, which cannot be opened ({str(reason).lower()})"
+        return None, Problem("", field.name, message, "point it at the file itself")
     if is_dir:
         return resolved, Problem(
             "", field.name, f"names {_short(value)}, which is a folder", "name a file"
