@@ -56,6 +56,8 @@ def build_model(
         )
     module_name, _, func_name = architecture.partition(":")
     try:
+        # The name is the user's (spec or command line): metadata may only name built-ins
+        # (`artifacts.metadata.trusted_metadata`).
         func = getattr(importlib.import_module(module_name), func_name)
     except (ImportError, AttributeError) as exc:
         raise ValueError(f"cannot import architecture {architecture!r}: {exc}") from exc
