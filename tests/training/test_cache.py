@@ -115,13 +115,28 @@ def test_cache_command_shows_and_clears(cache: DiskCache, monkeypatch: pytest.Mo
 
 
 def test_two_concurrent_runs_share_the_cache_safely(cache: DiskCache) -> None:
-    """Two audits training the same references at once (two CI jobs on one cache): both
-    get the same models, and every entry left behind is whole (atomic writes)."""
-    from concurrent.futures import ThreadPoolExecutor
+    """Two audits training the same references at once (two CI jobs on one cache, two
+    processes): both get the same models, and every entry left behind is whole."""
+    import subprocess
+    import sys
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        first, second = pool.map(lambda _: _run(cache), range(2))
-    np.testing.assert_array_equal(first.logits, second.logits)
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from pathlib import Path\n"
+        "import numpy as np\n"
+        "from test_cache import _run\n"
+        "from auditor.training.cache import DiskCache\n"
+        "out = _run(DiskCache(Path(sys.argv[1])))\n"
+        "np.save(sys.argv[2], out.logits)\n"
+    )
+    folder = cache.folder.parent
+    runs = [
+        subprocess.Popen([sys.executable, "-c", code, str(cache.folder), str(folder / f"{i}.npy")])
+        for i in range(2)
+    ]
+    assert [run.wait(timeout=300) for run in runs] == [0, 0]
+    np.testing.assert_array_equal(np.load(folder / "0.npy"), np.load(folder / "1.npy"))
     assert _run(cache).trained == 0
     assert len(cache.entries()) == 2
     assert not list(cache.folder.glob(".tmp-*"))
