@@ -108,10 +108,6 @@ _LEGACY_READS = {
 }
 
 
-def recipe_names() -> tuple[str, ...]:
-    return tuple(RECIPES)
-
-
 def _did_you_mean(name: str, options: list[str]) -> str:
     close = difflib.get_close_matches(name, options, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
