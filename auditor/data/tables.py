@@ -17,8 +17,10 @@ from auditor.core.encoding import FeatureEncoding
 from auditor.core.hashing import sha256_file
 from auditor.errors import AuditInputError, Problem
 
-# Column names end up in reports and messages: plain text only.
-SAFE_COLUMN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ .()%/+-]*$")
+# Any name a header can hold is accepted (`income_> $50k & more`): reports escape it and
+# messages print it as plain text. Only control characters are refused: they rewrite
+# terminal and CI-log lines (ANSI escapes, carriage returns).
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 SPLIT_NAMES = ("members", "non_members", "test", "population")
@@ -128,15 +130,13 @@ def _header_problems(frame: pd.DataFrame, path: Path, header: list[str]) -> list
             message = f"header columns {seen[col]} and {position} have the same name"
             problems.append(Problem(where, "columns", message, "give every column its own name"))
         seen.setdefault(col, position)
-        if not SAFE_COLUMN.match(str(col)):
+        if CONTROL_CHARACTER.search(str(col)) or not str(col).strip():
             problems.append(
                 Problem(
                     where,
                     "columns",
-                    f"header column {position} has markup or control characters in its name "
-                    "(or the file has no header row)",
-                    "start the file with a header row; name columns with letters, digits, "
-                    "spaces and _ . - ( ) % / +",
+                    f"header column {position} has an empty name or control characters in it",
+                    "name every column in the header row with printable characters",
                 )
             )
     return problems
