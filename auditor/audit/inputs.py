@@ -106,12 +106,33 @@ def _dataset(
     return released.encoding
 
 
+def _baseline(spec: AuditSpec, encoding: FeatureEncoding, allow_pickle: bool) -> list[Problem]:
+    """The `[utility] baseline` model must read the artifact's features: it is queried on
+    the same encoded test records."""
+    if spec.baseline is None:
+        return []
+    problems: list[Problem] = []
+    meta = _collect(problems, lambda: inspect_model(spec.baseline, allow_pickle=allow_pickle))
+    if meta is not None and meta.encoding != encoding:
+        problems.append(
+            Problem(
+                str(spec.baseline),
+                "utility.baseline",
+                "reads other features than the artifact (its feature encoding differs)",
+                "give a real-records model trained on the artifact's features, or drop "
+                "[utility] baseline and let the auditor train one",
+            )
+        )
+    return problems
+
+
 def check_inputs(spec: AuditSpec, *, allow_pickle: bool = False) -> None:
     """AuditInputError listing every problem a run of `spec` would meet in its inputs."""
     problems: list[Problem] = []
     check = _dataset if spec.artifact.kind == "dataset" else _model
     encoding = check(spec, allow_pickle, problems)
     if encoding is not None:
+        problems += _baseline(spec, encoding, allow_pickle)
         _collect(problems, lambda: load_audit_data(spec.data, encoding))
     if problems:
         raise AuditInputError(problems)

@@ -52,7 +52,8 @@ def reidentification_context(result: Mapping[str, Any]) -> dict[str, Any] | None
     risks = []
     linkability = privacy.get("linkability")
     if isinstance(linkability, Mapping):
-        risks.append(("Linkability (numeric half to categorical half)", linkability))
+        split = linkability.get("split", "numeric half to categorical half")
+        risks.append((f"Linkability ({split})", linkability))
     singling_out = privacy.get("singling_out")
     if isinstance(singling_out, Mapping):
         risks.append(("Singling out (one-attribute predicates)", singling_out))

@@ -56,6 +56,10 @@ def inference_risk(
     """Guess a categorical `secret` from the released sample nearest on all other columns."""
     block = _blocks(encoding)[secret]
     aux = np.setdiff1d(np.arange(released.shape[1]), block)
+    if len(aux) == 0:
+        note = f"the release has no column besides {secret}: nothing to infer it from"
+        empty = proportion(0, 0, confidence)
+        return {"attack": empty, "control": empty, "baseline": empty, "risk": _unresolved(note)}
     index = NearestNeighbors(n_neighbors=1).fit(released[:, aux])
 
     def success(targets: np.ndarray) -> int:
@@ -75,6 +79,24 @@ def inference_risk(
     }
 
 
+def _unresolved(note: str) -> dict[str, Any]:
+    return {"value": None, "lower": None, "upper": None, "resolvable": False, "note": note}
+
+
+def _halves(encoding: FeatureEncoding) -> tuple[np.ndarray, np.ndarray] | None:
+    """The two disjoint column sets an attacker knows of a record: numeric against
+    categorical when the release has both, else its features split in half (one-hot blocks
+    kept whole); None with fewer than two features."""
+    n_numeric = len(encoding.numeric)
+    if n_numeric and encoding.categorical:
+        return np.arange(n_numeric), np.arange(n_numeric, encoding.n_features)
+    spans = [np.array([j]) for j in range(n_numeric)] + list(_blocks(encoding).values())
+    if len(spans) < 2:
+        return None
+    half = len(spans) // 2
+    return np.concatenate(spans[:half]), np.concatenate(spans[half:])
+
+
 def linkability_risk(
     released: np.ndarray,
     members: np.ndarray,
@@ -84,10 +106,21 @@ def linkability_risk(
     confidence: float,
     neighbours: int = 1,
 ) -> dict[str, Any]:
-    """Link a record's numeric half to its categorical half through the release: success
-    when the released samples nearest on each half coincide."""
-    a = np.arange(len(encoding.numeric))
-    b = np.arange(len(encoding.numeric), released.shape[1])
+    """Link one half of a record's columns to the other through the release (`_halves`):
+    success when the released samples nearest on each half coincide."""
+    halves = _halves(encoding)
+    if halves is None:
+        note = "the release has one feature: there are no two halves to link"
+        empty = proportion(0, 0, confidence)
+        return {
+            "attack": empty,
+            "control": empty,
+            "baseline": {"value": None},
+            "risk": _unresolved(note),
+        }
+    a, b = halves
+    both = bool(encoding.numeric and encoding.categorical)
+    split = "numeric half to categorical half" if both else "first half of the features to the rest"
     k = min(neighbours, len(released))
     on_a = NearestNeighbors(n_neighbors=k).fit(released[:, a])
     on_b = NearestNeighbors(n_neighbors=k).fit(released[:, b])
@@ -104,6 +137,7 @@ def linkability_risk(
         "control": ctrl,
         "baseline": {"value": min(1.0, k * k / len(released))},
         "risk": _risk(main, ctrl),
+        "split": split,
     }
 
 
@@ -160,8 +194,7 @@ def singling_out_risk(
     )
     if main["value"] is None or ctrl["value"] is None:
         note = "no predicate isolates a single released sample"
-        empty = {"value": None, "lower": None, "upper": None, "resolvable": False, "note": note}
-        return {"attack": main, "control": ctrl, "risk": empty, "predicates": 0}
+        return {"attack": main, "control": ctrl, "risk": _unresolved(note), "predicates": 0}
     return {
         "attack": main,
         "control": ctrl,
