@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,8 +34,44 @@ def _bad_input(exc: Exception) -> typer.Exit:
     return typer.Exit(2)
 
 
+@dataclass
+class _Bars:
+    """Rich bars in a terminal: one over the stages, one over the current reference-model
+    shards."""
+
+    bar: Any
+    task: Any
+    started: list[str]
+    shard_task: Any = None
+
+    def stage(self, name: str) -> None:
+        if self.started:
+            self.bar.advance(self.task)
+        self.started.append(name)
+        self.bar.update(self.task, description=name)
+        if self.shard_task is not None:
+            self.bar.remove_task(self.shard_task)
+            self.shard_task = None
+
+    def shards(self, done: int, total: int) -> None:
+        if self.shard_task is None:
+            self.shard_task = self.bar.add_task("  reference models", total=total)
+        self.bar.update(
+            self.shard_task, completed=done, description=f"  reference models {done}/{total}"
+        )
+
+
 @contextmanager
 def _progress(stages: list[str]) -> Iterator[Any]:
+    """Bars when stderr is a terminal; otherwise one line per stage with the elapsed time
+    (bars are transient and would leave nothing in a CI log)."""
+    if not err.is_terminal:
+        from auditor.audit.progress import StageLog
+
+        log = StageLog(lambda line: err.print(line, markup=False, highlight=False))
+        yield log
+        log.close()
+        return
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -46,15 +83,7 @@ def _progress(stages: list[str]) -> Iterator[Any]:
         transient=True,
     ) as bar:
         task = bar.add_task(stages[0] if stages else "audit", total=len(stages))
-        started = []
-
-        def step(stage: str) -> None:
-            if started:
-                bar.advance(task)
-            started.append(stage)
-            bar.update(task, description=stage)
-
-        yield step
+        yield _Bars(bar, task, [])
 
 
 def _verdict_table(results: dict[str, dict[str, Any]]) -> Table:
@@ -104,8 +133,8 @@ def _checked(
 def _audit(spec: Any, allow_pickle: bool) -> Any:
     from auditor.audit.run import plan, run_audit
 
-    with _progress(plan(spec)) as step:
-        return run_audit(spec, allow_pickle=allow_pickle, progress=step)
+    with _progress(plan(spec)) as progress:
+        return run_audit(spec, allow_pickle=allow_pickle, progress=progress)
 
 
 def _outputs(outcome: Any, with_report: bool, sign: Path | None = None) -> dict[str, str]:
@@ -282,8 +311,8 @@ def demo(
     outputs = output_problems(out_dir, field="--out", folder=True)
     if outputs:
         raise _bad_input(AuditInputError(outputs))
-    with _progress(["build fixtures"]) as step:
-        step("build fixtures (SUPPORT2 splits, recipes)")
+    with _progress(["build fixtures"]) as progress:
+        progress.stage("build fixtures (SUPPORT2 splits, recipes)")
         specs = build_fixtures(out_dir, seed=seed, bootstrap=bootstrap)
     results = {}
     for name, spec_path in specs.items():

@@ -4,25 +4,33 @@ streams, the user's decisions (allow pickle, architecture) and the stage clock."
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from auditor.audit.progress import Quiet, Reporter
 from auditor.config.spec import AuditSpec
 from auditor.core.seeds import SeedStreams
 from auditor.data.tables import AuditData
 
 DEFAULT_DELTA = 1e-5  # the delta of the epsilon bounds when neither spec nor artifact sets one
-Progress = Callable[[str], None]
 
 
 @dataclass
 class Stages:
     """Progress reporting and per-stage wall-clock times of one run."""
 
-    say: Progress
+    reporter: Reporter
     timings: dict[str, float] = field(default_factory=dict)
     clock: float = field(default_factory=time.perf_counter)
+
+    def say(self, stage: str) -> None:
+        """A stage starts."""
+        self.reporter.stage(stage)
+
+    def shards(self, done: int, total: int) -> None:
+        """`done` of `total` reference models are trained (or read from the cache)."""
+        self.reporter.shards(done, total)
 
     def lap(self, stage: str) -> None:
         now = time.perf_counter()
@@ -41,9 +49,10 @@ class Run:
 
     @classmethod
     def start(
-        cls, spec: AuditSpec, *, allow_pickle: bool = False, progress: Progress | None = None
+        cls, spec: AuditSpec, *, allow_pickle: bool = False, progress: Reporter | None = None
     ) -> Run:
-        return cls(spec, SeedStreams.from_seed(spec.seed), Stages(progress or _quiet), allow_pickle)
+        stages = Stages(progress or Quiet())
+        return cls(spec, SeedStreams.from_seed(spec.seed), stages, allow_pickle)
 
     @property
     def architecture(self) -> str | None:
@@ -56,10 +65,6 @@ class Run:
         if self.spec.attacks.delta is not None:
             return self.spec.attacks.delta
         return float(claims.get("delta", DEFAULT_DELTA))
-
-
-def _quiet(_stage: str) -> None:
-    return None
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 from auditor.attacks import ATTACKS
-from auditor.audit.context import Audited, AuditOutcome, Progress, Run
+from auditor.audit.context import Audited, AuditOutcome, Run
 from auditor.audit.dataset import audit_dataset
 from auditor.audit.inputs import check_inputs
 from auditor.audit.model import audit_model
+from auditor.audit.progress import Reporter
 from auditor.audit.sections import data_section, run_section
 from auditor.audit.weights import audit_weights
 from auditor.config.spec import AuditSpec
@@ -82,7 +83,7 @@ def assemble(spec: AuditSpec, audited: Audited) -> dict[str, Any]:
 
 
 def run_audit(
-    spec: AuditSpec, *, allow_pickle: bool = False, progress: Progress | None = None
+    spec: AuditSpec, *, allow_pickle: bool = False, progress: Reporter | None = None
 ) -> AuditOutcome:
     """Run every stage of the audit described by `spec` (already validated)."""
     check_device(spec)

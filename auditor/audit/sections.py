@@ -74,6 +74,7 @@ def membership_section(
                     seed=seeds.references,
                     cache=cache,
                     device=spec.attacks.device,
+                    progress=stages.shards,
                 )
             except ExecutorUnavailable as exc:
                 raise fail(

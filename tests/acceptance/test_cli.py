@@ -3,6 +3,7 @@ re-rendering, refusal of edited results, determinism, validate, and the console 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -106,6 +107,41 @@ def test_failing_gate_exits_1_and_writes_outputs_and_junit(overfit_run: Run) -> 
     output = flat(overfit_run.result.output)
     assert "FAIL privacy.loss.auc" in output
     assert "exceeds max 0.6" in output
+
+
+@pytest.mark.slow
+def test_output_that_is_not_a_terminal_gets_one_line_per_stage(overfit_run: Run) -> None:
+    """CI logs: progress bars would vanish, so each stage is a line with the elapsed time."""
+    import re
+
+    lines = re.findall(r"^\[ *(\d+\.\d) s\] (.+)$", overfit_run.result.output, re.MULTILINE)
+    stages = [stage for _, stage in lines]
+    assert stages[0] == "load" and stages[-1] == "done"
+    assert {"attack loss", "utility", "baselines", "fairness"} <= set(stages)
+    seconds = [float(t) for t, _ in lines]
+    assert seconds == sorted(seconds)
+
+
+@pytest.mark.slow
+def test_reference_model_shards_are_reported(make_tree: Callable[..., Any], tmp_path: Path) -> None:
+    from auditor.audit.progress import StageLog
+    from auditor.audit.run import run_audit
+    from auditor.config.spec import load_spec
+
+    tree = make_tree()
+    spec = tree.spec("population")
+    text = spec.read_text(encoding="utf-8").replace(
+        'run = ["loss"]', 'run = ["loss", "lira_offline"]'
+    )
+    spec.write_text(text + "\n", encoding="utf-8")
+    lines: list[str] = []
+    parsed = load_spec(spec)
+    parsed = dataclasses.replace(
+        parsed, attacks=dataclasses.replace(parsed.attacks, reference_models=4)
+    )
+    run_audit(parsed, progress=StageLog(lines.append))
+    assert any(line.endswith("4 reference models (offline)") for line in lines), lines
+    assert any(line.endswith("reference models 4/4") for line in lines), lines
 
 
 @pytest.mark.slow
