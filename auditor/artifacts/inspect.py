@@ -25,6 +25,7 @@ FORMATS = {
     ".pkl": "pickle",
     ".pickle": "pickle",
     ".joblib": "pickle",
+    ".txt": "lightgbm",  # LightGBM's own text model (booster.save_model)
 }
 
 
@@ -90,11 +91,12 @@ def header_metadata(path: Path, header: dict[str, str]) -> ArtifactMetadata:
 
 def check_width(meta: ArtifactMetadata, where: str) -> None:
     """AuditInputError when the encoding's width is not the declared number of features."""
-    if meta.encoding.n_features != meta.n_features:
+    width = len(meta.raw_columns) if meta.raw_columns else meta.encoding.n_features
+    if width != meta.n_features:
         raise fail(
             where,
             "n_features",
-            f"the feature encoding yields {meta.encoding.n_features} features but the "
+            f"the feature encoding yields {width} features but the "
             f"metadata declares {meta.n_features}",
             "store the encoding the model was trained with",
         )
@@ -181,4 +183,8 @@ def _inspect(path: Path, fmt: str, architecture: str | None) -> ArtifactMetadata
         from auditor.artifacts.query import load_torchscript
 
         load_torchscript(path)
+    elif fmt == "lightgbm":
+        from auditor.artifacts.query import load_lightgbm
+
+        load_lightgbm(path)
     return meta  # pickle: not unpickled to be checked (that would run its code)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from auditor.artifacts.builtin import BUILTIN
 from auditor.core.encoding import EncodingError, FeatureEncoding
+from auditor.data.raw import RawColumns
 from auditor.errors import AuditInputError, Problem, fail
 
 METADATA_VERSION = 1
@@ -32,8 +33,21 @@ class ArtifactMetadata:
     claims: dict[str, float] = field(default_factory=dict)
     output: Literal["logits", "probabilities"] = "logits"
     details: dict[str, Any] = field(default_factory=dict)  # recipe specifics (merge: lambda)
+    # A model that reads the table as it is (a Pipeline, an ONNX model with named inputs):
+    # its raw input columns in order; then `encoding` is empty until the data is read.
+    raw_columns: tuple[str, ...] = ()
+
+    @property
+    def features(self) -> FeatureEncoding | RawColumns:
+        """What the model reads: the auditor's encoding, or raw columns."""
+        return RawColumns(self.raw_columns) if self.raw_columns else self.encoding
 
     def to_dict(self) -> dict[str, Any]:
+        features: dict[str, Any] = (
+            {"raw_columns": list(self.raw_columns)}
+            if self.raw_columns
+            else {"encoding": self.encoding.to_dict()}
+        )
         return {
             "auditor_metadata_version": METADATA_VERSION,
             "architecture": self.architecture,
@@ -41,7 +55,7 @@ class ArtifactMetadata:
             "n_classes": self.n_classes,
             "label": self.label,
             "output": self.output,
-            "encoding": self.encoding.to_dict(),
+            **features,
             "recipe": {
                 "name": self.recipe,
                 self.params_key: dict(self.recipe_params),
@@ -68,14 +82,26 @@ class ArtifactMetadata:
             raise fail(where, "auditor_metadata_version", f"is {version!r}, expected 1", fix)
         problems = [
             Problem(where, key, "is missing", fix)
-            for key in ("architecture", "n_features", "n_classes", "label", "encoding")
+            for key in ("architecture", "n_features", "n_classes", "label")
             if key not in data
         ]
+        if ("encoding" in data) == ("raw_columns" in data):
+            problems.append(
+                Problem(
+                    where,
+                    "encoding",
+                    "needs exactly one of encoding and raw_columns",
+                    "encoding: the auditor encodes the table for the model; raw_columns: "
+                    "the model reads these columns as they are (auditor init writes either)",
+                )
+            )
         problems += _unknown_keys(data, where)
         if problems:
             raise AuditInputError(problems)
+        raw = _raw_columns(data.get("raw_columns"), where)  # AuditInputError: outside the try
         try:
-            encoding = FeatureEncoding.from_dict(data["encoding"])
+            empty = {"numeric": [], "categorical": []}
+            encoding = FeatureEncoding.from_dict(data.get("encoding", empty))
             recipe = data.get("recipe", {})
             name = str(recipe.get("name", "supervised"))
             legacy = name not in recipe and "hyperparameters" in recipe
@@ -92,6 +118,7 @@ class ArtifactMetadata:
                 claims={k: float(v) for k, v in data.get("claims", {}).items()},
                 output=data.get("output", "logits"),
                 details=dict(data.get("details", {})),
+                raw_columns=raw,
             )
         except EncodingError as exc:  # its message names the entry, never a value
             raise fail(where, "encoding", str(exc), fix) from exc
@@ -102,8 +129,28 @@ class ArtifactMetadata:
 
 _KEYS = {
     *("auditor_metadata_version", "architecture", "n_features", "n_classes", "label"),
-    *("output", "encoding", "recipe", "claims", "details"),
+    *("output", "encoding", "raw_columns", "recipe", "claims", "details"),
 }
+
+
+def _raw_columns(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(c, str) and c for c in value)
+        or len(set(value)) != len(value)
+    ):
+        raise fail(
+            where,
+            "raw_columns",
+            "must be a non-empty list of distinct column names",
+            "list the table columns the model reads, in its order",
+        )
+    return tuple(value)
+
+
 _CLAIMS = ("epsilon", "delta", "noise_multiplier")
 _OUTPUTS = ("logits", "probabilities")
 

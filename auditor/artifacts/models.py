@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,14 +19,19 @@ import numpy as np
 from auditor.artifacts.inspect import FORMATS, model_format, read_sidecar, safetensors_metadata
 from auditor.artifacts.metadata import ArtifactMetadata, trusted_metadata
 from auditor.artifacts.query import (
+    TableFn,
     is_torch_module,
+    load_lightgbm,
     load_skops,
     load_torchscript,
     onnx_logits,
+    onnx_table_logits,
     sklearn_logits,
+    table_logits,
     torch_logits,
 )
 from auditor.core.hashing import sha256_file
+from auditor.data.raw import RawTable
 from auditor.errors import AuditInputError, fail
 
 if TYPE_CHECKING:
@@ -49,6 +54,22 @@ class LoadedModel:
     metadata: ArtifactMetadata
     logits: Callable[[np.ndarray], np.ndarray]
     module: nn.Module | None = None
+    # A model reading raw columns: its query on raw records; `logits` needs `bind_raw`.
+    table: TableFn | None = None
+
+
+def bind_raw(model: LoadedModel, raw: RawTable) -> LoadedModel:
+    """A raw-columns model queried on encoded rows: each row decoded to its raw record
+    (`RawTable.decode`), and the metadata's encoding set to the table's."""
+    if model.table is None:
+        return model
+    table = model.table
+    meta = replace(model.metadata, encoding=raw.encoding)
+    return replace(model, metadata=meta, logits=lambda x: table(raw.decode(x)))
+
+
+def _unbound(x: np.ndarray) -> np.ndarray:
+    raise RuntimeError("a raw-columns model is queried through bind_raw(model, data.raw)")
 
 
 def save_model(model: Any, metadata: ArtifactMetadata, path: Path) -> None:
@@ -125,8 +146,13 @@ def load_model(
 def _load_format(path: Path, fmt: str, digest: str, architecture: str | None) -> LoadedModel:
     if fmt == "safetensors":
         meta, module = _load_safetensors(path, architecture)
+        if meta.raw_columns:
+            table = table_logits(module, meta.raw_columns)
+            return LoadedModel(path, fmt, digest, meta, _unbound, module, table)
         return LoadedModel(path, fmt, digest, meta, torch_logits(module), module)
     meta = trusted_metadata(read_sidecar(path), architecture, str(path))
+    if meta.raw_columns:
+        return _load_raw(path, fmt, digest, meta)
     if fmt == "torchscript":
         module = load_torchscript(path)
         return LoadedModel(path, fmt, digest, meta, torch_logits(module), module)
@@ -134,7 +160,40 @@ def _load_format(path: Path, fmt: str, digest: str, architecture: str | None) ->
         return LoadedModel(path, fmt, digest, meta, onnx_logits(path, meta.output))
     if fmt == "skops":
         return LoadedModel(path, fmt, digest, meta, sklearn_logits(load_skops(path)))
+    return _load_raw_or_pickle(path, fmt, digest, meta)
+
+
+def _unpickle(path: Path) -> Any:
     # Only reached with allow_pickle: the user vouched for this pickle file.
+    import pickle
+
+    with path.open("rb") as handle:
+        return pickle.load(handle)  # allow_pickle opt-in checked by load_model
+
+
+def _load_raw(path: Path, fmt: str, digest: str, meta: ArtifactMetadata) -> LoadedModel:
+    """A model that reads the raw columns `meta.raw_columns`."""
+    columns = meta.raw_columns
+    module = None
+    if fmt == "onnx":
+        table = onnx_table_logits(path, columns, meta.output)
+    else:
+        readers = {"skops": load_skops, "lightgbm": load_lightgbm}
+        readers.update(torchscript=load_torchscript, pickle=_unpickle)
+        model = readers[fmt](path)
+        module = model if is_torch_module(model) else None
+        table = table_logits(model, columns)
+    return LoadedModel(path, fmt, digest, meta, _unbound, module, table)
+
+
+def _load_raw_or_pickle(path: Path, fmt: str, digest: str, meta: ArtifactMetadata) -> LoadedModel:
+    if fmt == "lightgbm":
+        raise fail(
+            str(path),
+            "raw_columns",
+            "a LightGBM model reads raw columns: its metadata must list them",
+            "write the metadata with auditor init",
+        )
     import pickle
 
     with path.open("rb") as handle:

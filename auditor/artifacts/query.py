@@ -5,16 +5,20 @@ model is queried."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from auditor.core.types import LogitsFn
 from auditor.errors import fail
 
 if TYPE_CHECKING:
     from torch import nn
+
+TableFn = Callable[[pd.DataFrame], np.ndarray]  # raw records -> float64 logits (n, C)
 
 
 def torch_logits(module: nn.Module) -> LogitsFn:
@@ -66,6 +70,98 @@ def onnx_logits(path: Path, output: str) -> LogitsFn:
         return np.log(np.clip(out, 1e-300, None)) if output == "probabilities" else out
 
     return logits
+
+
+def _log(proba: Any) -> np.ndarray:
+    return np.log(np.clip(np.asarray(proba, dtype=np.float64), 1e-300, None))
+
+
+def table_logits(model: Any, columns: tuple[str, ...]) -> TableFn:
+    """The query function of a fitted model that reads raw table columns: anything with
+    `predict_proba` (a scikit-learn Pipeline, LightGBM or XGBoost through their
+    scikit-learn API; log-probabilities), a LightGBM Booster (its binary probability), or
+    a torch module taking the columns as a float32 matrix (logits)."""
+    names = list(columns)
+    if is_torch_module(model):
+        matrix = torch_logits(model)
+        return lambda frame: matrix(frame[names].to_numpy(dtype=np.float32))
+    if hasattr(model, "predict_proba"):
+        return lambda frame: _log(model.predict_proba(frame[names]))
+    if type(model).__name__ == "Booster":  # LightGBM's own model (binary objective)
+
+        def booster(frame: pd.DataFrame) -> np.ndarray:
+            p = np.asarray(model.predict(frame[names].to_numpy(dtype=np.float64)), np.float64)
+            return _log(np.stack([1.0 - p, p], axis=1) if p.ndim == 1 else p)
+
+        return booster
+    raise TypeError(
+        f"a {type(model).__name__} has no predict_proba: return a classifier with "
+        "predict_proba (scikit-learn API) or a torch module"
+    )
+
+
+def onnx_table_logits(path: Path, columns: tuple[str, ...], output: str) -> TableFn:
+    """An ONNX model reading raw columns: one named input per column (as skl2onnx exports
+    a Pipeline; each fed its column as a (n, 1) tensor of the input's type), or a single
+    input taking the columns as a float32 matrix. Probability outputs (a tensor, or
+    skl2onnx's list of {class: probability}) become log-probabilities."""
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    inputs = {i.name: i.type for i in session.get_inputs()}
+    outputs = [o.name for o in session.get_outputs()]
+    wanted = next((o for o in outputs if "probab" in o.lower()), outputs[-1])
+    names = list(columns)
+
+    def feed(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        if len(inputs) == 1 and names[0] not in inputs:
+            (name,) = inputs
+            return {name: frame[names].to_numpy(dtype=np.float32)}
+        return {n: _column(frame[n], inputs[n]) for n in names}
+
+    def logits(frame: pd.DataFrame) -> np.ndarray:
+        out = session.run([wanted], feed(frame))[0]
+        if isinstance(out, list):  # ZipMap: one {class: probability} per row
+            keys = sorted(out[0])
+            out = [[row[k] for k in keys] for row in out]
+        out = np.asarray(out, dtype=np.float64)
+        return _log(out) if output == "probabilities" or "probab" in wanted.lower() else out
+
+    return logits
+
+
+def _column(values: pd.Series, onnx_type: str) -> np.ndarray:
+    """One column as the (n, 1) tensor an ONNX input of `onnx_type` takes."""
+    if "string" in onnx_type:
+        return values.astype(str).to_numpy(dtype=object).reshape(-1, 1)
+    if "int64" in onnx_type:
+        return values.to_numpy(dtype=np.int64).reshape(-1, 1)
+    if "double" in onnx_type:
+        return values.to_numpy(dtype=np.float64).reshape(-1, 1)
+    return values.to_numpy(dtype=np.float32).reshape(-1, 1)
+
+
+def onnx_input_names(path: Path) -> list[str]:
+    """The named inputs of an ONNX model."""
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return [i.name for i in session.get_inputs()]
+
+
+def load_lightgbm(path: Path) -> Any:
+    """A LightGBM model from its own text format (no code runs on load)."""
+    import lightgbm
+
+    with path.open("rb") as handle:
+        if not handle.read(5).startswith(b"tree"):
+            raise fail(
+                str(path),
+                "artifact.path",
+                "is not a LightGBM text model (it does not start with 'tree')",
+                "save the model with booster.save_model('model.txt')",
+            )
+    return lightgbm.Booster(model_file=str(path))
 
 
 def load_skops(path: Path) -> Any:

@@ -16,7 +16,7 @@ from auditor.artifacts.inspect import inspect_model
 from auditor.artifacts.metadata import ArtifactMetadata
 from auditor.config.spec import AuditSpec
 from auditor.core.encoding import FeatureEncoding
-from auditor.data.tables import load_audit_data
+from auditor.data.tables import Features, load_audit_data
 from auditor.errors import AuditInputError, Problem
 from auditor.training.recipes import RECIPES, stored_params
 
@@ -56,7 +56,7 @@ def _recipe(spec: AuditSpec, meta: ArtifactMetadata, where: str) -> None:
     )
 
 
-def _model(spec: AuditSpec, allow_pickle: bool, problems: list[Problem]) -> FeatureEncoding | None:
+def _model(spec: AuditSpec, allow_pickle: bool, problems: list[Problem]) -> Features | None:
     artifact = spec.artifact
     meta = _collect(
         problems,
@@ -78,8 +78,7 @@ def _model(spec: AuditSpec, allow_pickle: bool, problems: list[Problem]) -> Feat
     if meta is None:
         return None
     _collect(problems, lambda: _recipe(spec, meta, str(artifact.path)))
-    problems += _attribute_gates(spec, meta.encoding)
-    return meta.encoding
+    return meta.features
 
 
 def _dataset(
@@ -106,14 +105,14 @@ def _dataset(
     return released.encoding
 
 
-def _baseline(spec: AuditSpec, encoding: FeatureEncoding, allow_pickle: bool) -> list[Problem]:
+def _baseline(spec: AuditSpec, features: Features, allow_pickle: bool) -> list[Problem]:
     """The `[utility] baseline` model must read the artifact's features: it is queried on
     the same encoded test records."""
     if spec.baseline is None:
         return []
     problems: list[Problem] = []
     meta = _collect(problems, lambda: inspect_model(spec.baseline, allow_pickle=allow_pickle))
-    if meta is not None and meta.encoding != encoding:
+    if meta is not None and meta.features != features:
         problems.append(
             Problem(
                 str(spec.baseline),
@@ -130,9 +129,11 @@ def check_inputs(spec: AuditSpec, *, allow_pickle: bool = False) -> None:
     """AuditInputError listing every problem a run of `spec` would meet in its inputs."""
     problems: list[Problem] = []
     check = _dataset if spec.artifact.kind == "dataset" else _model
-    encoding = check(spec, allow_pickle, problems)
-    if encoding is not None:
-        problems += _baseline(spec, encoding, allow_pickle)
-        _collect(problems, lambda: load_audit_data(spec.data, encoding))
+    features = check(spec, allow_pickle, problems)
+    if features is not None:
+        problems += _baseline(spec, features, allow_pickle)
+        data = _collect(problems, lambda: load_audit_data(spec.data, features))
+        if data is not None and spec.artifact.kind != "dataset":
+            problems += _attribute_gates(spec, data.encoding)
     if problems:
         raise AuditInputError(problems)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditor.artifacts.metadata import ArtifactMetadata
-from auditor.artifacts.models import LoadedModel, load_model
+from auditor.artifacts.models import LoadedModel, bind_raw, load_model
 from auditor.attacks.inference.inversion import inversion_figures
 from auditor.audit.baselines import baselines_section, real_records_model, utility_section
 from auditor.audit.context import Audited, Run
@@ -25,7 +25,9 @@ def load_target(run: Run) -> tuple[LoadedModel, AuditData]:
     model = load_model(
         run.spec.artifact.path, architecture=run.architecture, allow_pickle=run.allow_pickle
     )
-    data = load_audit_data(run.spec.data, model.metadata.encoding)
+    data = load_audit_data(run.spec.data, model.metadata.features)
+    if data.raw is not None:
+        model = bind_raw(model, data.raw)
     check_model_fits(model, data)
     return model, data
 

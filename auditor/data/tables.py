@@ -15,6 +15,7 @@ import pandas as pd
 
 from auditor.core.encoding import FeatureEncoding
 from auditor.core.hashing import sha256_file
+from auditor.data.raw import RawColumns, RawTable
 from auditor.errors import AuditInputError, Problem
 
 # Any name a header can hold is accepted (`income_> $50k & more`): reports escape it and
@@ -64,6 +65,8 @@ class AuditData:
     non_members: Split
     test: Split
     population: Split
+    encoding: FeatureEncoding | None = None  # the encoding of every split's `x`
+    raw: RawTable | None = None  # the raw records, for a model that reads raw columns
 
     def splits(self) -> dict[str, Split]:
         return {name: getattr(self, name) for name in SPLIT_NAMES}
@@ -142,14 +145,17 @@ def _header_problems(frame: pd.DataFrame, path: Path, header: list[str]) -> list
     return problems
 
 
+Features = FeatureEncoding | RawColumns  # what the model reads: encoded or raw columns
+
+
 def _missing_columns(
-    frame: pd.DataFrame, path: Path, spec: DataSpec, encoding: FeatureEncoding
+    frame: pd.DataFrame, path: Path, spec: DataSpec, encoding: Features
 ) -> list[Problem]:
     needed = {spec.label: "data.label", spec.id: "data.id"}
     needed.update({s: "data.sensitive" for s in spec.sensitive})
     if spec.site is not None:
         needed[spec.site] = "data.site"
-    needed.update({c: "the artifact's feature encoding" for c in encoding.columns})
+    needed.update({c: "the model's input columns" for c in encoding.columns})
     return [
         Problem(
             str(path),
@@ -163,7 +169,7 @@ def _missing_columns(
 
 
 def _value_problems(
-    frame: pd.DataFrame, path: Path, spec: DataSpec, encoding: FeatureEncoding
+    frame: pd.DataFrame, path: Path, spec: DataSpec, encoding: Features
 ) -> list[Problem]:
     where, problems = str(path), []
     used = list(encoding.columns) + list(spec.sensitive) + [spec.id]
@@ -172,7 +178,7 @@ def _value_problems(
         if n_missing:
             fix = "impute or drop those rows before the audit"
             problems.append(Problem(where, column, f"has {n_missing} missing values (NaN)", fix))
-    for feature in encoding.numeric:
+    for feature in encoding.numeric if isinstance(encoding, FeatureEncoding) else ():
         values = frame[feature.name]
         if not pd.api.types.is_numeric_dtype(values):
             fix = "the model expects a number in this column"
@@ -202,7 +208,7 @@ def _check_frame(
     path: Path,
     name: str,
     spec: DataSpec,
-    encoding: FeatureEncoding,
+    encoding: Features,
     header: list[str],
 ) -> list[Problem]:
     where = str(path)
@@ -223,8 +229,10 @@ def _check_frame(
     )
 
 
-def load_audit_data(spec: DataSpec, encoding: FeatureEncoding) -> AuditData:
-    """Read, check and encode every split; AuditInputError listing all problems."""
+def load_audit_data(spec: DataSpec, encoding: Features) -> AuditData:
+    """Read, check and encode every split; AuditInputError listing all problems. For a
+    model that reads raw columns, the splits are encoded by the auditor's own encoding of
+    those columns (`auditor.data.raw`) and the raw records kept beside."""
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
     for name, path in spec.paths().items():
@@ -247,6 +255,10 @@ def load_audit_data(spec: DataSpec, encoding: FeatureEncoding) -> AuditData:
             )
     if problems:
         raise AuditInputError(problems)
+    raw = None
+    if isinstance(encoding, RawColumns):
+        raw = RawTable.build([frames[n] for n in SPLIT_NAMES], encoding.columns)
+        encoding = raw.encoding
     splits = {}
     for name, frame in frames.items():
         path = spec.paths()[name]
@@ -259,4 +271,4 @@ def load_audit_data(spec: DataSpec, encoding: FeatureEncoding) -> AuditData:
             groups={s: frame[s].astype(str).to_numpy() for s in spec.sensitive},
             sites=frame[spec.site].astype(str).to_numpy() if spec.site else None,
         )
-    return AuditData(**splits)
+    return AuditData(**splits, encoding=encoding, raw=raw)
