@@ -26,6 +26,7 @@ from auditor.data.tables import AuditData
 from auditor.metrics.membership import membership_figures
 from auditor.metrics.utility import UTILITY_METRICS, utility_figures
 from auditor.training.recipes import PRESETS, RecipeInput, run_recipe
+from auditor.training.recipes.user import UserTraining
 
 # What the baselines keep of the membership figures: the headline numbers, not the curves.
 _MEMBERSHIP_KEYS = ("n_members", "n_non_members", "auc", "advantage", "tpr_at_fpr")
@@ -41,21 +42,29 @@ class Baseline:
 
 
 def real_records_model(
-    run: Run, data: AuditData, architecture: str, architecture_params: dict[str, Any]
+    run: Run,
+    data: AuditData,
+    architecture: str,
+    architecture_params: dict[str, Any],
+    user: UserTraining | None = None,
 ) -> Baseline:
     """The spec's `[utility] baseline` model if given, else the supervised recipe (default
-    preset, the artifact's architecture) trained on the members."""
+    preset, the artifact's architecture, or the user's training function) on the members."""
     spec = run.spec
     if spec.baseline is not None:
         model = load_model(spec.baseline, allow_pickle=run.allow_pickle)
         return Baseline(model.logits, f"real-records model from {spec.baseline.name}")
     hp = replace(
-        PRESETS["default"], architecture=architecture, architecture_params=architecture_params
+        PRESETS["default"],
+        architecture=architecture,
+        architecture_params=architecture_params,
+        user=user,
     )
     members = RecipeInput(data.members.x, data.members.y)
+    how = f"your training function {user.name}" if user else f"default preset, {architecture}"
     return Baseline(
         logits_fn(run_recipe("supervised", members, hp, run.seeds.baseline_model).model),
-        f"real-records model: supervised recipe (default preset, {architecture}) on the members",
+        f"real-records model: supervised recipe ({how}) on the members",
     )
 
 

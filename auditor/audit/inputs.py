@@ -19,6 +19,7 @@ from auditor.core.encoding import FeatureEncoding
 from auditor.data.tables import Features, load_audit_data
 from auditor.errors import AuditInputError, Problem
 from auditor.training.recipes import RECIPES, stored_params
+from auditor.training.recipes.user import import_training
 
 
 def _collect(problems: list[Problem], check: Callable[[], Any]) -> Any:
@@ -75,8 +76,20 @@ def _model(spec: AuditSpec, allow_pickle: bool, problems: list[Problem]) -> Feat
         from auditor.artifacts.weights import check_site_vectors
 
         _collect(problems, lambda: check_site_vectors(artifact.site_vectors))
+    if artifact.train is not None:
+        _collect(problems, lambda: import_training(artifact.train, str(spec.path)))
     if meta is None:
         return None
+    if artifact.train is not None and not meta.raw_columns:
+        problems.append(
+            Problem(
+                str(spec.path),
+                "artifact.train",
+                "needs a model that reads raw columns (its metadata lists raw_columns): the "
+                "function is fed the table's columns",
+                "write the metadata with auditor init, or drop train",
+            )
+        )
     _collect(problems, lambda: _recipe(spec, meta, str(artifact.path)))
     return meta.features
 

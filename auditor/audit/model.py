@@ -4,6 +4,7 @@ baselines and fairness. Weights artifacts reuse these steps (`auditor.audit.weig
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from auditor.artifacts.metadata import ArtifactMetadata
@@ -16,6 +17,7 @@ from auditor.core.types import LogitsFn
 from auditor.data.tables import AuditData, load_audit_data
 from auditor.errors import fail
 from auditor.training.recipes import Params, as_recipe, stored_params
+from auditor.training.recipes.user import UserTraining
 
 
 def load_target(run: Run) -> tuple[LoadedModel, AuditData]:
@@ -66,10 +68,20 @@ def check_model_fits(model: LoadedModel, data: AuditData) -> None:
         )
 
 
-def artifact_section(run: Run, model: LoadedModel, recipe: str) -> dict[str, Any]:
-    """The `artifact` part of a result for a model or weights artifact."""
+def artifact_section(
+    run: Run, model: LoadedModel, recipe: str, hp: Params | None = None
+) -> dict[str, Any]:
+    """The `artifact` part of a result for a model or weights artifact; `training` says
+    how the reference and shadow models were trained."""
     meta = model.metadata
+    user = getattr(hp, "user", None)
+    training = (
+        {"procedure": "user function", **user.describe()}
+        if user is not None
+        else {"procedure": f"auditor recipe {recipe}", "architecture": meta.architecture}
+    )
     return {
+        "training": training,
         "kind": run.spec.artifact.kind,
         "format": model.format,
         "file_name": model.path.name,
@@ -115,7 +127,9 @@ def utility_and_baselines(
     artifact), then the baselines section."""
     meta = model.metadata
     run.stages.say("utility")
-    real = real_records_model(run, data, meta.architecture, hp.architecture_params)
+    real = real_records_model(
+        run, data, meta.architecture, hp.architecture_params, getattr(hp, "user", None)
+    )
     utility = utility_section(run, data, model.logits, real)
     run.stages.lap("utility")
     run.stages.say("baselines")
@@ -125,12 +139,28 @@ def utility_and_baselines(
     return utility, baselines
 
 
+def user_training(run: Run, data: AuditData, hp: Params) -> Params:
+    """`hp` with the spec's own training function, if it names one (`[artifact] train`)."""
+    name = run.spec.artifact.train
+    if name is None:
+        return hp
+    if data.raw is None:
+        raise fail(
+            str(run.spec.path),
+            "artifact.train",
+            "needs a model that reads raw columns (metadata raw_columns): the function is "
+            "fed the table's columns",
+            "write the metadata with auditor init, or drop train",
+        )
+    return replace(hp, user=UserTraining.resolve(name, data.raw, str(run.spec.path)))
+
+
 def audit_model(run: Run) -> Audited:
     """Every stage of a model artifact's audit."""
     model, data = load_target(run)
     meta = model.metadata
     recipe = run.spec.scheme or meta.recipe
-    hp = recipe_parameters(meta, recipe, str(model.path))
+    hp = user_training(run, data, recipe_parameters(meta, recipe, str(model.path)))
     run.stages.lap("load")
     privacy = privacy_sections(run, model, data, recipe, hp)
     run.stages.say("model inversion")
@@ -146,5 +176,11 @@ def audit_model(run: Run) -> Audited:
     utility, baselines = utility_and_baselines(run, model, data, hp)
     fairness = fairness_section(run, data, model.logits)
     return Audited(
-        recipe, artifact_section(run, model, recipe), data, privacy, utility, baselines, fairness
+        recipe,
+        artifact_section(run, model, recipe, hp),
+        data,
+        privacy,
+        utility,
+        baselines,
+        fairness,
     )

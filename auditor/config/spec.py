@@ -39,6 +39,7 @@ FIELDS: tuple[Field, ...] = (
     Field("artifact.kind", "choice", "model", options=lambda: tuple(KINDS)),
     Field("artifact.path", "path", required=True),
     Field("artifact.architecture", "str"),
+    Field("artifact.train", "str"),
     Field("artifact.base", "path"),
     Field("artifact.site_vectors", "path"),
     *(Field(f"data.{split}", "path", required=True) for split in SPLIT_NAMES),
@@ -74,6 +75,7 @@ class ArtifactSpec:
     architecture: str | None
     base: Path | None = None  # weights: the public pre-trained model, if released
     site_vectors: Path | None = None  # weights: per-site data vectors, if released
+    train: str | None = None  # the user's training function, "package.module:function"
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,11 @@ def _cross_checks(v: dict[str, Any], where: str) -> list[Problem]:
             Problem(
                 where, "artifact.base", "base and site_vectors belong to weights artifacts", fix
             )
+        )
+    if v["artifact.train"] is not None and kind != "model":
+        fix = 'remove train, or audit the model itself (kind = "model")'
+        problems.append(
+            Problem(where, "artifact.train", 'is for model artifacts (kind = "model")', fix)
         )
     if "base_reference" in run and v["artifact.base"] is None:
         fix = 'set [artifact] base = "path/to/base.safetensors"'
@@ -252,6 +259,7 @@ def load_spec(path: Path) -> AuditSpec:
             architecture=v["artifact.architecture"],
             base=v["artifact.base"],
             site_vectors=v["artifact.site_vectors"],
+            train=v["artifact.train"],
         ),
         data=DataSpec(
             **{split: v[f"data.{split}"] for split in SPLIT_NAMES},

@@ -80,11 +80,12 @@ def train_shard(
     vectorised DP-SGD (same privacy accounting, its own noise stream); one after another
     otherwise (e.g. random forests).
     """
-    if recipe == "dp_sgd" and hp.architecture != "random_forest":
+    if recipe == "dp_sgd" and hp.architecture != "random_forest" and hp.user is None:
         ens = init_ensemble(hp, pool.x.shape[1], pool.n_classes, seeds, device)
         fit_dp_ensemble(ens, pool.x, pool.y, subsets, hp, seeds[0] + 1)
         return ens.logits(query_x)
-    if recipe in VECTORISED and hp.architecture != "random_forest":
+    own_code = getattr(hp, "user", None) is not None  # the user's training: one at a time
+    if recipe in VECTORISED and hp.architecture != "random_forest" and not own_code:
         d, c = pool.x.shape[1], pool.n_classes
         ens = init_ensemble(hp, d, c, seeds, device)
         fit_ensemble(ens, pool.x, pool.y, subsets, hp, [s + 1 for s in seeds])

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, TypeVar
 
 from auditor.artifacts.builtin import model_params
 from auditor.errors import AuditInputError, Problem
+from auditor.training.recipes.user import UserTraining
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,16 @@ class TrainParams:
     weight_decay: float = 1e-4
     # keyword parameters of a random forest or of a user's "package.module:function"
     architecture_params: dict[str, Any] = field(default_factory=dict)
+    # The user's own training function (spec `[artifact] train`), never from metadata.
+    user: UserTraining | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (as stored in metadata and hashed into cache keys)."""
-        return _plain(asdict(self))
+        out = _plain(asdict(replace(self, user=None)))
+        del out["user"]
+        if self.user is not None:
+            out["user"] = self.user.describe()
+        return out
 
     def model_params(self) -> dict[str, Any]:
         """Keyword parameters for `build_model`."""
@@ -77,7 +84,7 @@ class CondenseParams:
     consumer: TrainParams = CONSUMER
 
     def to_dict(self) -> dict[str, Any]:
-        return _plain(asdict(self))
+        return {**_plain(asdict(self)), "consumer": self.consumer.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,11 @@ class StimuliParams:
     consumer: TrainParams = CONSUMER
 
     def to_dict(self) -> dict[str, Any]:
-        return _plain(asdict(self))
+        return {
+            **_plain(asdict(self)),
+            "teacher": self.teacher.to_dict(),
+            "consumer": self.consumer.to_dict(),
+        }
 
 
 Params = TrainParams | CondenseParams | StimuliParams
@@ -147,7 +158,7 @@ def parse_params(cls: type[P], raw: Any, *, where: str, field_name: str) -> P:
         raise AuditInputError(
             Problem(where, field_name, "must be a JSON object", "store the recipe's parameters")
         )
-    known = {f.name: f for f in fields(cls)}
+    known = {f.name: f for f in fields(cls) if f.name != "user"}  # user: the spec's only
     defaults = cls()
     problems, values = [], {}
     for key, value in raw.items():
