@@ -1,3 +1,9 @@
-"""Release auditor: privacy, utility and fairness audits of artifacts derived from patient data."""
+"""Release auditor: privacy, utility and fairness audits of artifacts derived from patient data.
+
+`auditor.audit(model, members=..., non_members=..., test=..., population=...)` runs one
+audit from Python (see `auditor.api.audit`); the command line is `auditor`.
+"""
+
+from auditor import audit as audit  # a callable package: auditor.audit(...) (auditor.api)
 
 __version__ = "0.1.0"

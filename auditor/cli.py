@@ -1,4 +1,4 @@
-"""Command line: `auditor run | validate | report | compare | demo | cache`.
+"""Command line: `auditor init | run | validate | report | compare | demo | cache`.
 
 Exit codes: 0 all gates pass, 1 a gate failed, 2 bad input or usage (the message names the
 file, the field and the fix). Heavy libraries are imported inside the commands.
@@ -236,6 +236,60 @@ def validate(
         markup=False,
         highlight=False,
     )
+
+
+@app.command()
+def init(
+    model: Annotated[Path, typer.Argument(help="model file: .skops, .onnx, .txt (LightGBM), .pt")],
+    members: Annotated[Path, typer.Option(help="CSV of the records the model was trained on")],
+    non_members: Annotated[Path, typer.Option(help="CSV of like records it never saw")],
+    test: Annotated[Path, typer.Option(help="CSV of records to measure utility on")],
+    population: Annotated[Path, typer.Option(help="CSV of records an attacker may have")],
+    spec: Annotated[Path, typer.Option(help="spec to write")] = Path("audit.toml"),
+    label: Annotated[str | None, typer.Option(help="outcome column (0/1)")] = None,
+    id: Annotated[str | None, typer.Option("--id", help="patient id column")] = None,
+    sensitive: Annotated[
+        str | None, typer.Option(help="comma-separated group columns (default: by name)")
+    ] = None,
+    train: Annotated[
+        str | None, typer.Option(help='your training code, "package.module:function"')
+    ] = None,
+    attacks: Annotated[
+        str | None, typer.Option(help="comma-separated attacks (default: loss ... lira, rmia)")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="overwrite an existing spec or metadata")] = False,
+) -> None:
+    """Write the metadata a model needs (<model>.meta.json) and an audit spec, from the model
+    file and the data; print what was inferred and what a person must still confirm."""
+    from auditor.init import infer, write_setup
+
+    interactive = err.is_terminal and out.is_terminal
+    data = {
+        "members": members,
+        "non_members": non_members,
+        "test": test,
+        "population": population,
+    }
+    chosen = [s.strip() for s in sensitive.split(",") if s.strip()] if sensitive else None
+    try:
+        inferred = infer(model, members, label=label, id=id, sensitive=chosen, train=train)
+        if interactive and chosen is None:
+            answer = typer.prompt(
+                "sensitive columns (comma-separated)", default=",".join(inferred.sensitive)
+            )
+            picked = [s.strip() for s in answer.split(",") if s.strip()]
+            inferred = infer(model, members, label=label, id=id, sensitive=picked, train=train)
+        run = [a.strip() for a in attacks.split(",") if a.strip()] if attacks else None
+        written = write_setup(inferred, model, data, spec, force=force, train=train, attacks=run)
+    except AuditInputError as exc:
+        raise _bad_input(exc) from None
+    for line in inferred.notes:
+        out.print(f"inferred: {line}", markup=False, highlight=False)
+    for line in inferred.confirm:
+        out.print(f"confirm: {line}", markup=False, highlight=False)
+    for path in written:
+        out.print(f"wrote {path}", markup=False, highlight=False)
+    out.print(f"next: auditor validate {spec} && auditor run {spec}", markup=False, highlight=False)
 
 
 def _timings_beside(result: Path) -> dict[str, float] | None:

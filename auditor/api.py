@@ -1,0 +1,198 @@
+"""The Python API: `auditor.audit(model, members=..., ...)` from fitted objects and
+DataFrames (or paths) to the sealed result, in a notebook or a script. The CLI's `init` and
+`run` are the same two steps: infer the metadata and spec (`auditor.init`), then run it.
+
+Objects are written to a private working folder first (a scikit-learn model as skops, a
+LightGBM model in its text format, a torch module as TorchScript; DataFrames as CSV) so
+that the audit reads exactly what `auditor run` would, hashes included; the folder is
+removed afterwards unless you name it (`workdir`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from auditor.audit.progress import Quiet, StageLog
+from auditor.audit.run import run_audit
+from auditor.config.spec import load_spec
+from auditor.data.tables import SPLIT_NAMES
+from auditor.errors import AuditInputError, Problem
+from auditor.init import infer, write_setup
+from auditor.result.document import dumps
+
+Table = pd.DataFrame | str | Path
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """One audit's sealed result document, with its per-stage wall-clock times."""
+
+    document: dict[str, Any]
+    timings: dict[str, float]
+
+    @property
+    def passed(self) -> bool:
+        """Whether every gate passed (True when there are none)."""
+        return all(g["passed"] for g in self.gates)
+
+    @property
+    def gates(self) -> list[dict[str, Any]]:
+        """Each gate: metric, threshold, observed value, passed, message."""
+        return list(self.document["gates"])
+
+    def to_json(self) -> str:
+        """The result document as `auditor run` writes result.json."""
+        return dumps(self.document)
+
+    def write_report(self, path: str | Path) -> Path:
+        """Render the self-contained HTML report to `path`; returns the path."""
+        from auditor.core.hashing import write_text_atomic
+        from auditor.report import render_report
+
+        target = Path(path)
+        write_text_atomic(target, render_report(json.loads(self.to_json()), self.timings))
+        return target
+
+    def _repr_html_(self) -> str:
+        from auditor.report.notebook import notebook_summary
+
+        return notebook_summary(self.document)
+
+
+def _table(value: Table, folder: Path, name: str) -> Path:
+    if isinstance(value, pd.DataFrame):
+        path = folder / f"{name}.csv"
+        value.to_csv(path, index=False)
+        return path
+    return Path(value)
+
+
+def _model_file(model: Any, folder: Path, numeric_width: int) -> Path:
+    """A fitted object written in a format the auditor reads without unpickling."""
+    if isinstance(model, str | Path):
+        source = Path(model)
+        target = folder / source.name  # init writes the metadata beside it: not the user's
+        shutil.copyfile(source, target)
+        return target
+    module = type(model).__module__
+    if module.startswith("sklearn."):
+        import skops.io
+
+        skops.io.dump(model, folder / "model.skops")
+        return folder / "model.skops"
+    if module.startswith("lightgbm."):
+        booster = getattr(model, "booster_", model)
+        booster.save_model(str(folder / "model.txt"))
+        return folder / "model.txt"
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(model, torch.nn.Module):
+        try:
+            scripted = torch.jit.script(model.eval())
+        except Exception:  # not scriptable: trace it on a matrix of the numeric columns
+            scripted = torch.jit.trace(model.eval(), torch.zeros(2, numeric_width))
+        scripted.save(str(folder / "model.pt"))
+        return folder / "model.pt"
+    raise AuditInputError(
+        Problem(
+            "model",
+            "model",
+            f"is a {type(model).__name__}, which the auditor cannot store safely",
+            "pass a scikit-learn estimator or Pipeline, a LightGBM model, a torch module, "
+            "or the path of a skops / ONNX / LightGBM / TorchScript / safetensors file",
+        )
+    )
+
+
+def audit(
+    model: Any,
+    *,
+    members: Table,
+    non_members: Table,
+    test: Table,
+    population: Table,
+    label: str | None = None,
+    id: str | None = None,
+    sensitive: Sequence[str] | None = None,
+    attacks: Sequence[str] | None = None,
+    train: str | None = None,
+    seed: int = 7,
+    bootstrap: int = 1000,
+    reference_models: int = 64,
+    gates: Mapping[str, Mapping[str, float]] | None = None,
+    progress: bool = True,
+    workdir: str | Path | None = None,
+) -> AuditResult:
+    """Audit a fitted model (or a model file) on the four splits of its patients.
+
+    `members` trained the model, `non_members` are like them but unseen, `test` measures
+    utility, `population` is what an attacker (and the reference models) may use: each a
+    DataFrame or a CSV path, one row per patient. `label` and `id` are inferred from the
+    column names when left out; `sensitive` from names such as sex or race. `train`
+    ("package.module:function") is your training code for the reference models. `gates`
+    maps metric names to {"max": x} or {"min": x}. Progress lines go to stderr unless
+    `progress=False`. Raises AuditInputError (every problem, with its fix) for bad input.
+    """
+    own = workdir is None
+    folder = Path(tempfile.mkdtemp(prefix="auditor-")) if own else Path(workdir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        splits = dict(zip(SPLIT_NAMES, (members, non_members, test, population), strict=True))
+        data = {name: _table(value, folder, name) for name, value in splits.items()}
+        first = pd.read_csv(data["members"], nrows=50)
+        width = sum(pd.api.types.is_numeric_dtype(first[c]) for c in first.columns) - 2
+        path = _model_file(model, folder, max(width, 1))
+        sensitive_list = list(sensitive) if sensitive is not None else None
+        inferred = infer(
+            path, data["members"], label=label, id=id, sensitive=sensitive_list, train=train
+        )
+        spec_path = folder / "audit.toml"
+        write_setup(
+            inferred,
+            path,
+            data,
+            spec_path,
+            force=True,
+            train=train,
+            attacks=list(attacks) if attacks is not None else None,
+        )
+        spec_path.write_text(_with_settings(spec_path, seed, bootstrap, reference_models, gates))
+        reporter = StageLog(lambda line: print(line, file=sys.stderr)) if progress else Quiet()
+        outcome = run_audit(load_spec(spec_path), progress=reporter)
+        if isinstance(reporter, StageLog):
+            reporter.close()
+        return AuditResult(outcome.result, outcome.timings)
+    finally:
+        if own:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _with_settings(
+    spec: Path,
+    seed: int,
+    bootstrap: int,
+    reference_models: int,
+    gates: Mapping[str, Mapping[str, float]] | None,
+) -> str:
+    """The spec init wrote, with the run's seed, attack settings and gates added."""
+    text = spec.read_text(encoding="utf-8")
+    text = f"seed = {int(seed)}\n\n" + text
+    text = text.replace(
+        "[attacks]\n",
+        f"[attacks]\nbootstrap = {int(bootstrap)}\nreference_models = {int(reference_models)}\n",
+        1,
+    )
+    if gates:
+        text += "\n[gates]\n"
+        for metric, bounds in gates.items():
+            inner = ", ".join(f"{k} = {float(v)!r}" for k, v in bounds.items())
+            text += f"{json.dumps(metric)} = {{ {inner} }}\n"
+    return text

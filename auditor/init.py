@@ -1,0 +1,270 @@
+"""`auditor init`: from a model file and the data files, the metadata the model needs and
+a spec, with what was inferred and what a person must still confirm.
+
+Inferred, never guessed silently: the label's classes (read from the data), the columns
+the model reads (its own feature names: a Pipeline's `feature_names_in_`, an ONNX model's
+named inputs, a LightGBM model's feature names; else the data's numeric feature columns
+when their number is the model's input width), whether it returns probabilities or
+logits, and sensitive columns by name. What cannot be read from a file, which training
+procedure made the model, is stated as a decision for a person.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from auditor.artifacts.inspect import model_format
+from auditor.artifacts.metadata import METADATA_VERSION
+from auditor.data.tables import SPLIT_NAMES, csv_failure
+from auditor.errors import AuditInputError, Problem, fail
+
+LABEL_NAMES = ("death", "event", "outcome", "label", "target", "y", "mortality", "died")
+ID_NAMES = ("patient_id", "pid", "id", "subject_id", "patient", "record_id")
+SENSITIVE = re.compile(
+    r"(^|_)(sex|gender|race|ethnic\w*|age_band|income|insur\w*|ninsclas|religion|marital"
+    r"|language|nationality)($|_)",
+    re.IGNORECASE,
+)
+TREES = ("Forest", "Boost", "Tree", "LGBM", "XGB", "Booster")
+
+
+@dataclass(frozen=True)
+class Inferred:
+    """What `infer` read: the metadata to write beside the model, and the spec's fields."""
+
+    metadata: dict[str, Any]
+    label: str
+    id: str
+    sensitive: list[str]
+    notes: list[str] = field(default_factory=list)  # what was inferred, and from what
+    confirm: list[str] = field(default_factory=list)  # what a person must still decide
+
+
+def _read(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except FileNotFoundError as exc:
+        raise fail(str(path), "data", "does not exist", "check the path") from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise fail(str(path), "csv", csv_failure(exc), "write it as UTF-8 CSV") from exc
+
+
+def _pick(columns: list[str], given: str | None, names: tuple[str, ...], what: str) -> str:
+    if given is not None:
+        if given not in columns:
+            raise fail("members", what, f"column {given[:80]!r} is not in the data", "check it")
+        return given
+    lower = {c.lower(): c for c in columns}
+    found = next((lower[n] for n in names if n in lower), None)
+    if found is None:
+        raise fail("members", what, "could not be inferred from the column names", f"pass --{what}")
+    return found
+
+
+def _model_columns(path: Path, fmt: str, features: list[str], numeric: list[str]) -> tuple:
+    """(raw columns, output, the model's class name, how the columns were found)."""
+    if fmt == "skops":
+        from auditor.artifacts.query import load_skops
+
+        model = load_skops(path)
+        kind = type(model).__name__
+        if isinstance(model, object) and hasattr(model, "steps"):
+            kind = f"{kind} ending in {type(model.steps[-1][1]).__name__}"
+        names = getattr(model, "feature_names_in_", None)
+        if names is not None:
+            return [str(n) for n in names], "probabilities", kind, "its feature_names_in_"
+        width = getattr(model, "n_features_in_", None)
+        return _by_width(path, width, numeric), "probabilities", kind, "its input width"
+    if fmt == "onnx":
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        inputs = session.get_inputs()
+        outputs = [o.name for o in session.get_outputs()]
+        output = "probabilities" if any("prob" in o.lower() for o in outputs) else "logits"
+        if len(inputs) > 1 or inputs[0].name in features:
+            return [i.name for i in inputs], output, "ONNX graph", "its named inputs"
+        width = inputs[0].shape[-1] if isinstance(inputs[0].shape[-1], int) else None
+        return _by_width(path, width, numeric), output, "ONNX graph", "its input width"
+    if fmt == "lightgbm":
+        from auditor.artifacts.query import load_lightgbm
+
+        names = load_lightgbm(path).feature_name()
+        if all(n in features for n in names):
+            return names, "probabilities", "LightGBM Booster", "its feature names"
+        return _by_width(path, len(names), numeric), "probabilities", "LightGBM Booster", "width"
+    if fmt == "torchscript":
+        from auditor.artifacts.query import load_torchscript, torch_logits
+
+        try:
+            torch_logits(load_torchscript(path))(np.zeros((2, len(numeric)), np.float32))
+        except Exception as exc:
+            raise fail(
+                str(path),
+                "raw_columns",
+                f"does not take the data's {len(numeric)} numeric feature columns as a matrix",
+                "write the metadata by hand (README 'Artifacts') with the model's encoding",
+            ) from exc
+        return numeric, "logits", "TorchScript module", "its input width"
+    raise fail(
+        str(path),
+        "artifact.path",
+        f"is a {fmt} file: auditor init reads skops, ONNX, LightGBM text and TorchScript models",
+        "export the model to one of those formats (safetensors files carry their metadata)",
+    )
+
+
+def _by_width(path: Path, width: int | None, numeric: list[str]) -> list[str]:
+    if width is not None and width == len(numeric):
+        return numeric
+    raise fail(
+        str(path),
+        "raw_columns",
+        f"the model takes {width} unnamed inputs; the data has {len(numeric)} numeric "
+        "feature columns",
+        "export the model with its feature names (fit it on a DataFrame), or drop the "
+        "columns it does not read from the data files",
+    )
+
+
+def infer(
+    model: Path,
+    members: Path,
+    *,
+    label: str | None = None,
+    id: str | None = None,
+    sensitive: list[str] | None = None,
+    train: str | None = None,
+) -> Inferred:
+    """Metadata for `model` and the spec's data fields, from the model file and the
+    members' CSV; AuditInputError when something cannot be inferred (with the flag that
+    settles it)."""
+    fmt = model_format(model, allow_pickle=False)
+    frame = _read(members)
+    columns = [str(c) for c in frame.columns]
+    label = _pick(columns, label, LABEL_NAMES, "label")
+    id = _pick(columns, id, ID_NAMES, "id")
+    classes = sorted(pd.unique(frame[label]).tolist())
+    if classes != [0, 1]:
+        raise AuditInputError(
+            Problem(str(members), label, "is not a binary 0/1 label", "encode the outcome as 0/1")
+        )
+    features = [c for c in columns if c not in (label, id)]
+    numeric = [c for c in features if pd.api.types.is_numeric_dtype(frame[c])]
+    raw, output, kind, how = _model_columns(model, fmt, features, numeric)
+    missing = [c for c in raw if c not in columns]
+    if missing:
+        raise fail(
+            str(model),
+            "raw_columns",
+            f"reads {len(missing)} columns the data does not have (first: {missing[0][:60]!r})",
+            "give data files with every column the model reads",
+        )
+    architecture = (
+        "random_forest"
+        if any(t in kind for t in TREES)
+        else "logistic"
+        if "Logistic" in kind
+        else "mlp"
+    )
+    chosen = sensitive if sensitive is not None else [c for c in columns if SENSITIVE.search(c)]
+    metadata = {
+        "auditor_metadata_version": METADATA_VERSION,
+        "architecture": architecture,
+        "n_features": len(raw),
+        "n_classes": 2,
+        "label": label,
+        "output": output,
+        "raw_columns": raw,
+        "recipe": {"name": "supervised", "supervised": {"architecture": architecture}},
+    }
+    notes = [
+        f"model: {kind} ({fmt}), returns {output}",
+        f"reads {len(raw)} raw columns, found from {how}",
+        f"label {label!r} (classes 0/1), patient id {id!r}",
+        f"sensitive columns: {', '.join(chosen) or 'none'}"
+        + (" (from their names)" if sensitive is None else ""),
+    ]
+    confirm = [
+        "that the sensitive columns are the groups to break fairness and attribute "
+        "inference down by (--sensitive)",
+    ]
+    if train is None:
+        confirm.insert(
+            0,
+            f"which procedure trained the model: reference models will be trained by the "
+            f"auditor's {architecture} recipe, an approximation of yours; for calibrated "
+            "attacks (LiRA, RMIA) you can trust, name your training code: "
+            '--train "package.module:function"',
+        )
+    return Inferred(metadata, label, id, chosen, notes, confirm)
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return path.resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def spec_text(
+    inferred: Inferred,
+    model: Path,
+    data: dict[str, Path],
+    spec: Path,
+    *,
+    train: str | None = None,
+    attacks: list[str] | None = None,
+) -> str:
+    """The TOML spec of an audit of `model` on `data` (paths relative to the spec)."""
+    folder = spec.parent
+
+    def q(value: str) -> str:
+        return json.dumps(value)  # a TOML basic string is a JSON string
+
+    lines = ["[artifact]", 'kind = "model"', f"path = {q(_relative(model, folder))}"]
+    if train is not None:
+        lines.append(f"train = {q(train)}")
+    lines += ["", "[data]"]
+    lines += [f"{name} = {q(_relative(data[name], folder))}" for name in SPLIT_NAMES]
+    lines += [f"label = {q(inferred.label)}", f"id = {q(inferred.id)}"]
+    lines.append(f"sensitive = [{', '.join(q(s) for s in inferred.sensitive)}]")
+    run = attacks or ["loss", "confidence", "entropy", "lira_offline", "rmia"]
+    lines += ["", "[attacks]", f"run = [{', '.join(q(a) for a in run)}]", ""]
+    return "\n".join(lines)
+
+
+def write_setup(
+    inferred: Inferred,
+    model: Path,
+    data: dict[str, Path],
+    spec: Path,
+    *,
+    force: bool = False,
+    train: str | None = None,
+    attacks: list[str] | None = None,
+) -> list[Path]:
+    """Write the model's `<file>.meta.json` and the spec; AuditInputError naming every
+    file that exists already unless `force`."""
+    sidecar = model.with_name(model.name + ".meta.json")
+    targets = [sidecar, spec]
+    existing = [p for p in targets if p.exists()]
+    if existing and not force:
+        raise AuditInputError(
+            [
+                Problem(str(p), "init", "exists already", "pass --force to overwrite")
+                for p in existing
+            ]
+        )
+    sidecar.write_text(json.dumps(inferred.metadata, indent=2) + "\n", encoding="utf-8")
+    spec.parent.mkdir(parents=True, exist_ok=True)
+    text = spec_text(inferred, model, data, spec, train=train, attacks=attacks)
+    spec.write_text(text, encoding="utf-8")
+    return targets
