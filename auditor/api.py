@@ -95,11 +95,15 @@ def _model_file(model: Any, folder: Path, numeric_width: int) -> Path:
         return folder / "model.txt"
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(model, torch.nn.Module):
-        try:
-            scripted = torch.jit.script(model.eval())
-        except Exception:  # not scriptable: trace it on a matrix of the numeric columns
-            scripted = torch.jit.trace(model.eval(), torch.zeros(2, numeric_width))
-        scripted.save(str(folder / "model.pt"))
+        import warnings
+
+        with warnings.catch_warnings():  # torch deprecates TorchScript; it is still read
+            warnings.simplefilter("ignore", DeprecationWarning)
+            try:
+                scripted = torch.jit.script(model.eval())
+            except Exception:  # not scriptable: trace it on a matrix of the numeric columns
+                scripted = torch.jit.trace(model.eval(), torch.zeros(2, numeric_width))
+            scripted.save(str(folder / "model.pt"))
         return folder / "model.pt"
     raise AuditInputError(
         Problem(
@@ -124,7 +128,7 @@ def audit(
     sensitive: Sequence[str] | None = None,
     attacks: Sequence[str] | None = None,
     train: str | None = None,
-    seed: int = 7,
+    seed: int = 0,
     bootstrap: int = 1000,
     reference_models: int = 64,
     gates: Mapping[str, Mapping[str, float]] | None = None,

@@ -90,7 +90,7 @@ def _model_columns(path: Path, fmt: str, features: list[str], numeric: list[str]
         outputs = [o.name for o in session.get_outputs()]
         output = "probabilities" if any("prob" in o.lower() for o in outputs) else "logits"
         if len(inputs) > 1 or inputs[0].name in features:
-            return [i.name for i in inputs], output, "ONNX graph", "its named inputs"
+            return _named(path, [i.name for i in inputs], features), output, "ONNX", "its inputs"
         width = inputs[0].shape[-1] if isinstance(inputs[0].shape[-1], int) else None
         return _by_width(path, width, numeric), output, "ONNX graph", "its input width"
     if fmt == "lightgbm":
@@ -119,6 +119,22 @@ def _model_columns(path: Path, fmt: str, features: list[str], numeric: list[str]
         f"is a {fmt} file: auditor init reads skops, ONNX, LightGBM text and TorchScript models",
         "export the model to one of those formats (safetensors files carry their metadata)",
     )
+
+
+def _named(path: Path, inputs: list[str], features: list[str]) -> list[str]:
+    """The column behind each named input: the same name, or the name as exporters such as
+    skl2onnx rewrite it (every character other than a letter, digit or _ as _)."""
+    rewritten = {re.sub(r"\W", "_", c): c for c in features}
+    columns = [i if i in features else rewritten.get(i) for i in inputs]
+    unknown = [i for i, c in zip(inputs, columns, strict=True) if c is None]
+    if unknown:
+        raise fail(
+            str(path),
+            "raw_columns",
+            f"{len(unknown)} model inputs match no data column (first: {unknown[0][:60]!r})",
+            "give data files whose columns are the model's inputs",
+        )
+    return [c for c in columns if c is not None]
 
 
 def _by_width(path: Path, width: int | None, numeric: list[str]) -> list[str]:

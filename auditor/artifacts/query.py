@@ -101,7 +101,7 @@ def table_logits(model: Any, columns: tuple[str, ...]) -> TableFn:
 
 
 def onnx_table_logits(path: Path, columns: tuple[str, ...], output: str) -> TableFn:
-    """An ONNX model reading raw columns: one named input per column (as skl2onnx exports
+    """An ONNX model reading raw columns: one input per column, in order (as skl2onnx exports
     a Pipeline; each fed its column as a (n, 1) tensor of the input's type), or a single
     input taking the columns as a float32 matrix. Probability outputs (a tensor, or
     skl2onnx's list of {class: probability}) become log-probabilities."""
@@ -114,10 +114,14 @@ def onnx_table_logits(path: Path, columns: tuple[str, ...], output: str) -> Tabl
     names = list(columns)
 
     def feed(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-        if len(inputs) == 1 and names[0] not in inputs:
+        if len(inputs) == 1 and len(names) > 1:
             (name,) = inputs
             return {name: frame[names].to_numpy(dtype=np.float32)}
-        return {n: _column(frame[n], inputs[n]) for n in names}
+        # one input per column, in the order of `columns` (exporters rename odd names)
+        return {
+            name: _column(frame[column], kind)
+            for (name, kind), column in zip(inputs.items(), names, strict=True)
+        }
 
     def logits(frame: pd.DataFrame) -> np.ndarray:
         out = session.run([wanted], feed(frame))[0]

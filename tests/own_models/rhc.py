@@ -19,9 +19,13 @@ ODD = "income_> $50k & more"  # a one-hot column as a hospital's own export name
 
 
 def rhc_frame() -> pd.DataFrame:
+    import warnings
+
     from SurvSet.data import SurvLoader
 
-    frame = SurvLoader().load_dataset("rhc")["df"].drop(columns=DROPPED)
+    with warnings.catch_warnings():  # SurvSet's bundled files use numpy.core (deprecated)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        frame = SurvLoader().load_dataset("rhc")["df"].drop(columns=DROPPED)
     frame = frame.rename(columns={"pid": ID, "event": LABEL})
     frame.columns = [c.removeprefix("num_").removeprefix("fac_") for c in frame.columns]
     for column in frame.columns:
