@@ -155,7 +155,12 @@ def onnx_input_names(path: Path) -> list[str]:
 
 def load_lightgbm(path: Path) -> Any:
     """A LightGBM model from its own text format (no code runs on load)."""
-    import lightgbm
+    try:
+        import lightgbm
+    except ImportError as exc:
+        raise fail(
+            str(path), "artifact.path", "is a LightGBM model", 'pip install "auditor[lightgbm]"'
+        ) from exc
 
     with path.open("rb") as handle:
         if not handle.read(5).startswith(b"tree"):
