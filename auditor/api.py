@@ -111,7 +111,7 @@ def _model_file(model: Any, folder: Path, numeric_width: int) -> Path:
             "model",
             f"is a {type(model).__name__}, which the auditor cannot store safely",
             "pass a scikit-learn estimator or Pipeline, a LightGBM model, a torch module, "
-            "or the path of a skops / ONNX / LightGBM / TorchScript / safetensors file",
+            "or the path of a skops / ONNX / LightGBM / TorchScript file",
         )
     )
 
