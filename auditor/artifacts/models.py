@@ -60,12 +60,14 @@ class LoadedModel:
 
 def bind_raw(model: LoadedModel, raw: RawTable) -> LoadedModel:
     """A raw-columns model queried on encoded rows: each row decoded to its raw record
-    (`RawTable.decode`), and the metadata's encoding set to the table's."""
+    (`RawTable.decode`), and the metadata's encoding set to the table's. Its torch module
+    (if any) is dropped: it reads raw columns, so gradients with respect to encoded rows
+    (model inversion) do not apply."""
     if model.table is None:
         return model
     table = model.table
     meta = replace(model.metadata, encoding=raw.encoding)
-    return replace(model, metadata=meta, logits=lambda x: table(raw.decode(x)))
+    return replace(model, metadata=meta, logits=lambda x: table(raw.decode(x)), module=None)
 
 
 def _unbound(x: np.ndarray) -> np.ndarray:
