@@ -5,5 +5,4 @@ audit from Python (see `auditor.api.audit`); the command line is `auditor`.
 """
 
 from auditor import audit as audit  # a callable package: auditor.audit(...) (auditor.api)
-
-__version__ = "0.1.0"
+from auditor.core.version import VERSION as __version__

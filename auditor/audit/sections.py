@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from auditor import __version__
 from auditor.artifacts.query import logits_fn
 from auditor.attacks import ATTACKS, AttackContext
 from auditor.attacks.inference.attribute import attribute_inference
@@ -18,6 +17,7 @@ from auditor.config.spec import AuditSpec
 from auditor.core.encoding import FeatureEncoding
 from auditor.core.scores import softmax
 from auditor.core.types import LogitsFn
+from auditor.core.version import VERSION as __version__
 from auditor.data.tables import AuditData
 from auditor.errors import fail
 from auditor.metrics.fairness import fairness_figures

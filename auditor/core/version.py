@@ -1,0 +1,3 @@
+"""The package version (one place; the result records it)."""
+
+VERSION = "0.1.0"
