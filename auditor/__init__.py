@@ -5,4 +5,6 @@ audit from Python (see `auditor.api.audit`); the command line is `auditor`.
 """
 
 from auditor import audit as audit  # a callable package: auditor.audit(...) (auditor.api)
-from auditor.core.version import VERSION as __version__
+from auditor.core.version import VERSION
+
+__version__ = VERSION
