@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -278,7 +278,8 @@ def init(
                 "sensitive columns (comma-separated)", default=",".join(inferred.sensitive)
             )
             picked = [s.strip() for s in answer.split(",") if s.strip()]
-            inferred = infer(model, members, label=label, id=id, sensitive=picked, train=train)
+            notes = [*inferred.notes[:-1], f"sensitive columns: {', '.join(picked) or 'none'}"]
+            inferred = replace(inferred, sensitive=picked, notes=notes)
         run = [a.strip() for a in attacks.split(",") if a.strip()] if attacks else None
         written = write_setup(inferred, model, data, spec, force=force, train=train, attacks=run)
     except AuditInputError as exc:

@@ -56,15 +56,18 @@ def _read(path: Path) -> pd.DataFrame:
         raise fail(str(path), "csv", csv_failure(exc), "write it as UTF-8 CSV") from exc
 
 
-def _pick(columns: list[str], given: str | None, names: tuple[str, ...], what: str) -> str:
+def _pick(
+    columns: list[str], given: str | None, names: tuple[str, ...], what: str, where: Path
+) -> str:
     if given is not None:
         if given not in columns:
-            raise fail("members", what, f"column {given[:80]!r} is not in the data", "check it")
+            raise fail(str(where), what, f"column {given[:80]!r} is not in the data", "check it")
         return given
     lower = {c.lower(): c for c in columns}
     found = next((lower[n] for n in names if n in lower), None)
     if found is None:
-        raise fail("members", what, "could not be inferred from the column names", f"pass --{what}")
+        fix = f"pass --{what}"
+        raise fail(str(where), what, "could not be inferred from the column names", fix)
     return found
 
 
@@ -75,7 +78,7 @@ def _model_columns(path: Path, fmt: str, features: list[str], numeric: list[str]
 
         model = load_skops(path)
         kind = type(model).__name__
-        if isinstance(model, object) and hasattr(model, "steps"):
+        if hasattr(model, "steps"):
             kind = f"{kind} ending in {type(model.steps[-1][1]).__name__}"
         names = getattr(model, "feature_names_in_", None)
         if names is not None:
@@ -165,8 +168,8 @@ def infer(
     fmt = model_format(model, allow_pickle=False)
     frame = _read(members)
     columns = [str(c) for c in frame.columns]
-    label = _pick(columns, label, LABEL_NAMES, "label")
-    id = _pick(columns, id, ID_NAMES, "id")
+    label = _pick(columns, label, LABEL_NAMES, "label", members)
+    id = _pick(columns, id, ID_NAMES, "id", members)
     classes = sorted(pd.unique(frame[label]).tolist())
     if classes != [0, 1]:
         raise AuditInputError(

@@ -33,13 +33,16 @@ def torch_logits(module: nn.Module) -> LogitsFn:
     return logits
 
 
+def _log(proba: Any) -> np.ndarray:
+    return np.log(np.clip(np.asarray(proba, dtype=np.float64), 1e-300, None))
+
+
 def sklearn_logits(estimator: Any) -> LogitsFn:
     """Log-probabilities standing in for logits: scikit-learn exposes probabilities only,
     so records an estimator rounds to probability 1 tie (a limit of the format)."""
 
     def logits(x: np.ndarray) -> np.ndarray:
-        proba = np.asarray(estimator.predict_proba(x), dtype=np.float64)
-        return np.log(np.clip(proba, 1e-300, None))
+        return _log(estimator.predict_proba(x))
 
     return logits
 
@@ -67,13 +70,9 @@ def onnx_logits(path: Path, output: str) -> LogitsFn:
 
     def logits(x: np.ndarray) -> np.ndarray:
         out = np.asarray(session.run(None, {name: x.astype(np.float32)})[0], dtype=np.float64)
-        return np.log(np.clip(out, 1e-300, None)) if output == "probabilities" else out
+        return _log(out) if output == "probabilities" else out
 
     return logits
-
-
-def _log(proba: Any) -> np.ndarray:
-    return np.log(np.clip(np.asarray(proba, dtype=np.float64), 1e-300, None))
 
 
 def table_logits(model: Any, columns: tuple[str, ...]) -> TableFn:

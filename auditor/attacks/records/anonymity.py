@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from auditor.core.encoding import FeatureEncoding
-from auditor.core.estimates import proportion
+from auditor.core.estimates import Estimate, proportion
 
 
 def _risk(main: dict[str, Any], control: dict[str, Any]) -> dict[str, Any]:
@@ -80,7 +80,7 @@ def inference_risk(
 
 
 def _unresolved(note: str) -> dict[str, Any]:
-    return {"value": None, "lower": None, "upper": None, "resolvable": False, "note": note}
+    return Estimate(None, None, None, False, note).to_dict()
 
 
 def _halves(encoding: FeatureEncoding) -> tuple[np.ndarray, np.ndarray] | None:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from auditor.core.hashing import sha256_file
+from auditor.core.scores import softmax
 from auditor.data.raw import RawTable
 from auditor.errors import AuditInputError, fail
 
@@ -93,6 +94,4 @@ class RawModel:
         self._logits = table_logits(model, table.columns)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        logits = self._logits(self.table.decode(x))
-        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return shifted / shifted.sum(axis=1, keepdims=True)
+        return softmax(self._logits(self.table.decode(x)))
