@@ -171,9 +171,14 @@ def infer(
     label = _pick(columns, label, LABEL_NAMES, "label", members)
     id = _pick(columns, id, ID_NAMES, "id", members)
     classes = sorted(pd.unique(frame[label]).tolist())
-    if classes != [0, 1]:
+    if len(classes) < 2 or classes != list(range(len(classes))):
         raise AuditInputError(
-            Problem(str(members), label, "is not a binary 0/1 label", "encode the outcome as 0/1")
+            Problem(
+                str(members),
+                label,
+                "is not a class index 0..C-1 with every class present (0/1 for a binary outcome)",
+                "encode the outcome as 0/1, or each class as its output's index",
+            )
         )
     features = [c for c in columns if c not in (label, id)]
     numeric = [c for c in features if pd.api.types.is_numeric_dtype(frame[c])]
@@ -198,7 +203,7 @@ def infer(
         "auditor_metadata_version": METADATA_VERSION,
         "architecture": architecture,
         "n_features": len(raw),
-        "n_classes": 2,
+        "n_classes": len(classes),
         "label": label,
         "output": output,
         "raw_columns": raw,
@@ -207,7 +212,8 @@ def infer(
     notes = [
         f"model: {kind} ({fmt}), returns {output}",
         f"reads {len(raw)} raw columns, found from {how}",
-        f"label {label!r} (classes 0/1), patient id {id!r}",
+        f"label {label!r} (classes 0..{len(classes) - 1}, read from the members), "
+        f"patient id {id!r}",
         f"sensitive columns: {', '.join(chosen) or 'none'}"
         + (" (from their names)" if sensitive is None else ""),
     ]

@@ -36,6 +36,13 @@ class ArtifactMetadata:
     # A model that reads the table as it is (a Pipeline, an ONNX model with named inputs):
     # its raw input columns in order; then `encoding` is empty until the data is read.
     raw_columns: tuple[str, ...] = ()
+    # A multi-label model (one independent logit per label): its label columns, in output
+    # order; then `label` is empty and n_classes is the number of labels.
+    labels: tuple[str, ...] = ()
+
+    @property
+    def multilabel(self) -> bool:
+        return bool(self.labels)
 
     @property
     def features(self) -> FeatureEncoding | RawColumns:
@@ -53,7 +60,7 @@ class ArtifactMetadata:
             "architecture": self.architecture,
             "n_features": self.n_features,
             "n_classes": self.n_classes,
-            "label": self.label,
+            "label": list(self.labels) if self.labels else self.label,
             "output": self.output,
             **features,
             "recipe": {
@@ -99,6 +106,7 @@ class ArtifactMetadata:
         if problems:
             raise AuditInputError(problems)
         raw = _raw_columns(data.get("raw_columns"), where)  # AuditInputError: outside the try
+        labels = _labels(data["label"], data["n_classes"], where)
         try:
             empty = {"numeric": [], "categorical": []}
             encoding = FeatureEncoding.from_dict(data.get("encoding", empty))
@@ -109,7 +117,7 @@ class ArtifactMetadata:
                 architecture=str(data["architecture"]),
                 n_features=int(data["n_features"]),
                 n_classes=int(data["n_classes"]),
-                label=str(data["label"]),
+                label="" if labels else str(data["label"]),
                 encoding=encoding,
                 recipe=name,
                 recipe_params=dict(recipe.get("hyperparameters" if legacy else name, {})),
@@ -119,6 +127,7 @@ class ArtifactMetadata:
                 output=data.get("output", "logits"),
                 details=dict(data.get("details", {})),
                 raw_columns=raw,
+                labels=labels,
             )
         except EncodingError as exc:  # its message names the entry, never a value
             raise fail(where, "encoding", str(exc), fix) from exc
@@ -147,6 +156,26 @@ def _raw_columns(value: Any, where: str) -> tuple[str, ...]:
             "raw_columns",
             "must be a non-empty list of distinct column names",
             "list the table columns the model reads, in its order",
+        )
+    return tuple(value)
+
+
+def _labels(value: Any, n_classes: Any, where: str) -> tuple[str, ...]:
+    """A multi-label model's label columns (`label` a list), or () for one outcome column."""
+    if not isinstance(value, list):
+        return ()
+    if (
+        not value
+        or not all(isinstance(c, str) and c for c in value)
+        or len(set(value)) != len(value)
+        or len(value) != n_classes
+    ):
+        raise fail(
+            where,
+            "label",
+            "as a list (a multi-label model) must name n_classes distinct label columns",
+            "list one column per output of the model, in its order, and set n_classes to "
+            "their number",
         )
     return tuple(value)
 

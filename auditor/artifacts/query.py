@@ -37,12 +37,28 @@ def _log(proba: Any) -> np.ndarray:
     return np.log(np.clip(np.asarray(proba, dtype=np.float64), 1e-300, None))
 
 
+def _label_logits(proba: list[np.ndarray], classes: list[np.ndarray]) -> np.ndarray:
+    """Multi-label output of a scikit-learn estimator (one (n, k) probability array per
+    label) as one logit per label, log p1 - log p0 (a label seen with one value only in
+    training gets that value's probability 1)."""
+    columns = []
+    for p, seen in zip(proba, classes, strict=True):
+        seen = list(np.asarray(seen).astype(int))
+        p1 = p[:, seen.index(1)] if 1 in seen else np.zeros(len(p))
+        columns.append(_log(p1) - _log(1.0 - p1))
+    return np.stack(columns, axis=1)
+
+
 def sklearn_logits(estimator: Any) -> LogitsFn:
     """Log-probabilities standing in for logits: scikit-learn exposes probabilities only,
-    so records an estimator rounds to probability 1 tie (a limit of the format)."""
+    so records an estimator rounds to probability 1 tie (a limit of the format). A
+    multi-label estimator gives one logit per label (`_label_logits`)."""
 
     def logits(x: np.ndarray) -> np.ndarray:
-        return _log(estimator.predict_proba(x))
+        proba = estimator.predict_proba(x)
+        if isinstance(proba, list):
+            return _label_logits(proba, list(estimator.classes_))
+        return _log(proba)
 
     return logits
 

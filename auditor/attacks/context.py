@@ -52,3 +52,4 @@ class AttackDef:
     score: Callable[[AttackContext], np.ndarray]
     needs_shadow_models: bool = False
     reference_models: Literal["online", "offline"] | None = None
+    multilabel: bool = True  # whether it takes multi-label models (ART's attacks do not)

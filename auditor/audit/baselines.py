@@ -20,11 +20,11 @@ import numpy as np
 from auditor.artifacts.models import load_model
 from auditor.artifacts.query import logits_fn
 from auditor.audit.context import DEFAULT_DELTA, Run
-from auditor.core.scores import softmax, true_class_log_prob
+from auditor.core.scores import true_class_log_prob
 from auditor.core.types import LogitsFn
 from auditor.data.tables import AuditData
 from auditor.metrics.membership import membership_figures
-from auditor.metrics.utility import UTILITY_METRICS, utility_figures
+from auditor.metrics.utility import metric_table, per_label_recall, structured_utility_figures
 from auditor.training.recipes import PRESETS, RecipeInput, run_recipe
 from auditor.training.recipes.user import UserTraining
 
@@ -60,7 +60,7 @@ def real_records_model(
         architecture_params=architecture_params,
         user=user,
     )
-    members = RecipeInput(data.members.x, data.members.y)
+    members = RecipeInput(data.members.x, data.members.y, n_classes=data.n_outputs)
     how = f"your training function {user.name}" if user else f"default preset, {architecture}"
     return Baseline(
         logits_fn(run_recipe("supervised", members, hp, run.seeds.baseline_model).model),
@@ -70,9 +70,9 @@ def real_records_model(
 
 def model_utility(run: Run, data: AuditData, target: LogitsFn) -> dict[str, Any]:
     """Every utility metric of one model on the test split, with bootstrap intervals."""
-    return utility_figures(
+    return structured_utility_figures(
         data.test.y,
-        softmax(target(data.test.x))[:, 1],
+        target(data.test.x),
         rng=np.random.default_rng(run.seeds.utility),
         replicates=run.spec.utility_bootstrap,
         confidence=run.spec.attacks.confidence,
@@ -85,16 +85,22 @@ def utility_section(
     """Utility of the artifact's model and of the real-records model on the same test split."""
     artifact = model_utility(run, data, target)
     base = model_utility(run, data, baseline.logits)
+    table = metric_table(data.multilabel, data.n_outputs)
     difference = {
         m: {"value": artifact[m]["value"] - base[m]["value"], "higher_is_better": better}
-        for m, (_, better) in UTILITY_METRICS.items()
+        for m, (_, better) in table.items()
     }
-    return {
+    section = {
         "n_test": data.test.rows,
         "artifact": artifact,
         "baseline": {"description": baseline.description, "metrics": base},
         "difference": difference,
     }
+    if data.multilabel:
+        section["per_label_recall"] = per_label_recall(
+            data.test.y, target(data.test.x), data.label_names, run.spec.attacks.confidence
+        )
+    return section
 
 
 def _loss_membership(

@@ -14,6 +14,7 @@ from typing import Any
 from auditor.artifacts.datasets import load_dataset
 from auditor.artifacts.inspect import inspect_model
 from auditor.artifacts.metadata import ArtifactMetadata
+from auditor.attacks import ATTACKS
 from auditor.config.spec import AuditSpec
 from auditor.core.encoding import FeatureEncoding
 from auditor.data.tables import Features, load_audit_data
@@ -31,22 +32,55 @@ def _collect(problems: list[Problem], check: Callable[[], Any]) -> Any:
         return None
 
 
-def _attribute_gates(spec: AuditSpec, encoding: FeatureEncoding) -> list[Problem]:
-    """Gates on the attribute inference of a column that is not a categorical model input
-    (nothing would be measured for it)."""
+def _attribute_gates(
+    spec: AuditSpec, encoding: FeatureEncoding, multilabel: bool = False
+) -> list[Problem]:
+    """Gates on the attribute inference of a column that is not a categorical model input,
+    or of a multi-label model (nothing would be measured for it)."""
     prefix = "privacy.attribute_inference."
-    categorical = {f.name for f in encoding.categorical}
+    categorical = set() if multilabel else {f.name for f in encoding.categorical}
+    why = (
+        "attribute inference does not run on multi-label models"
+        if multilabel
+        else "is not a categorical input of the model: attribute inference does not run on it"
+    )
     return [
         Problem(
             str(spec.path),
             f"gates.{gate.metric}",
-            f"{attribute} is not a categorical input of the model: attribute inference "
-            "does not run on it",
+            f"{attribute}: {why}" if multilabel else f"{attribute} {why}",
             f"gate a categorical input ({', '.join(sorted(categorical)) or 'none'}) or drop it",
         )
         for gate in spec.gates
         if gate.metric.startswith(prefix)
         and (attribute := gate.metric[len(prefix) :].rpartition(".")[0]) not in categorical
+    ]
+
+
+def label_structure_problems(spec: AuditSpec, meta: ArtifactMetadata) -> list[Problem]:
+    """The spec's labels must have the model's structure (one outcome column, or one 0/1
+    column per output of a multi-label model), and every attack must take that structure."""
+    where = str(spec.path)
+    if spec.data.multilabel != meta.multilabel:
+        has = "a multi-label model" if meta.multilabel else "a single-label model"
+        fix = (
+            f"name its label columns: labels = {list(meta.labels)}"
+            if meta.multilabel
+            else 'name its outcome column: label = "..."'
+        )
+        field = "data.labels" if spec.data.multilabel else "data.label"
+        return [Problem(where, field, f"does not fit the artifact: {has} (its metadata)", fix)]
+    if not meta.multilabel:
+        return []
+    return [
+        Problem(
+            where,
+            "attacks.run",
+            f"includes {name}, which takes single-label models only",
+            f"drop {name}: the other attacks score multi-label records",
+        )
+        for name in spec.attacks.run
+        if not ATTACKS[name].multilabel
     ]
 
 
@@ -57,7 +91,10 @@ def _recipe(spec: AuditSpec, meta: ArtifactMetadata, where: str) -> None:
     )
 
 
-def _model(spec: AuditSpec, allow_pickle: bool, problems: list[Problem]) -> Features | None:
+Read = tuple[Features, int]  # what the data is checked against: features, outputs
+
+
+def _model(spec: AuditSpec, allow_pickle: bool, problems: list[Problem]) -> Read | None:
     artifact = spec.artifact
     meta = _collect(
         problems,
@@ -91,12 +128,20 @@ def _model(spec: AuditSpec, allow_pickle: bool, problems: list[Problem]) -> Feat
             )
         )
     _collect(problems, lambda: _recipe(spec, meta, str(artifact.path)))
-    return meta.features
+    structure = label_structure_problems(spec, meta)
+    problems += structure
+    if any(p.field != "attacks.run" for p in structure):  # labels of the other structure
+        return None
+    return meta.features, meta.n_classes
 
 
-def _dataset(
-    spec: AuditSpec, allow_pickle: bool, problems: list[Problem]
-) -> FeatureEncoding | None:
+def _dataset(spec: AuditSpec, allow_pickle: bool, problems: list[Problem]) -> Read | None:
+    if spec.data.multilabel:
+        fix = 'name one outcome column: label = "..."'
+        problems.append(
+            Problem(str(spec.path), "data.labels", "dataset artifacts are single-label", fix)
+        )
+        return None
     released = _collect(
         problems,
         lambda: load_dataset(spec.artifact.path, label=spec.data.label, allow_pickle=allow_pickle),
@@ -115,7 +160,7 @@ def _dataset(
                 field=field,
             ),
         )
-    return released.encoding
+    return released.encoding, 2
 
 
 def _baseline(spec: AuditSpec, features: Features, allow_pickle: bool) -> list[Problem]:
@@ -142,11 +187,12 @@ def check_inputs(spec: AuditSpec, *, allow_pickle: bool = False) -> None:
     """AuditInputError listing every problem a run of `spec` would meet in its inputs."""
     problems: list[Problem] = []
     check = _dataset if spec.artifact.kind == "dataset" else _model
-    features = check(spec, allow_pickle, problems)
-    if features is not None:
+    read = check(spec, allow_pickle, problems)
+    if read is not None:
+        features, n_classes = read
         problems += _baseline(spec, features, allow_pickle)
-        data = _collect(problems, lambda: load_audit_data(spec.data, features))
+        data = _collect(problems, lambda: load_audit_data(spec.data, features, n_classes))
         if data is not None and spec.artifact.kind != "dataset":
-            problems += _attribute_gates(spec, data.encoding)
+            problems += _attribute_gates(spec, data.encoding, data.multilabel)
     if problems:
         raise AuditInputError(problems)

@@ -12,10 +12,11 @@ from auditor.artifacts.models import LoadedModel, bind_raw, load_model
 from auditor.attacks.inference.inversion import inversion_figures
 from auditor.audit.baselines import baselines_section, real_records_model, utility_section
 from auditor.audit.context import Audited, Run
+from auditor.audit.inputs import label_structure_problems
 from auditor.audit.sections import attribute_section, fairness_section, membership_section
 from auditor.core.types import LogitsFn
 from auditor.data.tables import AuditData, load_audit_data
-from auditor.errors import fail
+from auditor.errors import AuditInputError, fail
 from auditor.training.recipes import Params, as_recipe, stored_params
 from auditor.training.recipes.user import UserTraining
 
@@ -27,7 +28,10 @@ def load_target(run: Run) -> tuple[LoadedModel, AuditData]:
     model = load_model(
         run.spec.artifact.path, architecture=run.architecture, allow_pickle=run.allow_pickle
     )
-    data = load_audit_data(run.spec.data, model.metadata.features)
+    problems = label_structure_problems(run.spec, model.metadata)
+    if problems:
+        raise AuditInputError(problems)
+    data = load_audit_data(run.spec.data, model.metadata.features, model.metadata.n_classes)
     if data.raw is not None:
         model = bind_raw(model, data.raw)
     check_model_fits(model, data)
@@ -164,13 +168,18 @@ def audit_model(run: Run) -> Audited:
     run.stages.lap("load")
     privacy = privacy_sections(run, model, data, recipe, hp)
     run.stages.say("model inversion")
-    privacy["inversion"] = inversion_figures(
-        model.module,
-        data.members.x,
-        data.non_members.x,
-        data.population.x,
-        seed=run.seeds.inversion,
-        confidence=run.spec.attacks.confidence,
+    privacy["inversion"] = (
+        {"note": "multi-label model: inversion towards a label set is not implemented"}
+        if data.multilabel
+        else inversion_figures(
+            model.module,
+            data.members.x,
+            data.non_members.x,
+            data.population.x,
+            seed=run.seeds.inversion,
+            confidence=run.spec.attacks.confidence,
+            n_classes=meta.n_classes,
+        )
     )
     run.stages.lap("model inversion")
     utility, baselines = utility_and_baselines(run, model, data, hp)

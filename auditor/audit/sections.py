@@ -15,12 +15,11 @@ from auditor.attacks.inference.attribute import attribute_inference
 from auditor.audit.context import Run
 from auditor.config.spec import AuditSpec
 from auditor.core.encoding import FeatureEncoding
-from auditor.core.scores import softmax
 from auditor.core.types import LogitsFn
 from auditor.core.version import VERSION as __version__
 from auditor.data.tables import AuditData
 from auditor.errors import fail
-from auditor.metrics.fairness import fairness_figures
+from auditor.metrics.fairness import structured_fairness_figures
 from auditor.metrics.groups import group_figures
 from auditor.metrics.membership import membership_figures
 from auditor.result.document import library_versions
@@ -168,7 +167,8 @@ def run_section(spec: AuditSpec, recipe: str) -> dict[str, Any]:
 def data_section(spec: AuditSpec, data: AuditData) -> dict[str, Any]:
     """The `data` part of a result: hashes and sizes, never values."""
     return {
-        "label": spec.data.label,
+        "label": list(spec.data.labels) if spec.data.multilabel else spec.data.label,
+        "structure": structure_name(data),
         "sensitive": list(spec.data.sensitive),
         "splits": {
             name: {"file_name": s.path.name, "sha256": s.sha256, "rows": s.rows}
@@ -177,13 +177,20 @@ def data_section(spec: AuditSpec, data: AuditData) -> dict[str, Any]:
     }
 
 
+def structure_name(data: AuditData) -> str:
+    """The label structure, as results name it."""
+    if data.multilabel:
+        return "multi-label"
+    return "binary" if data.n_outputs == 2 else "multi-class"
+
+
 def fairness_section(run: Run, data: AuditData, target: LogitsFn) -> dict[str, Any]:
     """Utility and error rates by patient group on the test split (fairlearn)."""
     spec, stages = run.spec, run.stages
     stages.say("fairness")
-    fairness = fairness_figures(
+    fairness = structured_fairness_figures(
         data.test.y,
-        softmax(target(data.test.x))[:, 1],
+        target(data.test.x),
         data.test.groups,
         rng=np.random.default_rng(run.seeds.fairness),
         replicates=spec.utility_bootstrap,
@@ -196,8 +203,11 @@ def fairness_section(run: Run, data: AuditData, target: LogitsFn) -> dict[str, A
 def attribute_section(
     run: Run, data: AuditData, target: LogitsFn, encoding: FeatureEncoding, n_classes: int
 ) -> dict[str, Any]:
-    """Attribute inference for every sensitive attribute that is a categorical model input."""
+    """Attribute inference for every sensitive attribute that is a categorical model input
+    (single-label models: ART's attackers take one class per record)."""
     spec, stages = run.spec, run.stages
+    if data.multilabel:
+        return {}
     categorical = {f.name for f in encoding.categorical}
     out = {}
     for attribute in spec.data.sensitive:

@@ -43,7 +43,8 @@ FIELDS: tuple[Field, ...] = (
     Field("artifact.base", "path"),
     Field("artifact.site_vectors", "path"),
     *(Field(f"data.{split}", "path", required=True) for split in SPLIT_NAMES),
-    Field("data.label", "str", required=True),
+    Field("data.label", "str"),
+    Field("data.labels", "names", ()),
     Field("data.id", "str", "patient_id"),
     Field("data.sensitive", "names", ()),
     Field("data.site", "str"),
@@ -159,6 +160,16 @@ def _cross_checks(v: dict[str, Any], where: str) -> list[Problem]:
                 where, "artifact.base", "base and site_vectors belong to weights artifacts", fix
             )
         )
+    if (v["data.label"] is None) == (not v["data.labels"]):
+        problems.append(
+            Problem(
+                where,
+                "data.label",
+                "needs exactly one of label and labels",
+                'label = "death" names the outcome column (binary or multi-class); labels = '
+                '["a", "b"] names one 0/1 column per label of a multi-label model',
+            )
+        )
     if v["artifact.train"] is not None and kind != "model":
         fix = 'remove train, or audit the model itself (kind = "model")'
         problems.append(
@@ -263,7 +274,8 @@ def load_spec(path: Path) -> AuditSpec:
         ),
         data=DataSpec(
             **{split: v[f"data.{split}"] for split in SPLIT_NAMES},
-            label=v["data.label"],
+            label=v["data.label"] or "",
+            labels=tuple(v["data.labels"]),
             id=v["data.id"],
             sensitive=tuple(v["data.sensitive"]),
             site=v["data.site"],

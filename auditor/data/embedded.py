@@ -182,3 +182,39 @@ def hospitals_of(centers: pd.Series, n_hospitals: int) -> dict[str, str]:
         mapping[str(center)] = target
         load[target] += int(sizes[center])
     return mapping
+
+
+# SUPPORT2's diagnoses as the label structures beyond one binary outcome. Multi-class: the
+# disease group (8 classes). Multi-label (the analogue of medical coding): each patient's
+# set of diagnoses, one 0/1 column per disease group plus diabetes, dementia and cancer.
+# Both are predicted from physiology and demographics only: the diagnosis columns, the
+# disease class (a coarsening of the group) and the outcome are not inputs.
+DISEASE_GROUPS = (
+    *("ARF/MOSF w/Sepsis", "CHF", "COPD", "Cirrhosis", "Colon Cancer", "Coma"),
+    *("Lung Cancer", "MOSF w/Malig"),
+)
+DISEASE_GROUP = "disease_group"  # the multi-class label: index into DISEASE_GROUPS
+DIAGNOSES = (
+    *("dx_arf_mosf_sepsis", "dx_chf", "dx_copd", "dx_cirrhosis", "dx_colon_cancer"),
+    *("dx_coma", "dx_lung_cancer", "dx_mosf_malignancy"),
+    *("dx_diabetes", "dx_dementia", "dx_cancer"),
+)
+DIAGNOSIS_CATEGORICAL = ("sex", "race", "income")
+
+
+def load_support2_diagnoses() -> pd.DataFrame:
+    """SUPPORT2 with its diagnoses as labels: patient_id, disease_group (0..7, in the
+    order of DISEASE_GROUPS), the 11 DIAGNOSES columns (0/1), the NUMERIC features, the
+    DIAGNOSIS_CATEGORICAL features and age_band."""
+    frame = load_support2()
+    group = frame["dzgroup"].map({g: i for i, g in enumerate(DISEASE_GROUPS)})
+    if group.isna().any():
+        raise ValueError("SUPPORT2 holds a disease group outside DISEASE_GROUPS")
+    frame[DISEASE_GROUP] = group.astype(np.int64)
+    for i, column in enumerate(DIAGNOSES[: len(DISEASE_GROUPS)]):
+        frame[column] = (frame[DISEASE_GROUP] == i).astype(np.int64)
+    frame["dx_diabetes"] = (frame["diabetes"] == "1").astype(np.int64)
+    frame["dx_dementia"] = (frame["dementia"] == "1").astype(np.int64)
+    frame["dx_cancer"] = (frame["ca"] != "no").astype(np.int64)
+    columns = [ID, DISEASE_GROUP, *DIAGNOSES, *NUMERIC, *DIAGNOSIS_CATEGORICAL, "age_band"]
+    return frame[columns].reset_index(drop=True)

@@ -37,6 +37,17 @@ class DataSpec:
     id: str
     sensitive: tuple[str, ...]
     site: str | None = None  # column naming each record's site (hospital), if known
+    # Multi-label data: one 0/1 column per label (then `label` is empty).
+    labels: tuple[str, ...] = ()
+
+    @property
+    def label_columns(self) -> tuple[str, ...]:
+        """The outcome column, or a multi-label model's label columns."""
+        return self.labels or (self.label,)
+
+    @property
+    def multilabel(self) -> bool:
+        return bool(self.labels)
 
     def paths(self) -> dict[str, Path]:
         return {name: getattr(self, name) for name in SPLIT_NAMES}
@@ -44,7 +55,8 @@ class DataSpec:
 
 @dataclass(frozen=True)
 class Split:
-    """One split, encoded for the model; `groups` holds the sensitive columns as text."""
+    """One split, encoded for the model; `groups` holds the sensitive columns as text.
+    `y` holds class indices (n,), or for multi-label data 0/1 vectors (n, L)."""
 
     name: str
     path: Path
@@ -67,6 +79,12 @@ class AuditData:
     population: Split
     encoding: FeatureEncoding | None = None  # the encoding of every split's `x`
     raw: RawTable | None = None  # the raw records, for a model that reads raw columns
+    n_outputs: int = 2  # the model's classes (single-label) or labels (multi-label)
+    label_names: tuple[str, ...] = ()  # the label columns (one, or a multi-label model's)
+
+    @property
+    def multilabel(self) -> bool:
+        return self.members.y.ndim == 2
 
     def splits(self) -> dict[str, Split]:
         return {name: getattr(self, name) for name in SPLIT_NAMES}
@@ -151,7 +169,8 @@ Features = FeatureEncoding | RawColumns  # what the model reads: encoded or raw 
 def _missing_columns(
     frame: pd.DataFrame, path: Path, spec: DataSpec, encoding: Features
 ) -> list[Problem]:
-    needed = {spec.label: "data.label", spec.id: "data.id"}
+    needed = {c: "data.labels" if spec.multilabel else "data.label" for c in spec.label_columns}
+    needed[spec.id] = "data.id"
     needed.update({s: "data.sensitive" for s in spec.sensitive})
     if spec.site is not None:
         needed[spec.site] = "data.site"
@@ -193,11 +212,30 @@ def _value_problems(
     return problems
 
 
-def _label_problems(frame: pd.DataFrame, path: Path, name: str, label: str) -> list[Problem]:
-    where, labels = str(path), frame[label]
-    if labels.isna().any() or not set(pd.unique(labels)) <= {0, 1}:
-        message = f"label is not binary 0/1 ({labels.nunique(dropna=False)} distinct values)"
-        return [Problem(where, label, message, "encode the outcome as 0/1 with no missing values")]
+def _label_problems(
+    frame: pd.DataFrame, path: Path, name: str, spec: DataSpec, n_classes: int
+) -> list[Problem]:
+    """Single-label: class indices 0..n_classes-1 (0/1 for a binary model), both outcomes
+    where a model trains on them; multi-label: every label column 0/1."""
+    where = str(path)
+    if spec.multilabel:
+        problems = []
+        for column in spec.labels:
+            values = frame[column]
+            if values.isna().any() or not set(pd.unique(values)) <= {0, 1}:
+                fix = "encode each label as 0/1 (present/absent) with no missing values"
+                problems.append(Problem(where, column, "label is not 0/1", fix))
+        return problems
+    label, labels = spec.label, frame[spec.label]
+    allowed = set(range(n_classes))
+    if labels.isna().any() or not set(pd.unique(labels)) <= allowed:
+        if n_classes == 2:
+            message = f"label is not binary 0/1 ({labels.nunique(dropna=False)} distinct values)"
+            fix = "encode the outcome as 0/1 with no missing values"
+        else:
+            message = f"label is not a class index 0..{n_classes - 1} (the model's classes)"
+            fix = "encode each class as its output's index, with no missing values"
+        return [Problem(where, label, message, fix)]
     if name in NEEDS_BOTH_CLASSES and labels.nunique() < 2:
         return [Problem(where, label, "holds one outcome class only", NEEDS_BOTH_CLASSES[name])]
     return []
@@ -210,6 +248,7 @@ def _check_frame(
     spec: DataSpec,
     encoding: Features,
     header: list[str],
+    n_classes: int,
 ) -> list[Problem]:
     where = str(path)
     if len(frame) == 0:
@@ -224,22 +263,34 @@ def _check_frame(
     missing = _missing_columns(frame, path, spec, encoding)
     if missing or problems:
         return problems + missing
-    return _label_problems(frame, path, name, spec.label) + _value_problems(
+    return _label_problems(frame, path, name, spec, n_classes) + _value_problems(
         frame, path, spec, encoding
     )
 
 
-def load_audit_data(spec: DataSpec, encoding: Features) -> AuditData:
+def load_audit_data(spec: DataSpec, encoding: Features, n_classes: int = 2) -> AuditData:
     """Read, check and encode every split; AuditInputError listing all problems. For a
     model that reads raw columns, the splits are encoded by the auditor's own encoding of
-    those columns (`auditor.data.raw`) and the raw records kept beside."""
+    those columns (`auditor.data.raw`) and the raw records kept beside. `n_classes`: the
+    model's classes (single-label data), or its labels (multi-label data)."""
+    if spec.multilabel and len(spec.labels) != n_classes:
+        raise AuditInputError(
+            [
+                Problem(
+                    "spec",
+                    "data.labels",
+                    f"names {len(spec.labels)} label columns but the model has {n_classes} outputs",
+                    "name one column per output of the model, in its order",
+                )
+            ]
+        )
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
     for name, path in spec.paths().items():
         frame = _read_csv(path, problems)
         if frame is not None:
             header = _header(path)
-            problems += _check_frame(frame, path, name, spec, encoding, header)
+            problems += _check_frame(frame, path, name, spec, encoding, header, n_classes)
             frames[name] = frame
     if not problems:
         ids = {n: set(f[spec.id].astype(str)) for n, f in frames.items()}
@@ -267,8 +318,18 @@ def load_audit_data(spec: DataSpec, encoding: Features) -> AuditData:
             path=path,
             sha256=sha256_file(path),
             x=encoding.encode(frame),
-            y=frame[spec.label].to_numpy().astype(np.int64),
+            y=(
+                frame[list(spec.labels)].to_numpy().astype(np.int64)
+                if spec.multilabel
+                else frame[spec.label].to_numpy().astype(np.int64)
+            ),
             groups={s: frame[s].astype(str).to_numpy() for s in spec.sensitive},
             sites=frame[spec.site].astype(str).to_numpy() if spec.site else None,
         )
-    return AuditData(**splits, encoding=encoding, raw=raw)
+    return AuditData(
+        **splits,
+        encoding=encoding,
+        raw=raw,
+        n_outputs=n_classes,
+        label_names=spec.label_columns,
+    )

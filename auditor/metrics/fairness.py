@@ -1,4 +1,4 @@
-"""Fairness per sensitive attribute with fairlearn's MetricFrame."""
+"""Fairness per sensitive attribute with fairlearn's MetricFrame, for every label structure."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from fairlearn.metrics import (
 )
 from scipy.stats import binomtest, rankdata
 from sklearn.metrics import recall_score, roc_auc_score
+
+from auditor.core.scores import predicted_labels, probabilities
 
 
 def _auroc(y: np.ndarray, p: np.ndarray) -> float:
@@ -172,5 +174,130 @@ def fairness_figures(
             "equalized_odds_difference": {
                 "value": _num(equalized_odds_difference(y, pred, sensitive_features=values))
             },
+        }
+    return out
+
+
+def _indicators(y: np.ndarray, logits: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(truth, prediction, probability) as (n, L) matrices: multi-label as they are;
+    multi-class one-hot, so that micro figures over a record's entries are per-record ones
+    (micro recall is accuracy)."""
+    multilabel = y.ndim == 2
+    proba = probabilities(logits, multilabel)
+    pred = predicted_labels(logits, multilabel)
+    if multilabel:
+        return y.astype(int), pred, proba
+    eye = np.eye(proba.shape[1], dtype=int)
+    return eye[y], eye[pred], proba
+
+
+def _pair_auroc(truth: np.ndarray, proba: np.ndarray) -> float:
+    flat = truth.ravel()
+    return float(roc_auc_score(flat, proba.ravel())) if 0 < flat.sum() < len(flat) else np.nan
+
+
+def _percentiles(values: list[float], confidence: float) -> tuple[float | None, float | None]:
+    kept = [v for v in values if not np.isnan(v)]
+    if not kept:
+        return None, None
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    low, high = np.percentile(kept, [tail, 100.0 - tail])
+    return float(low), float(high)
+
+
+def structured_fairness_figures(
+    y: np.ndarray,
+    logits: np.ndarray,
+    groups: dict[str, np.ndarray],
+    *,
+    rng: np.random.Generator | None = None,
+    replicates: int = 200,
+    confidence: float = 0.95,
+) -> dict[str, Any]:
+    """Fairness figures of any label structure. Binary models: `fairness_figures`.
+    Multi-class and multi-label models: micro figures per group over the group's (record,
+    label) entries (fairlearn's MetricFrame on those entries): recall (the coding result's
+    "recall by sex"; multi-class: accuracy), false-positive rate and AUROC, with intervals
+    from a bootstrap that resamples records (a record's entries are not independent), and
+    the recall gap, AUROC gap and equalized-odds difference (largest gap in micro recall or
+    false-positive rate)."""
+    rng = rng if rng is not None else np.random.default_rng(0)
+    y = np.asarray(y).astype(int)
+    if y.ndim == 1 and logits.shape[1] == 2:
+        return fairness_figures(
+            y,
+            probabilities(logits, False)[:, 1],
+            groups,
+            rng=rng,
+            replicates=replicates,
+            confidence=confidence,
+        )
+    truth, pred, proba = _indicators(y, logits)
+    n, width = truth.shape
+    draws = [rng.integers(0, n, n) for _ in range(replicates)]
+    out: dict[str, Any] = {}
+    for attribute, values in groups.items():
+        values = np.asarray(values).astype(str)
+        entries = np.repeat(values, width)
+        hard = MetricFrame(
+            metrics={
+                "recall": lambda a, b: recall_score(a, b, zero_division=0),
+                "false_positive_rate": false_positive_rate,
+            },
+            y_true=truth.ravel(),
+            y_pred=pred.ravel(),
+            sensitive_features=entries,
+        )
+        soft = MetricFrame(
+            metrics={"auroc": _auroc},
+            y_true=truth.ravel(),
+            y_pred=proba.ravel(),
+            sensitive_features=entries,
+        )
+        table = hard.by_group.join(soft.by_group)
+        names = [str(g) for g in table.index]
+        recalls: dict[str, list[float]] = {g: [] for g in names}
+        aucs: dict[str, list[float]] = {g: [] for g in names}
+        gaps: list[float] = []
+        for i in draws:
+            vi, ti, pi = values[i], truth[i], pred[i]
+            for g in names:
+                rows = vi == g
+                positives = ti[rows].sum()
+                recalls[g].append(
+                    float((ti[rows] * pi[rows]).sum() / positives) if positives else np.nan
+                )
+                aucs[g].append(_pair_auroc(ti[rows], proba[i][rows]))
+            kept = [recalls[g][-1] for g in names if not np.isnan(recalls[g][-1])]
+            if len(kept) >= 2:
+                gaps.append(max(kept) - min(kept))
+        method = "percentile bootstrap over records"
+        out[attribute] = {
+            "groups": {
+                g: {
+                    "n": int((values == g).sum()),
+                    "recall": _num(row["recall"]),
+                    "auroc": _num(row["auroc"]),
+                    "false_positive_rate": _num(row["false_positive_rate"]),
+                    "recall_interval": dict(
+                        zip(("lower", "upper"), _percentiles(recalls[g], confidence), strict=True),
+                        method=method,
+                    ),
+                    "auroc_interval": dict(
+                        zip(("lower", "upper"), _percentiles(aucs[g], confidence), strict=True),
+                        method=method,
+                    ),
+                }
+                for g, (_, row) in zip(names, table.iterrows(), strict=True)
+            },
+            "recall_gap": dict(
+                zip(
+                    ("value", "lower", "upper"),
+                    (_num(hard.difference()["recall"]), *_percentiles(gaps, confidence)),
+                    strict=True,
+                )
+            ),
+            "auroc_gap": {"value": _num(soft.difference()["auroc"])},
+            "equalized_odds_difference": {"value": _num(float(hard.difference().max()))},
         }
     return out

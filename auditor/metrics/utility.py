@@ -1,4 +1,9 @@
-"""Utility of a binary classifier on the test split, with bootstrap intervals (scikit-learn)."""
+"""Utility on the test split, with bootstrap intervals (scikit-learn), for each label
+structure: binary (today's metrics), multi-class and multi-label.
+
+`auroc` is every structure's headline discrimination figure (the report's summary and the
+comparison page read it): the AUROC for a binary model, the macro one-vs-rest AUROC for a
+multi-class model, and the micro-averaged AUROC for a multi-label model."""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ from typing import Any
 import numpy as np
 from sklearn import metrics as skm
 
-from auditor.core.estimates import percentile_interval
+from auditor.core.estimates import percentile_interval, proportion
+from auditor.core.scores import predicted_labels, probabilities
 
 ECE_BINS = 10
 
@@ -70,3 +76,123 @@ def utility_figures(
         reps = np.array([float(fn(y[i], p[i])) for i in draws])
         out[name] = percentile_interval(float(fn(y, p)), reps, confidence).to_dict()
     return out
+
+
+def macro_auroc(y: np.ndarray, proba: np.ndarray) -> float:
+    """Mean one-vs-rest AUROC over the classes (multi-class: y indices) or labels
+    (multi-label: y 0/1 columns) that have both outcomes in `y`; equals scikit-learn's macro
+    average whenever every class does (scikit-learn refuses otherwise: a bootstrap
+    resample can miss a rare class)."""
+    hits = np.eye(proba.shape[1], dtype=int)[y] if y.ndim == 1 else y
+    aucs = [
+        skm.roc_auc_score(hits[:, c], proba[:, c])
+        for c in range(proba.shape[1])
+        if 0 < hits[:, c].sum() < len(hits)
+    ]
+    return float(np.mean(aucs)) if aucs else float("nan")
+
+
+def _top_label_ece(y: np.ndarray, proba: np.ndarray) -> float:
+    """ECE of the top-label confidence: is the predicted class right as often as claimed?"""
+    return expected_calibration_error((proba.argmax(axis=1) == y).astype(int), proba.max(axis=1))
+
+
+def _classes(proba: np.ndarray) -> list[int]:
+    return list(range(proba.shape[1]))
+
+
+# name -> (function of (y_true (n,), class probabilities (n, C)), higher is better)
+MULTICLASS_METRICS: dict[str, tuple[Callable[[np.ndarray, np.ndarray], float], bool]] = {
+    "accuracy": (lambda y, p: skm.accuracy_score(y, p.argmax(axis=1)), True),
+    "auroc": (macro_auroc, True),
+    "balanced_accuracy": (
+        lambda y, p: skm.recall_score(
+            y, p.argmax(axis=1), average="macro", labels=_classes(p), zero_division=0
+        ),
+        True,
+    ),
+    "f1_macro": (
+        lambda y, p: skm.f1_score(
+            y, p.argmax(axis=1), average="macro", labels=_classes(p), zero_division=0
+        ),
+        True,
+    ),
+    "cohen_kappa": (
+        lambda y, p: skm.cohen_kappa_score(y, p.argmax(axis=1), labels=_classes(p)),
+        True,
+    ),
+    "log_loss": (lambda y, p: skm.log_loss(y, p, labels=_classes(p)), False),
+    "ece": (_top_label_ece, False),
+}
+
+
+def _hard(p: np.ndarray) -> np.ndarray:
+    return (p >= 0.5).astype(int)
+
+
+def _micro_auroc(y: np.ndarray, p: np.ndarray) -> float:
+    flat = y.ravel()
+    return float(skm.roc_auc_score(flat, p.ravel())) if 0 < flat.sum() < len(flat) else np.nan
+
+
+# name -> (function of (y_true (n, L) 0/1, label probabilities (n, L)), higher is better)
+MULTILABEL_METRICS: dict[str, tuple[Callable[[np.ndarray, np.ndarray], float], bool]] = {
+    "f1_micro": (lambda y, p: skm.f1_score(y, _hard(p), average="micro", zero_division=0), True),
+    "f1_macro": (lambda y, p: skm.f1_score(y, _hard(p), average="macro", zero_division=0), True),
+    "auroc": (_micro_auroc, True),
+    "auroc_macro": (macro_auroc, True),
+    "recall_micro": (
+        lambda y, p: skm.recall_score(y, _hard(p), average="micro", zero_division=0),
+        True,
+    ),
+    "subset_accuracy": (lambda y, p: skm.accuracy_score(y, _hard(p)), True),
+    "hamming_loss": (lambda y, p: skm.hamming_loss(y, _hard(p)), False),
+}
+
+
+def metric_table(
+    multilabel: bool, n_outputs: int
+) -> dict[str, tuple[Callable[[np.ndarray, np.ndarray], float], bool]]:
+    """The utility metrics of a label structure (name -> (function, higher is better))."""
+    if multilabel:
+        return MULTILABEL_METRICS
+    return UTILITY_METRICS if n_outputs == 2 else MULTICLASS_METRICS
+
+
+def structured_utility_figures(
+    y: np.ndarray,
+    logits: np.ndarray,
+    *,
+    rng: np.random.Generator,
+    replicates: int,
+    confidence: float,
+) -> dict[str, Any]:
+    """Every utility metric of the label structure of `y` from the model's logits: binary
+    models exactly as `utility_figures` (P(y = 1)); multi-class and multi-label with their
+    own tables, resampling records (a multi-label record keeps its whole label vector)."""
+    y = np.asarray(y).astype(int)
+    multilabel = y.ndim == 2
+    proba = probabilities(logits, multilabel)
+    if not multilabel and proba.shape[1] == 2:
+        return utility_figures(
+            y, proba[:, 1], rng=rng, replicates=replicates, confidence=confidence
+        )
+    table = metric_table(multilabel, proba.shape[1])
+    draws = [rng.integers(0, len(y), len(y)) for _ in range(replicates)]
+    out = {}
+    for name, (fn, _) in table.items():
+        reps = np.array([float(fn(y[i], proba[i])) for i in draws])
+        out[name] = percentile_interval(float(fn(y, proba)), reps, confidence).to_dict()
+    return out
+
+
+def per_label_recall(
+    y: np.ndarray, logits: np.ndarray, names: tuple[str, ...], confidence: float
+) -> dict[str, Any]:
+    """Multi-label: each label's recall with its exact (Clopper-Pearson) interval (records
+    are independent within one label)."""
+    pred = predicted_labels(logits, multilabel=True)
+    return {
+        name: proportion(int((pred[:, j] * y[:, j]).sum()), int(y[:, j].sum()), confidence)
+        for j, name in enumerate(names)
+    }

@@ -184,6 +184,19 @@ def _artifact(result: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+# What each label structure's headline figures mean (results before structures: binary).
+STRUCTURE_NOTES = {
+    "multi-class": (
+        "A multi-class model: AUROC is the macro average of one-vs-rest AUROCs; "
+        "fairness figures are micro averages (recall is accuracy)."
+    ),
+    "multi-label": (
+        "A multi-label model: AUROC is micro-averaged over every (patient, label) pair; "
+        "fairness figures are micro averages over each group's pairs."
+    ),
+}
+
+
 def _utility(result: Mapping[str, Any]) -> dict[str, Any]:
     """Utility metrics of the artifact, and of the baseline with the difference when present."""
     utility = as_mapping(result.get("utility"))
@@ -206,8 +219,16 @@ def _utility(result: Mapping[str, Any]) -> dict[str, Any]:
                 "difference": fmt_signed(diff),
             }
         )
+    per_label = as_mapping(utility.get("per_label_recall"))
+    order = as_mapping(result.get("data")).get("label")  # the model's label order
+    if isinstance(order, list) and set(map(str, order)) == set(per_label):
+        per_label = {str(name): per_label[str(name)] for name in order}
     return {
         "n_test": display(utility.get("n_test")),
+        "structure": STRUCTURE_NOTES.get(str(as_mapping(result.get("data")).get("structure")), ""),
+        "per_label": [
+            {"label": str(name), "recall": fmt_interval(value)} for name, value in per_label.items()
+        ],
         "has_baseline": baseline is not None,
         "baseline_description": display(baseline.get("description", "")) if baseline else "",
         "rows": rows,

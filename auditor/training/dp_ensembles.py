@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from auditor.artifacts.architectures import MLP
 from auditor.training.ensembles import Ensemble
+from auditor.training.losses import as_targets, record_losses
 from auditor.training.recipes.params import DPParams
 
 # _LOOSE: Opacus warns when the best RDP order is at the end of its grid (short training):
@@ -85,7 +85,7 @@ def fit_dp_ensemble(
     k_models, n = subsets.shape
     schedule = DPSchedule.for_records(n, hp)
     xt = torch.tensor(x, dtype=torch.float32, device=device)
-    yt = torch.tensor(y, dtype=torch.long, device=device)
+    yt = as_targets(y, multilabel=np.ndim(y) == 2, device=device)
     sub = torch.tensor(subsets, dtype=torch.long, device=device)
     gen = torch.Generator(device=device).manual_seed(seed)
     template = ens.template
@@ -94,7 +94,7 @@ def fit_dp_ensemble(
         params: dict, buffers: dict, xs: torch.Tensor, ys: torch.Tensor
     ) -> torch.Tensor:
         out = functional_call(template, (params, buffers), (xs.unsqueeze(0),))
-        return nn.functional.cross_entropy(out, ys.unsqueeze(0))
+        return record_losses(out, ys.unsqueeze(0)).sum()
 
     per_sample = vmap(vmap(grad(sample_loss), in_dims=(None, None, 0, 0)), in_dims=(0, 0, 0, 0))
     opt = torch.optim.Adam(ens.params.values(), lr=hp.lr, weight_decay=hp.weight_decay)
@@ -145,7 +145,7 @@ def _clipped_sums_mlp(
         if i < n_layers - 1:
             acts.append(h)
     # Sum of per-sample losses: the gradient w.r.t. z row i is sample i's own delta.
-    loss = nn.functional.cross_entropy(h.reshape(-1, h.shape[-1]), y.reshape(-1), reduction="sum")
+    loss = record_losses(h, y).sum()
     deltas = torch.autograd.grad(loss, outs)
     norm2 = sum(
         d.pow(2).sum(dim=2) * (a.pow(2).sum(dim=2) + 1.0) for d, a in zip(deltas, acts, strict=True)

@@ -21,6 +21,7 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from auditor.artifacts.architectures import MLP
+from auditor.training.losses import as_targets, record_losses
 from auditor.training.recipes.params import TrainParams
 from auditor.training.recipes.supervised import init_model
 
@@ -128,19 +129,22 @@ def fit_ensemble(
     subsets: np.ndarray,
     hp: TrainParams,
     fit_seeds: list[int],
+    *,
+    multilabel: bool = False,
 ) -> None:
     """Train every model k in place on rows `subsets[k]` of `x`.
 
-    `y` holds labels per row (N,) or per model and row (K, N). All subsets have the same
+    `y` holds labels per row (N,) or per model and row (K, N); multi-label 0/1 vectors per
+    row (N, L) or per model and row (K, N, L). All subsets have the same
     size. Model k sees the same minibatches as `recipes.supervised.fit` with seed `fit_seeds[k]` on
     `x[subsets[k]]`, so it ends where that single model ends (up to float rounding).
     """
     device = next(iter(ens.params.values())).device
     k_models, n = subsets.shape
     xt = torch.tensor(x, dtype=torch.float32, device=device)
-    yt = torch.tensor(y, dtype=torch.long, device=device)
-    if yt.ndim == 1:
-        yt = yt.unsqueeze(0).expand(k_models, -1)
+    yt = as_targets(y, multilabel, device)
+    if yt.ndim == (2 if multilabel else 1):  # one label (vector) per row, shared by all
+        yt = yt.unsqueeze(0).expand(k_models, *yt.shape)
     sub = torch.tensor(subsets, dtype=torch.long, device=device)
     rows = torch.arange(k_models, device=device).unsqueeze(1)
     gens = [torch.Generator().manual_seed(s) for s in fit_seeds]
@@ -156,10 +160,7 @@ def fit_ensemble(
             logits = ens.forward(xt[idx])
             labels = yt[rows, idx]
             # Sum over models of each model's mean loss: model k's gradient is its own.
-            loss = nn.functional.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), reduction="none"
-            )
-            loss.view(k_models, -1).mean(dim=1).sum().backward()
+            record_losses(logits, labels).mean(dim=1).sum().backward()
             opt.step()
 
 

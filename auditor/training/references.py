@@ -88,14 +88,26 @@ def train_shard(
     if recipe in VECTORISED and hp.architecture != "random_forest" and not own_code:
         d, c = pool.x.shape[1], pool.n_classes
         ens = init_ensemble(hp, d, c, seeds, device)
-        fit_ensemble(ens, pool.x, pool.y, subsets, hp, [s + 1 for s in seeds])
+        multilabel = pool.multilabel
+        fit_ensemble(
+            ens, pool.x, pool.y, subsets, hp, [s + 1 for s in seeds], multilabel=multilabel
+        )
         if recipe == "mimic":
             if pool.public_x is None:
                 raise ValueError("the mimic recipe needs public records")
-            labels = ens.logits(pool.public_x).argmax(axis=2)  # (K, n_public)
+            public = ens.logits(pool.public_x)  # (K, n_public, C)
+            labels = (public > 0).astype(np.int64) if multilabel else public.argmax(axis=2)
             ens = init_ensemble(hp, d, c, [s + 2 for s in seeds], device)
             everyone = np.tile(np.arange(len(pool.public_x)), (len(seeds), 1))
-            fit_ensemble(ens, pool.public_x, labels, everyone, hp, [s + 3 for s in seeds])
+            fit_ensemble(
+                ens,
+                pool.public_x,
+                labels,
+                everyone,
+                hp,
+                [s + 3 for s in seeds],
+                multilabel=multilabel,
+            )
         return ens.logits(query_x)
     out = []
     for rows, seed in zip(subsets, seeds, strict=True):

@@ -121,3 +121,27 @@ def test_ghost_clipping_equals_per_sample_gradients(records: tuple) -> None:
     for name, g in per.items():
         expected = torch.einsum("kb,kb...->k...", factor, g)
         torch.testing.assert_close(ghost[name], expected, rtol=1e-4, atol=1e-6)
+
+
+def test_multilabel_model_k_equals_the_same_model_trained_alone() -> None:
+    """Multi-label records (summed binary cross-entropy): ensemble model k and the model
+    trained alone end within TOLERANCE."""
+    from auditor.data.embedded import DIAGNOSES, DIAGNOSIS_CATEGORICAL, load_support2_diagnoses
+
+    frame = load_support2_diagnoses().iloc[:1000]
+    enc = fit_encoding(frame, numeric=list(NUMERIC), categorical=list(DIAGNOSIS_CATEGORICAL))
+    x, y = enc.encode(frame), frame[list(DIAGNOSES)].to_numpy()
+    hp = TrainParams(hidden=(32,), epochs=3, batch_size=64)
+    seeds = [21, 22]
+    subsets = half_subsets(len(x), len(seeds), np.random.default_rng(1))
+    ens = init_ensemble(hp, x.shape[1], len(DIAGNOSES), seeds, device_for("cpu"))
+    fit_ensemble(ens, x, y, subsets, hp, [s + 1 for s in seeds], multilabel=True)
+    all_logits = ens.logits(x)
+    for k in range(2):
+        data = RecipeInput(x[subsets[k]], y[subsets[k]], n_classes=len(DIAGNOSES))
+        alone = supervised(data, hp, seeds[k]).model
+        with torch.no_grad():
+            expected = alone(torch.tensor(x)).double().numpy()
+        assert np.abs(all_logits[k] - expected).max() <= TOLERANCE
+    # models on the two halves are two models, not one broadcast
+    assert not np.allclose(all_logits[0], all_logits[1])

@@ -61,14 +61,16 @@ def inversion_figures(
     seed: int,
     confidence: float,
     max_iter: int = 200,
+    n_classes: int = 2,
 ) -> dict[str, Any]:
-    """Linkage of each reconstruction method's output to members vs non-members."""
+    """Linkage of each reconstruction method's output to members vs non-members: about
+    2 x RECONSTRUCTIONS_PER_CLASS reconstructions, spread evenly over the classes."""
     if module is None:
         return {"note": "the artifact gives no gradients (not a torch model): not attempted"}
     rng = np.random.default_rng(seed)
-    n = RECONSTRUCTIONS_PER_CLASS
-    starts = population[rng.permutation(len(population))[: 2 * n]]
-    labels = np.repeat(np.arange(2), n)
+    n = max(2 * RECONSTRUCTIONS_PER_CLASS // n_classes, 1)
+    starts = population[rng.permutation(len(population))[: n_classes * n]]
+    labels = np.repeat(np.arange(n_classes), n)[: len(starts)]
     out: dict[str, Any] = {}
     with torch.enable_grad():
         recon = miface(module, starts, labels, max_iter=max_iter)
@@ -77,7 +79,7 @@ def inversion_figures(
         from auditor.training.recipes.stimuli import StimuliParams, synthesize
 
         settings = StimuliParams(per_class=n, l2=GRADIENT_L2)
-        recon, _ = synthesize(module, members, settings=settings, seed=seed)
+        recon, _ = synthesize(module, members, settings=settings, seed=seed, n_classes=n_classes)
         out["gradient"] = linkage_figures(
             recon, members, non_members, rng=rng, confidence=confidence
         )

@@ -73,6 +73,7 @@ ATTACK = AttackDef(
         "model trained by the artifact's recipe on population records"
     ),
     kind="membership",
+    multilabel=False,
     score=score,
     needs_shadow_models=True,
 )

@@ -29,5 +29,6 @@ ATTACK = AttackDef(
     title="Label-only gap attack (ART)",
     description="ART LabelOnlyGapAttack: member if the predicted label is right (labels only)",
     kind="membership",
+    multilabel=False,
     score=score,
 )

@@ -13,14 +13,19 @@ from __future__ import annotations
 import numpy as np
 
 from auditor.attacks.context import AttackContext, AttackDef
-from auditor.core.scores import softmax
+from auditor.core.scores import is_multilabel, softmax, true_class_log_prob
 
 OFFLINE_A = 0.3  # the paper's offline `a`; ML Privacy Meter uses the same default
 GAMMA = 1.0
 
 
 def true_class_prob(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """p_y for logits (..., n, C) and labels (n,), float64."""
+    """p(y | x) for logits (..., n, C) and labels (n,), float64; multi-label labels (n, L):
+    the joint probability of the label vector, exp of the summed label log-likelihoods."""
+    if is_multilabel(labels):
+        flat = logits.reshape(-1, *logits.shape[-2:])
+        joint = np.stack([np.exp(true_class_log_prob(z, labels)) for z in flat])
+        return joint.reshape(logits.shape[:-1])
     p = softmax(logits.reshape(-1, logits.shape[-1])).reshape(logits.shape)
     index = np.broadcast_to(labels[..., None], (*p.shape[:-1], 1))
     return np.take_along_axis(p, index, axis=-1)[..., 0]

@@ -19,6 +19,11 @@ class RecipeInput:
     public_y: np.ndarray | None = None  # labels of the public records (merge's base model)
     sites: np.ndarray | None = None  # site of each private record (merge); None: random
 
+    @property
+    def multilabel(self) -> bool:
+        """Whether the labels are 0/1 vectors per record (n, L), not class indices (n,)."""
+        return self.y.ndim == 2
+
 
 @dataclass(frozen=True)
 class Trained:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import torch
-from torch import nn
 
+from auditor.training.losses import as_targets, mean_loss
 from auditor.training.recipes import supervised
 from auditor.training.recipes.base import RecipeInput, Trained
 from auditor.training.recipes.params import DPParams
@@ -21,7 +22,8 @@ def train(data: RecipeInput, hp: DPParams, seed: int) -> Trained:
         raise ValueError("dp_sgd trains torch architectures only, not random_forest")
     model = supervised.init_model(hp, data.x.shape[1], data.n_classes, seed)
     dataset = torch.utils.data.TensorDataset(
-        torch.tensor(data.x, dtype=torch.float32), torch.tensor(data.y, dtype=torch.long)
+        torch.tensor(data.x, dtype=torch.float32),
+        as_targets(data.y, multilabel=np.ndim(data.y) == 2),
     )
     loader = torch.utils.data.DataLoader(
         dataset, batch_size=hp.batch_size, generator=torch.Generator().manual_seed(seed + 1)
@@ -41,14 +43,13 @@ def train(data: RecipeInput, hp: DPParams, seed: int) -> Trained:
             max_grad_norm=hp.max_grad_norm,
             noise_generator=torch.Generator().manual_seed(seed + 2),
         )
-        loss_fn = nn.CrossEntropyLoss()
         private.train()
         for _ in range(hp.epochs):
             for xb, yb in loader:
                 if len(xb) == 0:
                     continue
                 optimizer.zero_grad()
-                loss_fn(private(xb), yb).backward()
+                mean_loss(private(xb), yb).backward()
                 optimizer.step()
         epsilon = float(engine.get_epsilon(hp.target_delta))
     model.eval()

@@ -1,5 +1,6 @@
 """The `supervised` recipe (the real-records model), and the training every other recipe
-reuses: seeded initialisation and Adam on cross-entropy."""
+reuses: seeded initialisation and Adam on cross-entropy (summed binary cross-entropy for
+multi-label records, `auditor.training.losses`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import torch
 from torch import nn
 
 from auditor.artifacts.architectures import build_model
+from auditor.training.losses import as_targets, mean_loss
 from auditor.training.recipes.base import RecipeInput, Trained
 from auditor.training.recipes.params import TrainParams
 
@@ -37,16 +39,15 @@ def fit(model: Any, x: np.ndarray, y: np.ndarray, params: TrainParams, seed: int
         model.fit(x, y)
         return
     gen = torch.Generator().manual_seed(seed)
-    xt, yt = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.long)
+    xt, yt = torch.tensor(x, dtype=torch.float32), as_targets(y, multilabel=np.ndim(y) == 2)
     opt = torch.optim.Adam(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
-    loss_fn = nn.CrossEntropyLoss()
     model.train()
     for _ in range(params.epochs):
         order = torch.randperm(len(xt), generator=gen)
         for start in range(0, len(xt), params.batch_size):
             idx = order[start : start + params.batch_size]
             opt.zero_grad()
-            loss_fn(model(xt[idx]), yt[idx]).backward()
+            mean_loss(model(xt[idx]), yt[idx]).backward()
             opt.step()
     model.eval()
 

@@ -1,0 +1,145 @@
+"""Fixtures for the label structures beyond one binary outcome, on SUPPORT2's diagnoses:
+a multi-class model of the disease group and a multi-label model of each patient's set of
+diagnoses (the coding analogue), built by the recipes and audited like the binary ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from auditor.artifacts.models import ArtifactMetadata, save_model
+from auditor.core.encoding import fit_encoding
+from auditor.data.embedded import (
+    DIAGNOSES,
+    DIAGNOSIS_CATEGORICAL,
+    DISEASE_GROUP,
+    DISEASE_GROUPS,
+    ID,
+    NUMERIC,
+    load_support2_diagnoses,
+    split_patients,
+    write_splits,
+)
+from auditor.training.recipes import PRESETS, RecipeInput, run_recipe
+
+Structure = Literal["multiclass", "multilabel"]
+
+SPEC = """\
+# {structure} fixture on SUPPORT2's diagnoses: {recipe}, preset {preset}, trained on {split}.
+name = "{name}"
+seed = {seed}
+
+[artifact]
+path = "../artifacts/{name}.safetensors"
+
+[data]
+members = "../data/members.csv"
+non_members = "../data/non_members.csv"
+test = "../data/test.csv"
+population = "../data/population.csv"
+{labels}
+id = "{id}"
+sensitive = ["sex", "race", "age_band"]
+
+[attacks]
+run = [{attacks}]
+bootstrap = {bootstrap}
+reference_models = {reference_models}
+confidence = {confidence}
+group_bootstrap = 50
+
+[utility]
+bootstrap = 50
+dp_baseline = {dp_baseline}
+"""
+
+
+@dataclass(frozen=True)
+class LabelFixture:
+    """Where one built fixture lies: its spec, and the data folder it reads."""
+
+    spec: Path
+    data: Path
+
+
+def label_columns(structure: Structure) -> tuple[str, ...]:
+    """The label column(s) of a structure."""
+    return DIAGNOSES if structure == "multilabel" else (DISEASE_GROUP,)
+
+
+def build_label_fixture(
+    out: Path,
+    *,
+    structure: Structure,
+    name: str,
+    recipe: str = "supervised",
+    preset: str = "default",
+    train_split: str = "members",
+    seed: int = 7,
+    sizes: dict[str, int] | None = None,
+    attacks: tuple[str, ...] = ("loss", "confidence", "entropy"),
+    bootstrap: int = 200,
+    reference_models: int = 8,
+    dp_baseline: bool = False,
+    confidence: float = 0.95,
+) -> LabelFixture:
+    """Split SUPPORT2's diagnoses by patient (seed), train `recipe` with `preset` on
+    `train_split`, and write data/, artifacts/<name>.safetensors and specs/<name>.toml."""
+    splits = split_patients(load_support2_diagnoses(), seed=seed, sizes=sizes)
+    write_splits(splits, out / "data")
+    encoding = fit_encoding(
+        splits.members, numeric=list(NUMERIC), categorical=list(DIAGNOSIS_CATEGORICAL)
+    )
+    columns = label_columns(structure)
+    private = getattr(splits, train_split)
+    y = private[list(columns)].to_numpy() if structure == "multilabel" else private[columns[0]]
+    n_outputs = len(DIAGNOSES) if structure == "multilabel" else len(DISEASE_GROUPS)
+    hp = PRESETS[preset]
+    data = RecipeInput(
+        encoding.encode(private),
+        y.to_numpy() if hasattr(y, "to_numpy") else y,
+        public_x=encoding.encode(splits.population),
+        n_classes=n_outputs,
+    )
+    fixture_seed = seed * 1000 + 500
+    trained = run_recipe(recipe, data, hp, fixture_seed)
+    meta = ArtifactMetadata(
+        architecture=hp.architecture,
+        n_features=encoding.n_features,
+        n_classes=n_outputs,
+        label="" if structure == "multilabel" else DISEASE_GROUP,
+        labels=columns if structure == "multilabel" else (),
+        encoding=encoding,
+        recipe=recipe,
+        recipe_params=hp.to_dict(),
+        seed=fixture_seed,
+        claims=trained.claims,
+    )
+    save_model(trained.model, meta, out / "artifacts" / f"{name}.safetensors")
+    labels = (
+        "labels = [" + ", ".join(f'"{c}"' for c in columns) + "]"
+        if structure == "multilabel"
+        else f'label = "{DISEASE_GROUP}"'
+    )
+    spec = out / "specs" / f"{name}.toml"
+    spec.parent.mkdir(parents=True, exist_ok=True)
+    spec.write_text(
+        SPEC.format(
+            structure=structure,
+            recipe=recipe,
+            preset=preset,
+            split=train_split,
+            name=name,
+            seed=seed,
+            labels=labels,
+            id=ID,
+            attacks=", ".join(f'"{a}"' for a in attacks),
+            bootstrap=bootstrap,
+            reference_models=reference_models,
+            dp_baseline="true" if dp_baseline else "false",
+            confidence=confidence,
+        ),
+        encoding="utf-8",
+    )
+    return LabelFixture(spec, out / "data")
