@@ -6,6 +6,7 @@ file, the field and the fix). Heavy libraries are imported inside the commands.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -359,6 +360,14 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="output folder")] = Path("demo-out"),
     seed: Annotated[int, typer.Option(help="seed for splits, recipes and attacks")] = 7,
     bootstrap: Annotated[int, typer.Option(help="bootstrap replicates")] = 1000,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="also the label-structure fixtures: dp_coding (a multi-label coder, "
+            "non-private and DP-SGD at epsilon 1, 3, 8)",
+        ),
+    ] = False,
 ) -> None:
     """Build the fixtures on the embedded SUPPORT2 data and audit each one."""
     from auditor.demo import build_fixtures
@@ -369,6 +378,11 @@ def demo(
     with _progress(["build fixtures"]) as progress:
         progress.stage("build fixtures (SUPPORT2 splits, recipes)")
         specs = build_fixtures(out_dir, seed=seed, bootstrap=bootstrap)
+        if full:
+            from auditor.demo.coding import build_dp_coding
+
+            progress.stage("build fixtures (dp_coding: the multi-label coder, DP-SGD)")
+            specs.update(build_dp_coding(out_dir / "coding", seed=seed, bootstrap=bootstrap))
     results = {}
     for name, spec_path in specs.items():
         outcome = _audit(_checked(spec_path, []), allow_pickle=False)
@@ -379,6 +393,12 @@ def demo(
 
     write_text_atomic(out_dir / "comparison.html", render_comparison(list(results.values())))
     out.print(_verdict_table(results))
+    if full:
+        from auditor.demo.coding import coding_tradeoffs
+
+        table = json.dumps({"rows": coding_tradeoffs(results)}, indent=2, sort_keys=True)
+        write_text_atomic(out_dir / "dp_coding.json", table + "\n")
+        out.print(f"dp_coding table: {out_dir / 'dp_coding.json'}", markup=False, highlight=False)
     out.print(f"comparison: {out_dir / 'comparison.html'}", markup=False, highlight=False)
     out.print(
         f"reports: {', '.join(str(out_dir / n / 'report.html') for n in results)}",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from auditor.artifacts.models import ArtifactMetadata, save_model
 from auditor.core.encoding import fit_encoding
@@ -47,10 +47,10 @@ run = [{attacks}]
 bootstrap = {bootstrap}
 reference_models = {reference_models}
 confidence = {confidence}
-group_bootstrap = 50
+group_bootstrap = {utility_bootstrap}
 
 [utility]
-bootstrap = 50
+bootstrap = {utility_bootstrap}
 dp_baseline = {dp_baseline}
 """
 
@@ -83,9 +83,12 @@ def build_label_fixture(
     reference_models: int = 8,
     dp_baseline: bool = False,
     confidence: float = 0.95,
+    utility_bootstrap: int = 50,
+    params: Any = None,
 ) -> LabelFixture:
-    """Split SUPPORT2's diagnoses by patient (seed), train `recipe` with `preset` on
-    `train_split`, and write data/, artifacts/<name>.safetensors and specs/<name>.toml."""
+    """Split SUPPORT2's diagnoses by patient (seed), train `recipe` with `preset` (or the
+    given `params`) on `train_split`, and write data/, artifacts/<name>.safetensors and
+    specs/<name>.toml."""
     splits = split_patients(load_support2_diagnoses(), seed=seed, sizes=sizes)
     write_splits(splits, out / "data")
     encoding = fit_encoding(
@@ -95,7 +98,7 @@ def build_label_fixture(
     private = getattr(splits, train_split)
     y = private[list(columns)].to_numpy() if structure == "multilabel" else private[columns[0]]
     n_outputs = len(DIAGNOSES) if structure == "multilabel" else len(DISEASE_GROUPS)
-    hp = PRESETS[preset]
+    hp = PRESETS[preset] if params is None else params
     data = RecipeInput(
         encoding.encode(private),
         y.to_numpy() if hasattr(y, "to_numpy") else y,
@@ -139,6 +142,7 @@ def build_label_fixture(
             reference_models=reference_models,
             dp_baseline="true" if dp_baseline else "false",
             confidence=confidence,
+            utility_bootstrap=utility_bootstrap,
         ),
         encoding="utf-8",
     )

@@ -145,3 +145,50 @@ def test_multilabel_model_k_equals_the_same_model_trained_alone() -> None:
         assert np.abs(all_logits[k] - expected).max() <= TOLERANCE
     # models on the two halves are two models, not one broadcast
     assert not np.allclose(all_logits[0], all_logits[1])
+
+
+def test_ghost_clipping_equals_per_sample_gradients_for_multilabel_records() -> None:
+    """The DP ensemble's clipped sums for summed binary cross-entropy (multi-label)."""
+    from torch.func import functional_call, grad, vmap
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(20, 6)).astype(np.float32)
+    y = rng.integers(0, 2, (20, 3))
+    ens = init_ensemble(TrainParams(hidden=(8,)), 6, 3, [0, 1], device_for("cpu"))
+    xb = torch.tensor(x).reshape(2, 10, -1)
+    yb = torch.tensor(y, dtype=torch.float32).reshape(2, 10, 3)
+    mask = torch.ones(2, 10)
+    ghost = _clipped_sums_mlp(ens, xb, yb, mask, clip=0.5)
+
+    def loss(params: dict, buffers: dict, xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
+        out = functional_call(ens.template, (params, buffers), (xs.unsqueeze(0),))
+        return nn.functional.binary_cross_entropy_with_logits(out[0], ys, reduction="sum")
+
+    params = {k: v.detach() for k, v in ens.params.items()}
+    per = vmap(vmap(grad(loss), in_dims=(None, None, 0, 0)))(params, ens.buffers, xb, yb)
+    norms = torch.sqrt(sum(g.flatten(2).pow(2).sum(dim=2) for g in per.values()))
+    factor = (0.5 / (norms + 1e-6)).clamp(max=1.0) * mask
+    for name, g in per.items():
+        expected = torch.einsum("kb,kb...->k...", factor, g)
+        torch.testing.assert_close(ghost[name], expected, rtol=1e-4, atol=1e-6)
+
+
+def test_dp_sgd_trains_a_multilabel_coder_within_its_claim() -> None:
+    from auditor.data.embedded import DIAGNOSES, DIAGNOSIS_CATEGORICAL, load_support2_diagnoses
+
+    frame = load_support2_diagnoses().iloc[:800]
+    enc = fit_encoding(frame, numeric=list(NUMERIC), categorical=list(DIAGNOSIS_CATEGORICAL))
+    x, y = enc.encode(frame), frame[list(DIAGNOSES)].to_numpy()
+    hp = DPParams(epochs=3, batch_size=128, target_epsilon=1.0, lr=1e-2)
+    trained = run_recipe("dp_sgd", RecipeInput(x, y, n_classes=len(DIAGNOSES)), hp, 5)
+    assert trained.claims["epsilon"] <= 1.0
+    with torch.no_grad():
+        logits = trained.model(torch.tensor(x))
+    assert logits.shape == (len(x), len(DIAGNOSES)) and torch.isfinite(logits).all()
+    schedule = DPSchedule.for_records(len(x) // 2, hp)
+    ens = init_ensemble(hp, x.shape[1], len(DIAGNOSES), [1, 2], device_for("cpu"))
+    from auditor.training.dp_ensembles import fit_dp_ensemble
+
+    subsets = half_subsets(len(x), 2, np.random.default_rng(0))
+    assert fit_dp_ensemble(ens, x, y, subsets, hp, 9) == schedule
+    assert np.isfinite(ens.logits(x)).all()
