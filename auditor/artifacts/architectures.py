@@ -12,7 +12,7 @@ from torch import nn
 
 from auditor.artifacts.builtin import BUILTIN
 
-__all__ = ["BUILTIN", "MLP", "build_model"]
+__all__ = ["BUILTIN", "CNN", "MLP", "build_model"]
 
 
 class MLP(nn.Module):
@@ -35,6 +35,38 @@ class MLP(nn.Module):
         return self.net(x.to(self.net[0].weight.dtype))
 
 
+class CNN(nn.Module):
+    """A small convolutional network for images (input shape (C, H, W): 2-D convolutions)
+    or series ((C, L): 1-D): 3x3 (or 3) same-size kernels with ReLU, then one linear layer
+    on the flattened feature maps. Takes flattened rows (B, C * H * W), as the auditor
+    keeps every record, or tensors (B, *input_shape); casts to its dtype inside `forward`
+    (ART feeds float64).
+    """
+
+    def __init__(
+        self, n_features: int, n_classes: int, input_shape: Sequence[int], channels: Sequence[int]
+    ) -> None:
+        super().__init__()
+        shape = tuple(int(s) for s in input_shape)
+        if len(shape) not in (2, 3) or int(torch.tensor(shape).prod()) != n_features:
+            raise ValueError(
+                f"cnn needs architecture_params input_shape (C, H, W) or (C, L) whose product "
+                f"is the {n_features} input features, got {list(shape)}"
+            )
+        self.input_shape = shape
+        conv = nn.Conv2d if len(shape) == 3 else nn.Conv1d
+        layers: list[nn.Module] = []
+        for c_in, c_out in itertools.pairwise([shape[0], *channels]):
+            layers += [conv(c_in, c_out, 3, padding=1), nn.ReLU()]
+        self.features = nn.Sequential(*layers)
+        width = (int(channels[-1]) if channels else shape[0]) * n_features // shape[0]
+        self.head = nn.Linear(width, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.to(self.head.weight.dtype).reshape(x.shape[0], *self.input_shape)
+        return self.head(self.features(x).flatten(1))
+
+
 def build_model(
     architecture: str, *, n_features: int, n_classes: int, params: Mapping[str, Any]
 ) -> nn.Module:
@@ -49,6 +81,13 @@ def build_model(
         return MLP(n_features, n_classes, tuple(int(h) for h in params.get("hidden", (64,))))
     if architecture == "logistic":
         return MLP(n_features, n_classes, ())
+    if architecture == "cnn":
+        return CNN(
+            n_features,
+            n_classes,
+            params.get("input_shape", ()),
+            tuple(int(c) for c in params.get("channels", (16, 32))),
+        )
     if ":" not in architecture:
         raise ValueError(
             f"unknown architecture {architecture!r}: use one of {', '.join(BUILTIN)} "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-BUILTIN = ("mlp", "logistic", "random_forest")  # random_forest: scikit-learn, see recipes
+BUILTIN = ("mlp", "logistic", "cnn", "random_forest")  # random_forest: scikit-learn, see recipes
 
 
 def model_params(architecture: str, recipe_params: Mapping[str, Any]) -> dict[str, Any]:
@@ -14,6 +14,9 @@ def model_params(architecture: str, recipe_params: Mapping[str, Any]) -> dict[st
     parameters: the MLP's hidden widths, or `architecture_params` for any other."""
     if architecture == "mlp":
         return {"hidden": [int(h) for h in recipe_params.get("hidden", (64,))]}
+    if architecture == "cnn":
+        given = dict(recipe_params.get("architecture_params", {}))
+        return {"input_shape": [], "channels": [16, 32], **given}
     if architecture == "random_forest":
         return {"n_estimators": 200, **recipe_params.get("architecture_params", {})}
     return dict(recipe_params.get("architecture_params", {}))

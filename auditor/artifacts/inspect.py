@@ -91,7 +91,7 @@ def header_metadata(path: Path, header: dict[str, str]) -> ArtifactMetadata:
 
 def check_width(meta: ArtifactMetadata, where: str) -> None:
     """AuditInputError when the encoding's width is not the declared number of features."""
-    width = len(meta.raw_columns) if meta.raw_columns else meta.encoding.n_features
+    width = len(meta.raw_columns) if meta.raw_columns else meta.features.n_features
     if width != meta.n_features:
         raise fail(
             where,

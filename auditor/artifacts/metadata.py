@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from auditor.artifacts.builtin import BUILTIN
 from auditor.core.encoding import EncodingError, FeatureEncoding
+from auditor.core.tensors import TensorEncoding
 from auditor.data.raw import RawColumns
 from auditor.errors import AuditInputError, Problem, fail
 
@@ -39,20 +40,32 @@ class ArtifactMetadata:
     # A multi-label model (one independent logit per label): its label columns, in output
     # order; then `label` is empty and n_classes is the number of labels.
     labels: tuple[str, ...] = ()
+    # A model of tensor records (images, series): their shape and normalisation; then
+    # `encoding` is empty and the data splits are tensor files.
+    tensor: TensorEncoding | None = None
 
     @property
     def multilabel(self) -> bool:
         return bool(self.labels)
 
+    @staticmethod
+    def empty_encoding() -> FeatureEncoding:
+        """The encoding of a model that reads raw columns or tensors (none)."""
+        return FeatureEncoding.from_dict({"numeric": [], "categorical": []})
+
     @property
-    def features(self) -> FeatureEncoding | RawColumns:
-        """What the model reads: the auditor's encoding, or raw columns."""
+    def features(self) -> FeatureEncoding | RawColumns | TensorEncoding:
+        """What the model reads: the auditor's encoding, raw columns, or tensors."""
+        if self.tensor is not None:
+            return self.tensor
         return RawColumns(self.raw_columns) if self.raw_columns else self.encoding
 
     def to_dict(self) -> dict[str, Any]:
         features: dict[str, Any] = (
             {"raw_columns": list(self.raw_columns)}
             if self.raw_columns
+            else {"tensor": self.tensor.to_dict()}
+            if self.tensor is not None
             else {"encoding": self.encoding.to_dict()}
         )
         return {
@@ -92,14 +105,15 @@ class ArtifactMetadata:
             for key in ("architecture", "n_features", "n_classes", "label")
             if key not in data
         ]
-        if ("encoding" in data) == ("raw_columns" in data):
+        if sum(key in data for key in ("encoding", "raw_columns", "tensor")) != 1:
             problems.append(
                 Problem(
                     where,
                     "encoding",
-                    "needs exactly one of encoding and raw_columns",
+                    "needs exactly one of encoding, raw_columns and tensor",
                     "encoding: the auditor encodes the table for the model; raw_columns: "
-                    "the model reads these columns as they are (auditor init writes either)",
+                    "the model reads these columns as they are (auditor init writes either); "
+                    "tensor: the records are images or series (shape, mean, std)",
                 )
             )
         problems += _unknown_keys(data, where)
@@ -107,6 +121,10 @@ class ArtifactMetadata:
             raise AuditInputError(problems)
         raw = _raw_columns(data.get("raw_columns"), where)  # AuditInputError: outside the try
         labels = _labels(data["label"], data["n_classes"], where)
+        try:
+            tensor = TensorEncoding.from_dict(data["tensor"]) if "tensor" in data else None
+        except ValueError as exc:  # names the entry, never a value
+            raise fail(where, "tensor", str(exc), "store the shape and normalisation") from exc
         try:
             empty = {"numeric": [], "categorical": []}
             encoding = FeatureEncoding.from_dict(data.get("encoding", empty))
@@ -128,6 +146,7 @@ class ArtifactMetadata:
                 details=dict(data.get("details", {})),
                 raw_columns=raw,
                 labels=labels,
+                tensor=tensor,
             )
         except EncodingError as exc:  # its message names the entry, never a value
             raise fail(where, "encoding", str(exc), fix) from exc
@@ -138,7 +157,7 @@ class ArtifactMetadata:
 
 _KEYS = {
     *("auditor_metadata_version", "architecture", "n_features", "n_classes", "label"),
-    *("output", "encoding", "raw_columns", "recipe", "claims", "details"),
+    *("output", "encoding", "raw_columns", "tensor", "recipe", "claims", "details"),
 }
 
 

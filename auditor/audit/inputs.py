@@ -33,12 +33,13 @@ def _collect(problems: list[Problem], check: Callable[[], Any]) -> Any:
 
 
 def _attribute_gates(
-    spec: AuditSpec, encoding: FeatureEncoding, multilabel: bool = False
+    spec: AuditSpec, encoding: FeatureEncoding | None, multilabel: bool = False
 ) -> list[Problem]:
     """Gates on the attribute inference of a column that is not a categorical model input,
     or of a multi-label model (nothing would be measured for it)."""
     prefix = "privacy.attribute_inference."
-    categorical = set() if multilabel else {f.name for f in encoding.categorical}
+    table = encoding is not None and not multilabel
+    categorical = {f.name for f in encoding.categorical} if table else set()
     why = (
         "attribute inference does not run on multi-label models"
         if multilabel

@@ -58,7 +58,7 @@ def check_model_fits(model: LoadedModel, data: AuditData) -> None:
         raise fail(
             str(model.path),
             "n_features",
-            f"the model cannot take the {meta.encoding.n_features} encoded features: "
+            f"the model cannot take the {meta.n_features} encoded features: "
             f"{str(exc).splitlines()[0][:200]}",
             "the metadata's feature encoding must produce the model's input width",
         ) from exc

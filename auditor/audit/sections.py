@@ -169,6 +169,7 @@ def data_section(spec: AuditSpec, data: AuditData) -> dict[str, Any]:
     return {
         "label": list(spec.data.labels) if spec.data.multilabel else spec.data.label,
         "structure": structure_name(data),
+        **({"description": spec.data.description} if spec.data.description else {}),
         "sensitive": list(spec.data.sensitive),
         "splits": {
             name: {"file_name": s.path.name, "sha256": s.sha256, "rows": s.rows}

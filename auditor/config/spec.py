@@ -26,6 +26,7 @@ from auditor.training.executors import EXECUTORS, INSTALL_RAY, ray_installed
 from auditor.training.recipes import RECIPES
 
 CONSUMERS = ("mlp", "random_forest")  # default consumer architectures for datasets
+TABLE_BUILTIN = tuple(a for a in BUILTIN if a != "cnn")  # what a table-record consumer can be
 DEFAULT_DP_EPSILON = 3.0  # the DP baseline's epsilon unless [utility] dp_epsilon says otherwise
 # Bounds that keep a careless spec from exhausting memory or time, each with its reason.
 MAX_REPLICATES = 20_000  # bootstrap replicates: more narrows no interval that 20,000 leave open
@@ -48,6 +49,8 @@ FIELDS: tuple[Field, ...] = (
     Field("data.id", "str", "patient_id"),
     Field("data.sensitive", "names", ()),
     Field("data.site", "str"),
+    Field("data.records", "path"),
+    Field("data.description", "str"),
     Field("scheme.name", "choice", options=lambda: tuple(RECIPES)),
     Field("attacks.run", "names", DEFAULT_ATTACKS, options=lambda: tuple(ATTACKS)),
     Field("attacks.bootstrap", "int", 1000, low=50, high=MAX_REPLICATES, why=_REPLICATES),
@@ -61,7 +64,7 @@ FIELDS: tuple[Field, ...] = (
     Field("utility.bootstrap", "int", 200, low=50, high=MAX_REPLICATES, why=_REPLICATES),
     Field("utility.dp_baseline", "bool", True),
     Field("utility.dp_epsilon", "number", DEFAULT_DP_EPSILON, low=0.01, high=1000.0),
-    Field("consumer.architectures", "names", CONSUMERS, options=lambda: BUILTIN),
+    Field("consumer.architectures", "names", CONSUMERS, options=lambda: TABLE_BUILTIN),
     Field("executor.name", "choice", "in_process", options=lambda: EXECUTORS),
     Field("executor.address", "str"),
     Field("executor.cpus_per_task", "int", 1, low=1, high=1024),
@@ -276,6 +279,8 @@ def load_spec(path: Path) -> AuditSpec:
             **{split: v[f"data.{split}"] for split in SPLIT_NAMES},
             label=v["data.label"] or "",
             labels=tuple(v["data.labels"]),
+            records=v["data.records"],
+            description=v["data.description"],
             id=v["data.id"],
             sensitive=tuple(v["data.sensitive"]),
             site=v["data.site"],

@@ -218,3 +218,20 @@ def load_support2_diagnoses() -> pd.DataFrame:
     frame["dx_cancer"] = (frame["ca"] != "no").astype(np.int64)
     columns = [ID, DISEASE_GROUP, *DIAGNOSES, *NUMERIC, *DIAGNOSIS_CATEGORICAL, "age_band"]
     return frame[columns].reset_index(drop=True)
+
+
+# Images: scikit-learn's bundled handwritten digits (1,797 real 8x8 grey images, values
+# 0..16, ten classes). Not patient data: it exercises the image path of the auditor.
+DIGITS_NOTE = (
+    "scikit-learn's handwritten digits (1,797 real 8x8 images): not patient data; "
+    "they exercise the image path"
+)
+
+
+def load_digits_tensors() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Digits as (x (n, 1, 8, 8) float32 in [0, 1], y (n,) int64, ids (n,) int64)."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = (digits.images[:, None, :, :] / 16.0).astype(np.float32)
+    return x, digits.target.astype(np.int64), np.arange(len(x), dtype=np.int64)

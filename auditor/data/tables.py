@@ -15,6 +15,7 @@ import pandas as pd
 
 from auditor.core.encoding import FeatureEncoding
 from auditor.core.hashing import sha256_file
+from auditor.core.tensors import TensorEncoding
 from auditor.data.raw import RawColumns, RawTable
 from auditor.errors import AuditInputError, Problem
 
@@ -39,6 +40,9 @@ class DataSpec:
     site: str | None = None  # column naming each record's site (hospital), if known
     # Multi-label data: one 0/1 column per label (then `label` is empty).
     labels: tuple[str, ...] = ()
+    # Tensor data (images, series): a CSV of per-record columns (id, sensitive) by id.
+    records: Path | None = None
+    description: str | None = None  # what the data is, shown in the report
 
     @property
     def label_columns(self) -> tuple[str, ...]:
@@ -163,7 +167,8 @@ def _header_problems(frame: pd.DataFrame, path: Path, header: list[str]) -> list
     return problems
 
 
-Features = FeatureEncoding | RawColumns  # what the model reads: encoded or raw columns
+# What the model reads: encoded or raw columns, or tensors (`auditor.data.tensors`).
+Features = FeatureEncoding | RawColumns | TensorEncoding
 
 
 def _missing_columns(
@@ -273,6 +278,10 @@ def load_audit_data(spec: DataSpec, encoding: Features, n_classes: int = 2) -> A
     model that reads raw columns, the splits are encoded by the auditor's own encoding of
     those columns (`auditor.data.raw`) and the raw records kept beside. `n_classes`: the
     model's classes (single-label data), or its labels (multi-label data)."""
+    if isinstance(encoding, TensorEncoding):
+        from auditor.data.tensors import load_tensor_data
+
+        return load_tensor_data(spec, encoding, n_classes)
     if spec.multilabel and len(spec.labels) != n_classes:
         raise AuditInputError(
             [

@@ -154,6 +154,8 @@ def _artifact(result: Mapping[str, Any]) -> dict[str, Any]:
         ("Label", display(data.get("label"))),
         ("Sensitive attributes", ", ".join(str(s) for s in sensitive) or "none"),
     ]
+    if data.get("description"):  # what the data is (e.g. "not patient data")
+        data_rows.insert(0, ("Data", display(data.get("description"))))
     splits = [
         {
             "name": str(name),

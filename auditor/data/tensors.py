@@ -1,0 +1,179 @@
+"""Load and check audit data whose records are tensors (images, series): one file per split,
+`.npz` (numpy.savez, read without pickle) or `.safetensors`, holding `x` (n, *shape), `y`
+(class indices (n,), or 0/1 label vectors (n, L)) and `ids` (n,); the sensitive columns come
+from a table of per-record columns (`[data] records`, a CSV keyed by the id column).
+
+Messages name the file, the array and the fix, never a value.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from auditor.core.hashing import sha256_file
+from auditor.core.tensors import TensorEncoding
+from auditor.errors import AuditInputError, Problem
+
+if TYPE_CHECKING:
+    from auditor.data.tables import AuditData, DataSpec
+
+TENSOR_SUFFIXES = (".npz", ".safetensors")
+MIN_ROWS = 10
+FIX_LAYOUT = "store x (n, *shape), y and ids, e.g. numpy.savez(path, x=x, y=y, ids=ids)"
+
+
+def is_tensor_file(path: Path) -> bool:
+    return path.suffix.lower() in TENSOR_SUFFIXES
+
+
+def _read(path: Path, problems: list[Problem]) -> dict[str, np.ndarray] | None:
+    where = str(path)
+    try:
+        if path.suffix.lower() == ".safetensors":
+            from safetensors.numpy import load_file
+
+            return dict(load_file(str(path)))
+        with np.load(path, allow_pickle=False) as archive:
+            return {k: archive[k] for k in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        kind = "a safetensors file" if path.suffix.lower() == ".safetensors" else "an .npz archive"
+        reason = "holds objects that need pickle" if "pickle" in str(exc) else "cannot be read"
+        problems.append(Problem(where, "file", f"is not {kind} ({reason})", FIX_LAYOUT))
+        return None
+
+
+def _labels_problems(
+    y: np.ndarray, n: int, where: str, spec: DataSpec, n_classes: int
+) -> list[Problem]:
+    if spec.multilabel:
+        if y.shape != (n, len(spec.labels)):
+            message = (
+                f"has shape {y.shape}, expected ({n}, {len(spec.labels)}): one 0/1 column per label"
+            )
+            return [Problem(where, "y", message, "store the label vectors in the model's order")]
+        if not np.isin(y, (0, 1)).all():
+            return [Problem(where, "y", "holds values other than 0/1", "encode each label 0/1")]
+        return []
+    if y.shape != (n,):
+        message = f"has shape {y.shape}, expected ({n},): one class index per record"
+        return [Problem(where, "y", message, "store one class index per record")]
+    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= n_classes:
+        message = f"is not a class index 0..{n_classes - 1} (the model's classes)"
+        return [Problem(where, "y", message, "store integer class indices")]
+    return []
+
+
+def _split_problems(
+    arrays: dict[str, np.ndarray], path: Path, spec: DataSpec, enc: TensorEncoding, n_classes: int
+) -> list[Problem]:
+    where = str(path)
+    missing = [k for k in ("x", "y", "ids") if k not in arrays]
+    if missing:
+        return [Problem(where, k, "array is missing", FIX_LAYOUT) for k in missing]
+    x, y, ids = arrays["x"], arrays["y"], arrays["ids"]
+    if x.ndim < 2 or tuple(x.shape[1:]) != enc.shape:
+        message = f"records have shape {tuple(x.shape[1:])}, but the model takes {enc.shape}"
+        return [Problem(where, "x", message, "store x as (n, *shape), channels first")]
+    n = len(x)
+    problems = []
+    if not np.issubdtype(x.dtype, np.number) or not np.isfinite(x).all():
+        message = "is not all finite numbers"
+        problems.append(
+            Problem(where, "x", message, "replace NaN/inf values or drop those records")
+        )
+    if n < MIN_ROWS:
+        message = f"has {n} records; a split needs at least {MIN_ROWS}"
+        problems.append(Problem(where, "x", message, "give the split more records"))
+    problems += _labels_problems(y, n, where, spec, n_classes)
+    if ids.shape != (n,):
+        problems.append(
+            Problem(where, "ids", f"has shape {ids.shape}, expected ({n},)", FIX_LAYOUT)
+        )
+    elif len(np.unique(ids)) != n:
+        problems.append(Problem(where, "ids", "repeats a record id", "one id per record"))
+    return problems
+
+
+def _groups(
+    spec: DataSpec, ids: dict[str, np.ndarray], problems: list[Problem]
+) -> dict[str, dict[str, np.ndarray]]:
+    """Each split's sensitive columns, looked up by id in the records table."""
+    if not spec.sensitive:
+        return {name: {} for name in ids}
+    if spec.records is None:
+        fix = 'name a CSV with the id and sensitive columns: [data] records = "records.csv"'
+        problems.append(Problem("spec", "data.records", "is needed for sensitive columns", fix))
+        return {}
+    from auditor.data.tables import csv_failure
+
+    try:
+        table = pd.read_csv(spec.records, dtype=str)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
+        fix = "write it as comma-separated UTF-8 with a header row"
+        problems.append(Problem(str(spec.records), "csv", csv_failure(exc), fix))
+        return {}
+    needed = [spec.id, *spec.sensitive]
+    absent = [c for c in needed if c not in table.columns]
+    if absent:
+        fix = "add the column, or fix the name in the spec"
+        problems += [Problem(str(spec.records), c, "column is missing", fix) for c in absent]
+        return {}
+    table = table.drop_duplicates(spec.id).set_index(spec.id)
+    out = {}
+    for name, split_ids in ids.items():
+        keys = pd.Index(split_ids.astype(str))
+        unknown = int((~keys.isin(table.index)).sum())
+        if unknown:
+            fix = "give every record of every split a row in the records table"
+            message = f"lacks {unknown} ids of the {name} split"
+            problems.append(Problem(str(spec.records), spec.id, message, fix))
+            continue
+        rows = table.loc[keys]
+        out[name] = {s: rows[s].astype(str).to_numpy() for s in spec.sensitive}
+    return out
+
+
+def load_tensor_data(spec: DataSpec, encoding: TensorEncoding, n_classes: int) -> AuditData:
+    """Read, check and normalise every split's tensors; AuditInputError listing all problems."""
+    from auditor.data.tables import AuditData, Split
+
+    problems: list[Problem] = []
+    arrays: dict[str, dict[str, np.ndarray]] = {}
+    for name, path in spec.paths().items():
+        if not is_tensor_file(path):
+            fix = f"give every split as {' or '.join(TENSOR_SUFFIXES)} (the model reads tensors)"
+            problems.append(Problem(str(path), "file", "is not a tensor file", fix))
+            continue
+        read = _read(path, problems)
+        if read is not None:
+            found = _split_problems(read, path, spec, encoding, n_classes)
+            problems += found
+            if not found:
+                arrays[name] = read
+    if problems:
+        raise AuditInputError(problems)
+    ids = {name: a["ids"] for name, a in arrays.items()}
+    both = set(ids["members"].astype(str)) & set(ids["non_members"].astype(str))
+    if both:
+        message = f"{len(both)} records are both members and non-members"
+        problems.append(Problem(str(spec.non_members), "ids", message, "each record in one split"))
+    groups = _groups(spec, ids, problems)
+    if problems:
+        raise AuditInputError(problems)
+    splits = {
+        name: Split(
+            name=name,
+            path=spec.paths()[name],
+            sha256=sha256_file(spec.paths()[name]),
+            x=encoding.encode(a["x"]),
+            y=np.asarray(a["y"]).astype(np.int64),
+            groups=groups[name],
+        )
+        for name, a in arrays.items()
+    }
+    return AuditData(**splits, encoding=None, n_outputs=n_classes, label_names=spec.label_columns)

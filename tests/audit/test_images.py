@@ -1,0 +1,104 @@
+"""Image models audited end to end on scikit-learn's digits (real images, not patient data):
+tensor splits, the built-in CNN in the vectorised ensembles, members of an overfit CNN
+found, a CNN that never saw the candidates on the diagonal, bad tensor files refused."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from auditor.audit.run import run_audit
+from auditor.cli import app
+from auditor.config.spec import load_spec
+from auditor.core.tensors import fit_tensor_encoding
+from auditor.data.embedded import load_digits_tensors
+from auditor.demo.images import OVERFIT_CNN, build_image_fixture
+from auditor.training.ensembles import device_for, fit_ensemble, half_subsets, init_ensemble
+from auditor.training.recipes import RecipeInput, TrainParams
+from auditor.training.recipes.supervised import train as supervised
+
+# Stated tolerance for "equal" (max |logit difference|): vmap's batched convolutions may
+# round differently from the single model's.
+TOLERANCE = 1e-4
+CONTROL_ATTACKS = ("loss", "confidence", "entropy")
+# 3 attacks x (AUC and TPR at 2 FPRs): each interval at 1 - 0.05 / 9 (Bonferroni).
+CONTROL_CONFIDENCE = round(1 - 0.05 / 9, 4)
+
+
+def test_reference_cnns_in_the_ensemble_equal_the_same_cnn_trained_alone() -> None:
+    x, y, _ = load_digits_tensors()
+    enc = fit_tensor_encoding(x[:400])
+    rows = enc.encode(x[:400])
+    hp = TrainParams(
+        architecture="cnn",
+        epochs=2,
+        batch_size=32,
+        architecture_params={"input_shape": [1, 8, 8], "channels": [8, 16]},
+    )
+    seeds = [31, 32]
+    subsets = half_subsets(len(rows), 2, np.random.default_rng(0))
+    ens = init_ensemble(hp, rows.shape[1], 10, seeds, device_for("cpu"))
+    fit_ensemble(ens, rows, y[:400], subsets, hp, [s + 1 for s in seeds])
+    together = ens.logits(rows)
+    for k in range(2):
+        data = RecipeInput(rows[subsets[k]], y[:400][subsets[k]], n_classes=10)
+        alone = supervised(data, hp, seeds[k]).model
+        with torch.no_grad():
+            expected = alone(torch.tensor(rows)).double().numpy()
+        assert np.abs(together[k] - expected).max() <= TOLERANCE
+
+
+@pytest.mark.slow
+def test_an_overfit_cnns_members_are_found_and_an_unseen_cnn_stays_on_the_diagonal(
+    tmp_path: Path,
+) -> None:
+    overfit = build_image_fixture(tmp_path / "overfit", name="overfit", attacks=("loss",))
+    result = run_audit(load_spec(overfit.spec)).result
+    assert result["data"]["description"].startswith("scikit-learn's handwritten digits")
+    auc = result["privacy"]["membership"]["loss"]["auc"]
+    assert auc["lower"] > 0.55, auc
+    assert "miface" in result["privacy"]["inversion"]  # MIFace ran on the image model
+
+    control = build_image_fixture(
+        tmp_path / "control",
+        name="control",
+        train_split="population",
+        attacks=CONTROL_ATTACKS,
+        confidence=CONTROL_CONFIDENCE,
+    )
+    unseen = run_audit(load_spec(control.spec)).result
+    for attack in CONTROL_ATTACKS:
+        figures = unseen["privacy"]["membership"][attack]
+        assert figures["auc"]["lower"] <= 0.5 <= figures["auc"]["upper"], attack
+        for fpr, tpr in figures["tpr_at_fpr"].items():
+            if tpr["resolvable"]:
+                assert tpr["lower"] <= float(fpr) <= tpr["upper"], (attack, fpr, tpr)
+    assert unseen["utility"]["artifact"]["accuracy"]["value"] > 0.9  # a working CNN
+
+
+def test_bad_tensor_files_exit_2_with_file_field_and_fix(tmp_path: Path) -> None:
+    fixture = build_image_fixture(
+        tmp_path,
+        name="cnn",
+        params=replace(OVERFIT_CNN, epochs=1),
+    )
+    runner = CliRunner(env={"COLUMNS": "250"})
+    assert runner.invoke(app, ["validate", str(fixture.spec)]).exit_code == 0
+    test = fixture.data / "test.npz"
+    arrays = dict(np.load(test))
+    np.savez(test, **{**arrays, "x": arrays["x"][:, :, :7, :]})  # 7x8 images
+    out = runner.invoke(app, ["validate", str(fixture.spec)])
+    assert out.exit_code == 2, out.output
+    assert "test.npz" in out.output and "x" in out.output and "(1, 7, 8)" in out.output
+    assert "channels first" in out.output
+    test.write_bytes(b"not a zip archive")
+    out = runner.invoke(app, ["validate", str(fixture.spec)])
+    assert out.exit_code == 2 and "is not an .npz archive" in out.output, out.output
+    np.savez(test, **{**arrays, "y": arrays["y"] + 10})  # class 10 and up: no such output
+    out = runner.invoke(app, ["validate", str(fixture.spec)])
+    assert out.exit_code == 2 and "class index 0..9" in out.output, out.output
