@@ -179,6 +179,7 @@ def audit_model(run: Run) -> Audited:
             seed=run.seeds.inversion,
             confidence=run.spec.attacks.confidence,
             n_classes=meta.n_classes,
+            decode=meta.tensor.decode if meta.tensor and meta.tensor.kind == "image" else None,
         )
     )
     run.stages.lap("model inversion")

@@ -57,6 +57,7 @@ class BrowserCheck:
     print_overflow_px: int  # how far the printed layout runs past the page width
     render_s: float  # from navigation to every figure drawn
     problems: list[str] = field(default_factory=list)
+    pictures: int = 0  # inversion pictures drawn without JavaScript (SVG with pixels, sized)
 
     @property
     def passed(self) -> bool:
@@ -208,6 +209,13 @@ def check_report(path: Path, screenshot: Path | None = None) -> BrowserCheck:
                 ".filter(d => d.childElementCount === 0).length"
             )
         )
+        pictures = int(
+            driver.execute_script(
+                "return [...document.querySelectorAll('figure.inversion-picture svg')]"
+                ".filter(s => s.getBoundingClientRect().width > 0"
+                " && s.querySelectorAll('rect').length > 0).length"
+            )
+        )
     problems = [f"console error: {e}" for e in errors]
     problems += [f"network request: {u}" for u in requests]
     problems += [f"figure {f.figure_id} is blank ({f.ink:.1%} drawn)" for f in figures if f.blank]
@@ -217,7 +225,9 @@ def check_report(path: Path, screenshot: Path | None = None) -> BrowserCheck:
         problems.append(f"without JavaScript {notes} of {count} figures show the fallback note")
     if overflow > 0:
         problems.append(f"printed layout runs {overflow}px past the page width")
-    return BrowserCheck(errors, requests, figures, text, notes, pages, overflow, render_s, problems)
+    return BrowserCheck(
+        errors, requests, figures, text, notes, pages, overflow, render_s, problems, pictures
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

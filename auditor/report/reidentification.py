@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from auditor.report.formatting import as_list, as_mapping, fmt_interval, fmt_num
+from auditor.report.pictures import inversion_pictures
 
 
 def reidentification_context(result: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -14,7 +15,7 @@ def reidentification_context(result: Mapping[str, Any]) -> dict[str, Any] | None
     privacy = as_mapping(result.get("privacy"))
     inversion = as_mapping(privacy.get("inversion"))
     if isinstance(inversion, Mapping) and "note" not in inversion and inversion:
-        return _inversion_rows(inversion)
+        return {**_inversion_rows(inversion), "pictures": inversion_pictures(inversion)}
     linkage = privacy.get("linkage")
     attribution = privacy.get("site_attribution")
     if not isinstance(linkage, Mapping) and not isinstance(attribution, Mapping):

@@ -94,3 +94,24 @@ def test_the_check_catches_errors_requests_and_blank_figures(
     assert "https://example.org/beacon" in check.requests
     assert [f.figure_id for f in check.figures if f.blank] == [figure_id]
     assert not check.passed
+
+
+def test_an_image_models_report_shows_its_inversion_pictures(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Digits CNN (not patient data): MIFace's one reconstruction per class drawn as
+    pictures, without JavaScript, with no console error and no network request."""
+    from auditor.audit.run import run_audit
+    from auditor.config.spec import load_spec
+    from auditor.demo.images import build_image_fixture
+
+    folder = tmp_path_factory.mktemp("image-report")
+    fixture = build_image_fixture(folder, name="cnn", attacks=("loss",))
+    result = run_audit(load_spec(fixture.spec)).result
+    path = folder / "report.html"
+    path.write_text(render_report(result), encoding="utf-8")
+    check = check_report(path)
+    assert check.console_errors == [] and check.requests == []
+    assert check.pictures == 10  # one per digit class
+    assert "class 9" in check.text_without_js and "not patient data" in check.text_without_js
+    assert check.passed, check.problems

@@ -12,6 +12,7 @@ the closest non-member, with the binomial interval and the permutation band.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -52,6 +53,23 @@ def miface(
     return np.asarray(attack.infer(starts.astype(np.float32), labels), dtype=np.float32)
 
 
+def class_pictures(
+    recon: np.ndarray, labels: np.ndarray, decode: Callable[[np.ndarray], np.ndarray]
+) -> dict[str, Any]:
+    """One reconstruction per class (the first), in the data's raw scale, for the report's
+    picture grid: reconstructions start from population records and are pushed towards the
+    model's classes, so none is a member's record."""
+    first = {int(c): int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)}
+    raw = decode(recon[list(first.values())])
+    return {
+        "shape": list(raw.shape[1:]),
+        "by_class": {
+            str(c): [round(float(v), 4) for v in image.ravel()]
+            for c, image in zip(first, raw, strict=True)
+        },
+    }
+
+
 def inversion_figures(
     module: nn.Module | None,
     members: np.ndarray,
@@ -62,6 +80,7 @@ def inversion_figures(
     confidence: float,
     max_iter: int = 200,
     n_classes: int = 2,
+    decode: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Linkage of each reconstruction method's output to members vs non-members: about
     2 x RECONSTRUCTIONS_PER_CLASS reconstructions, spread evenly over the classes."""
@@ -75,6 +94,8 @@ def inversion_figures(
     with torch.enable_grad():
         recon = miface(module, starts, labels, max_iter=max_iter)
     out["miface"] = linkage_figures(recon, members, non_members, rng=rng, confidence=confidence)
+    if decode is not None:
+        out["miface"]["pictures"] = class_pictures(recon, labels, decode)
     if isinstance(module, MLP) and len(module.net) >= 3:
         from auditor.training.recipes.stimuli import StimuliParams, synthesize
 
