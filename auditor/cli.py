@@ -365,7 +365,8 @@ def demo(
         typer.Option(
             "--full",
             help="also the label-structure fixtures: dp_coding (a multi-label coder, "
-            "non-private and DP-SGD at epsilon 1, 3, 8)",
+            "non-private and DP-SGD at epsilon 1, 3, 8) and merge_images (a CNN on digits "
+            "merged from four sites)",
         ),
     ] = False,
 ) -> None:
@@ -380,9 +381,14 @@ def demo(
         specs = build_fixtures(out_dir, seed=seed, bootstrap=bootstrap)
         if full:
             from auditor.demo.coding import build_dp_coding
+            from auditor.demo.images import build_merge_images
 
             progress.stage("build fixtures (dp_coding: the multi-label coder, DP-SGD)")
             specs.update(build_dp_coding(out_dir / "coding", seed=seed, bootstrap=bootstrap))
+            progress.stage("build fixtures (merge_images: a CNN merged from four sites)")
+            specs["merge_images"] = build_merge_images(
+                out_dir / "images", seed=seed, bootstrap=bootstrap
+            )
     results = {}
     for name, spec_path in specs.items():
         outcome = _audit(_checked(spec_path, []), allow_pickle=False)

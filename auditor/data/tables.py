@@ -7,7 +7,6 @@ quote a patient's values.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,93 +16,14 @@ from auditor.core.encoding import FeatureEncoding
 from auditor.core.hashing import sha256_file
 from auditor.core.tensors import TensorEncoding
 from auditor.data.raw import RawColumns, RawTable
+from auditor.data.splits import SPLIT_NAMES, AuditData, DataSpec, Split, csv_failure
+from auditor.data.tensors import load_tensor_data
 from auditor.errors import AuditInputError, Problem
 
 # Any name a header can hold is accepted (`income_> $50k & more`): reports escape it and
 # messages print it as plain text. Only control characters are refused: they rewrite
 # terminal and CI-log lines (ANSI escapes, carriage returns).
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-SPLIT_NAMES = ("members", "non_members", "test", "population")
-
-
-@dataclass(frozen=True)
-class DataSpec:
-    members: Path
-    non_members: Path
-    test: Path
-    population: Path
-    label: str
-    id: str
-    sensitive: tuple[str, ...]
-    site: str | None = None  # column naming each record's site (hospital), if known
-    # Multi-label data: one 0/1 column per label (then `label` is empty).
-    labels: tuple[str, ...] = ()
-    # Tensor data (images, series): a CSV of per-record columns (id, sensitive) by id.
-    records: Path | None = None
-    description: str | None = None  # what the data is, shown in the report
-
-    @property
-    def label_columns(self) -> tuple[str, ...]:
-        """The outcome column, or a multi-label model's label columns."""
-        return self.labels or (self.label,)
-
-    @property
-    def multilabel(self) -> bool:
-        return bool(self.labels)
-
-    def paths(self) -> dict[str, Path]:
-        return {name: getattr(self, name) for name in SPLIT_NAMES}
-
-
-@dataclass(frozen=True)
-class Split:
-    """One split, encoded for the model; `groups` holds the sensitive columns as text.
-    `y` holds class indices (n,), or for multi-label data 0/1 vectors (n, L)."""
-
-    name: str
-    path: Path
-    sha256: str
-    x: np.ndarray
-    y: np.ndarray
-    groups: dict[str, np.ndarray]
-    sites: np.ndarray | None = None  # each record's site, when the spec names the column
-
-    @property
-    def rows(self) -> int:
-        return len(self.y)
-
-
-@dataclass(frozen=True)
-class AuditData:
-    members: Split
-    non_members: Split
-    test: Split
-    population: Split
-    encoding: FeatureEncoding | None = None  # the encoding of every split's `x`
-    raw: RawTable | None = None  # the raw records, for a model that reads raw columns
-    n_outputs: int = 2  # the model's classes (single-label) or labels (multi-label)
-    label_names: tuple[str, ...] = ()  # the label columns (one, or a multi-label model's)
-
-    @property
-    def multilabel(self) -> bool:
-        return self.members.y.ndim == 2
-
-    def splits(self) -> dict[str, Split]:
-        return {name: getattr(self, name) for name in SPLIT_NAMES}
-
-
-def csv_failure(exc: Exception) -> str:
-    """Why a CSV could not be read, by position only: the reader's own message can quote
-    the file's content (patients' values), so it is never passed on."""
-    if isinstance(exc, UnicodeDecodeError):
-        return f"is not UTF-8 text (byte offset {exc.start})"
-    if isinstance(exc, pd.errors.EmptyDataError):
-        return "is empty (no header row)"
-    line = re.search(r"\bline (\d+)", str(exc))
-    where = f" at line {line.group(1)}" if line else ""
-    return f"is not a well-formed CSV table{where} (rows with different numbers of fields?)"
 
 
 def _header(path: Path) -> list[str]:
@@ -279,8 +199,6 @@ def load_audit_data(spec: DataSpec, encoding: Features, n_classes: int = 2) -> A
     those columns (`auditor.data.raw`) and the raw records kept beside. `n_classes`: the
     model's classes (single-label data), or its labels (multi-label data)."""
     if isinstance(encoding, TensorEncoding):
-        from auditor.data.tensors import load_tensor_data
-
         return load_tensor_data(spec, encoding, n_classes)
     if spec.multilabel and len(spec.labels) != n_classes:
         raise AuditInputError(

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from auditor.core.hashing import sha256_file
 from auditor.core.tensors import TensorEncoding
+from auditor.data.splits import AuditData, DataSpec, Split, csv_failure
 from auditor.errors import AuditInputError, Problem
-
-if TYPE_CHECKING:
-    from auditor.data.tables import AuditData, DataSpec
 
 TENSOR_SUFFIXES = (".npz", ".safetensors")
 MIN_ROWS = 10
@@ -102,22 +99,24 @@ def _split_problems(
 def _groups(
     spec: DataSpec, ids: dict[str, np.ndarray], problems: list[Problem]
 ) -> dict[str, dict[str, np.ndarray]]:
-    """Each split's sensitive columns, looked up by id in the records table."""
-    if not spec.sensitive:
+    """Each split's sensitive columns (and site column), looked up by id in the records
+    table."""
+    columns = [*spec.sensitive, *([spec.site] if spec.site else [])]
+    if not columns:
         return {name: {} for name in ids}
     if spec.records is None:
         fix = 'name a CSV with the id and sensitive columns: [data] records = "records.csv"'
-        problems.append(Problem("spec", "data.records", "is needed for sensitive columns", fix))
+        problems.append(
+            Problem("spec", "data.records", "is needed for sensitive and site columns", fix)
+        )
         return {}
-    from auditor.data.tables import csv_failure
-
     try:
         table = pd.read_csv(spec.records, dtype=str)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
         fix = "write it as comma-separated UTF-8 with a header row"
         problems.append(Problem(str(spec.records), "csv", csv_failure(exc), fix))
         return {}
-    needed = [spec.id, *spec.sensitive]
+    needed = [spec.id, *columns]
     absent = [c for c in needed if c not in table.columns]
     if absent:
         fix = "add the column, or fix the name in the spec"
@@ -134,22 +133,28 @@ def _groups(
             problems.append(Problem(str(spec.records), spec.id, message, fix))
             continue
         rows = table.loc[keys]
-        out[name] = {s: rows[s].astype(str).to_numpy() for s in spec.sensitive}
+        out[name] = {s: rows[s].astype(str).to_numpy() for s in columns}
     return out
 
 
 def load_tensor_data(spec: DataSpec, encoding: TensorEncoding, n_classes: int) -> AuditData:
     """Read, check and normalise every split's tensors; AuditInputError listing all problems."""
-    from auditor.data.tables import AuditData, Split
-
     problems: list[Problem] = []
     arrays: dict[str, dict[str, np.ndarray]] = {}
     for name, path in spec.paths().items():
-        if not is_tensor_file(path):
-            fix = f"give every split as {' or '.join(TENSOR_SUFFIXES)} (the model reads tensors)"
+        if path.suffix.lower() == ".csv":  # an image manifest
+            from auditor.data.images import read_manifest
+
+            read = read_manifest(path, spec, encoding.shape, problems)
+        elif not is_tensor_file(path):
+            fix = (
+                f"give every split as {' or '.join(TENSOR_SUFFIXES)}, or as an image manifest "
+                "(.csv with a path column)"
+            )
             problems.append(Problem(str(path), "file", "is not a tensor file", fix))
             continue
-        read = _read(path, problems)
+        else:
+            read = _read(path, problems)
         if read is not None:
             found = _split_problems(read, path, spec, encoding, n_classes)
             problems += found
@@ -162,7 +167,10 @@ def load_tensor_data(spec: DataSpec, encoding: TensorEncoding, n_classes: int) -
     if both:
         message = f"{len(both)} records are both members and non-members"
         problems.append(Problem(str(spec.non_members), "ids", message, "each record in one split"))
-    groups = _groups(spec, ids, problems)
+    from_tables = {n: a["groups"] for n, a in arrays.items() if "groups" in a}  # manifests
+    pending = {n: i for n, i in ids.items() if n not in from_tables}
+    groups = _groups(spec, pending, problems) if pending else {}
+    groups.update(from_tables)
     if problems:
         raise AuditInputError(problems)
     splits = {
@@ -172,7 +180,8 @@ def load_tensor_data(spec: DataSpec, encoding: TensorEncoding, n_classes: int) -
             sha256=sha256_file(spec.paths()[name]),
             x=encoding.encode(a["x"]),
             y=np.asarray(a["y"]).astype(np.int64),
-            groups=groups[name],
+            groups={s: v for s, v in groups[name].items() if s in spec.sensitive},
+            sites=groups[name].get(spec.site) if spec.site else None,
         )
         for name, a in arrays.items()
     }

@@ -126,3 +126,122 @@ def build_image_fixture(
         encoding="utf-8",
     )
     return ImageFixture(spec, out / "data")
+
+
+MERGE_SPEC = """\
+# merge_images: {note}. A CNN pre-trained on the population split, fine-tuned at four
+# sites on their members, released as base + lambda * sum of the data vectors, with the
+# base and the per-site vectors.
+name = "merge_images"
+seed = {seed}
+
+[artifact]
+kind = "weights"
+path = "../artifacts/merge_images.safetensors"
+base = "../artifacts/merge_images.base.safetensors"
+site_vectors = "../artifacts/merge_images.sites.safetensors"
+
+[data]
+members = "../data/members.npz"
+non_members = "../data/non_members.npz"
+test = "../data/test.npz"
+population = "../data/population.npz"
+records = "../data/records.csv"
+label = "digit"
+id = "record_id"
+site = "site"
+description = "{note}"
+
+[attacks]
+run = [{attacks}]
+bootstrap = {bootstrap}
+reference_models = {reference_models}
+
+[utility]
+bootstrap = 100
+dp_baseline = false
+"""
+SITES = 4
+
+
+def build_merge_images(
+    out: Path,
+    *,
+    seed: int = 7,
+    attacks: tuple[str, ...] = ("loss", "base_reference"),
+    bootstrap: int = 300,
+    reference_models: int = 4,
+) -> Path:
+    """Write the digits splits (with a records table naming each member's site), the
+    merged CNN, its base and site vectors, and the spec; returns the spec path."""
+    from auditor.artifacts.weights import save_site_vectors
+    from auditor.training.recipes import MergeParams
+    from auditor.training.recipes.params import convert
+
+    splits = write_digit_splits(out / "data", seed)
+    rng = np.random.default_rng(seed)
+    sites = {
+        name: (
+            np.array([f"site_{i % SITES + 1}" for i in rng.permutation(len(arrays["ids"]))])
+            if name == "members"
+            else np.full(len(arrays["ids"]), "none")
+        )
+        for name, arrays in splits.items()
+    }
+    records = out / "data" / "records.csv"
+    lines = ["record_id,site"] + [
+        f"{int(i)},{s}"
+        for name, arrays in splits.items()
+        for i, s in zip(arrays["ids"], sites[name], strict=True)
+    ]
+    records.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    encoding = fit_tensor_encoding(splits["population"]["x"])
+    hp = MergeParams(
+        **{f: getattr(OVERFIT_CNN, f) for f in ("architecture", "batch_size", "weight_decay")},
+        epochs=20,
+        lr=1e-3,
+        architecture_params=OVERFIT_CNN.architecture_params,
+    )
+    data = RecipeInput(
+        encoding.encode(splits["members"]["x"]),
+        splits["members"]["y"],
+        encoding.encode(splits["population"]["x"]),
+        n_classes=10,
+        public_y=splits["population"]["y"],
+        sites=sites["members"],
+    )
+    trained = run_recipe("merge", data, hp, seed * 1000 + 950)
+
+    def meta(recipe: str, details: dict) -> ArtifactMetadata:
+        return ArtifactMetadata(
+            architecture="cnn",
+            n_features=encoding.n_features,
+            n_classes=10,
+            label="digit",
+            encoding=ArtifactMetadata.empty_encoding(),
+            recipe=recipe,
+            recipe_params=(hp if recipe == "merge" else convert(hp, TrainParams)).to_dict(),
+            seed=seed * 1000 + 950,
+            details=details,
+            tensor=encoding,
+        )
+
+    artifacts = out / "artifacts"
+    details = {"lambda": trained.parts["lambda"], "sites": sorted(trained.parts["vectors"])}
+    save_model(trained.model, meta("merge", details), artifacts / "merge_images.safetensors")
+    base_meta = meta("supervised", {"role": "base"})
+    save_model(trained.parts["base"], base_meta, artifacts / "merge_images.base.safetensors")
+    save_site_vectors(trained.parts["vectors"], artifacts / "merge_images.sites.safetensors")
+    spec = out / "specs" / "merge_images.toml"
+    spec.parent.mkdir(parents=True, exist_ok=True)
+    spec.write_text(
+        MERGE_SPEC.format(
+            note=DIGITS_NOTE,
+            seed=seed,
+            attacks=", ".join(f'"{a}"' for a in attacks),
+            bootstrap=bootstrap,
+            reference_models=reference_models,
+        ),
+        encoding="utf-8",
+    )
+    return spec

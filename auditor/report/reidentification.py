@@ -32,7 +32,7 @@ def reidentification_context(result: Mapping[str, Any]) -> dict[str, Any] | None
         for site, figures in sorted(as_mapping(privacy.get("sites")).items()):
             rows.append((f"Membership AUC of {site}'s own model", fmt_interval(figures.get("auc"))))
     if not isinstance(linkage, Mapping):
-        return {"rows": rows, "risks": []}
+        return {"rows": rows, "risks": [], "pictures": []}
     rows += [
         ("Released samples", str(linkage.get("released", "n/a"))),
         (
@@ -72,7 +72,7 @@ def reidentification_context(result: Mapping[str, Any]) -> dict[str, Any] | None
                 "risk": note or fmt_interval(risk),
             }
         )
-    return {"rows": rows, "risks": risk_rows}
+    return {"rows": rows, "risks": risk_rows, "pictures": []}
 
 
 def _inversion_rows(inversion: Mapping[str, Any]) -> dict[str, Any]:

@@ -102,3 +102,19 @@ def test_bad_tensor_files_exit_2_with_file_field_and_fix(tmp_path: Path) -> None
     np.savez(test, **{**arrays, "y": arrays["y"] + 10})  # class 10 and up: no such output
     out = runner.invoke(app, ["validate", str(fixture.spec)])
     assert out.exit_code == 2 and "class index 0..9" in out.output, out.output
+
+
+@pytest.mark.slow
+def test_merge_images_attributes_members_to_their_site_beyond_chance(tmp_path: Path) -> None:
+    """A CNN pre-trained on the population, fine-tuned at four sites, merged and released
+    with its base and site vectors: the vectors give each member's site away."""
+    from auditor.demo.images import SITES, build_merge_images
+
+    result = run_audit(load_spec(build_merge_images(tmp_path))).result
+    attribution = result["privacy"]["site_attribution"]
+    assert attribution["chance"] == pytest.approx(1 / SITES)
+    assert attribution["accuracy"]["lower"] > attribution["chance"], attribution
+    assert sorted(result["privacy"]["sites"]) == [f"site_{i + 1}" for i in range(SITES)]
+    assert sorted(result["utility"]["sites"]) == sorted(result["privacy"]["sites"])
+    assert result["utility"]["artifact"]["accuracy"]["value"] > 0.9
+    assert result["artifact"]["released_with"] == ["base", "site vectors"]

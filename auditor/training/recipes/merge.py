@@ -18,7 +18,8 @@ def train(data: RecipeInput, hp: MergeParams, seed: int) -> Trained:
     base + lambda * sum over sites of (site weights - base weights)."""
     if data.public_x is None or data.public_y is None:
         raise ValueError("the merge recipe needs labelled public records for its base model")
-    base = supervised.train(RecipeInput(data.public_x, data.public_y), hp, seed).model
+    public = RecipeInput(data.public_x, data.public_y, n_classes=data.n_classes)
+    base = supervised.train(public, hp, seed).model
     sites = data.sites
     if sites is None:  # reference and shadow runs: records spread over sites at random
         sites = np.random.default_rng(seed).integers(0, hp.n_sites, len(data.y)).astype(str)
