@@ -94,6 +94,16 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
+def _set_first_cell(csv: Path, column: str, value: str) -> None:
+    """Set `column` of the first record (plain text edit: the CSV stays byte-for-byte
+    otherwise)."""
+    lines = csv.read_text(encoding="utf-8").splitlines()
+    cells = lines[1].split(",")
+    cells[lines[0].split(",").index(column)] = value
+    lines[1] = ",".join(cells)
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def test_inputs_that_do_not_fit_the_structure_exit_2_with_file_field_and_fix(
     tmp_path: Path,
 ) -> None:
@@ -116,13 +126,7 @@ def test_inputs_that_do_not_fit_the_structure_exit_2_with_file_field_and_fix(
     assert out.exit_code == 2 and "data.label" in out.output and "labels =" in out.output
     _edit(fixture.spec, 'label = "dx_chf"\n# labels = [', "labels = [")
     # a label that is not 0/1
-    members = fixture.data / "members.csv"
-    lines = members.read_text(encoding="utf-8").splitlines()
-    column = lines[0].split(",").index("dx_coma")
-    cells = lines[1].split(",")
-    cells[column] = "2"
-    lines[1] = ",".join(cells)
-    members.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _set_first_cell(fixture.data / "members.csv", "dx_coma", "2")
     out = runner.invoke(app, ["validate", str(fixture.spec)])
     assert out.exit_code == 2, out.output
     assert "members.csv" in out.output and "dx_coma" in out.output and "0/1" in out.output
@@ -135,13 +139,7 @@ def test_a_class_index_outside_the_models_classes_exits_2(tmp_path: Path) -> Non
         name="groups",
         sizes={"members": 300, "non_members": 300, "test": 300},
     )
-    test_csv = fixture.data / "test.csv"
-    lines = test_csv.read_text(encoding="utf-8").splitlines()
-    column = lines[0].split(",").index("disease_group")
-    cells = lines[1].split(",")
-    cells[column] = "8"
-    lines[1] = ",".join(cells)
-    test_csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _set_first_cell(fixture.data / "test.csv", "disease_group", "8")
     out = CliRunner(env={"COLUMNS": "250"}).invoke(app, ["validate", str(fixture.spec)])
     assert out.exit_code == 2, out.output
     assert "test.csv" in out.output and "disease_group" in out.output

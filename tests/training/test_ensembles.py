@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import torch
@@ -99,8 +101,23 @@ def test_dp_ensemble_accounts_exactly_like_opacus(records: tuple) -> None:
     assert schedule.epsilon(hp) <= hp.target_epsilon
 
 
+def _assert_clipped_sums(
+    ens: Ensemble, loss: Any, xb: torch.Tensor, yb: torch.Tensor, mask: torch.Tensor, ghost: dict
+) -> None:
+    """`ghost` equals the per-sample gradients of `loss`, clipped to 0.5, summed (torch.func)."""
+    from torch.func import grad, vmap
+
+    params = {k: v.detach() for k, v in ens.params.items()}
+    per = vmap(vmap(grad(loss), in_dims=(None, None, 0, 0)))(params, ens.buffers, xb, yb)
+    norms = torch.sqrt(sum(g.flatten(2).pow(2).sum(dim=2) for g in per.values()))
+    factor = (0.5 / (norms + 1e-6)).clamp(max=1.0) * mask
+    for name, g in per.items():
+        expected = torch.einsum("kb,kb...->k...", factor, g)
+        torch.testing.assert_close(ghost[name], expected, rtol=1e-4, atol=1e-6)
+
+
 def test_ghost_clipping_equals_per_sample_gradients(records: tuple) -> None:
-    from torch.func import functional_call, grad, vmap
+    from torch.func import functional_call
 
     x, y = records
     ens = init_ensemble(TrainParams(hidden=(16,)), x.shape[1], 2, [0, 1], device_for("cpu"))
@@ -114,13 +131,7 @@ def test_ghost_clipping_equals_per_sample_gradients(records: tuple) -> None:
         out = functional_call(ens.template, (params, buffers), (xs.unsqueeze(0),))
         return nn.functional.cross_entropy(out, ys.unsqueeze(0))
 
-    params = {k: v.detach() for k, v in ens.params.items()}
-    per = vmap(vmap(grad(loss), in_dims=(None, None, 0, 0)))(params, ens.buffers, xb, yb)
-    norms = torch.sqrt(sum(g.flatten(2).pow(2).sum(dim=2) for g in per.values()))
-    factor = (0.5 / (norms + 1e-6)).clamp(max=1.0) * mask
-    for name, g in per.items():
-        expected = torch.einsum("kb,kb...->k...", factor, g)
-        torch.testing.assert_close(ghost[name], expected, rtol=1e-4, atol=1e-6)
+    _assert_clipped_sums(ens, loss, xb, yb, mask, ghost)
 
 
 def test_multilabel_model_k_equals_the_same_model_trained_alone() -> None:
@@ -149,7 +160,7 @@ def test_multilabel_model_k_equals_the_same_model_trained_alone() -> None:
 
 def test_ghost_clipping_equals_per_sample_gradients_for_multilabel_records() -> None:
     """The DP ensemble's clipped sums for summed binary cross-entropy (multi-label)."""
-    from torch.func import functional_call, grad, vmap
+    from torch.func import functional_call
 
     rng = np.random.default_rng(4)
     x = rng.normal(size=(20, 6)).astype(np.float32)
@@ -164,13 +175,7 @@ def test_ghost_clipping_equals_per_sample_gradients_for_multilabel_records() -> 
         out = functional_call(ens.template, (params, buffers), (xs.unsqueeze(0),))
         return nn.functional.binary_cross_entropy_with_logits(out[0], ys, reduction="sum")
 
-    params = {k: v.detach() for k, v in ens.params.items()}
-    per = vmap(vmap(grad(loss), in_dims=(None, None, 0, 0)))(params, ens.buffers, xb, yb)
-    norms = torch.sqrt(sum(g.flatten(2).pow(2).sum(dim=2) for g in per.values()))
-    factor = (0.5 / (norms + 1e-6)).clamp(max=1.0) * mask
-    for name, g in per.items():
-        expected = torch.einsum("kb,kb...->k...", factor, g)
-        torch.testing.assert_close(ghost[name], expected, rtol=1e-4, atol=1e-6)
+    _assert_clipped_sums(ens, loss, xb, yb, mask, ghost)
 
 
 def test_dp_sgd_trains_a_multilabel_coder_within_its_claim() -> None:
