@@ -73,7 +73,7 @@ def label_structure_problems(spec: AuditSpec, meta: ArtifactMetadata) -> list[Pr
         return [Problem(where, field, f"does not fit the artifact: {has} (its metadata)", fix)]
     if not meta.multilabel:
         return []
-    return [
+    problems = [
         Problem(
             where,
             "attacks.run",
@@ -83,6 +83,11 @@ def label_structure_problems(spec: AuditSpec, meta: ArtifactMetadata) -> list[Pr
         for name in spec.attacks.run
         if not ATTACKS[name].multilabel
     ]
+    if spec.artifact.train is not None:
+        fix = "drop train: reference models are trained by the auditor's recipe"
+        message = "is fed one label column; multi-label models are not supported yet"
+        problems.append(Problem(where, "artifact.train", message, fix))
+    return problems
 
 
 def _recipe(spec: AuditSpec, meta: ArtifactMetadata, where: str) -> None:

@@ -29,15 +29,20 @@ def is_tensor_file(path: Path) -> bool:
 
 
 def _read(path: Path, problems: list[Problem]) -> dict[str, np.ndarray] | None:
+    from safetensors import SafetensorError
+
     where = str(path)
     try:
         if path.suffix.lower() == ".safetensors":
             from safetensors.numpy import load_file
 
             return dict(load_file(str(path)))
-        with np.load(path, allow_pickle=False) as archive:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a single .npy array
+            raise ValueError("one array, not an archive of x, y and ids")
+        with loaded as archive:
             return {k: archive[k] for k in archive.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, SafetensorError) as exc:
         kind = "a safetensors file" if path.suffix.lower() == ".safetensors" else "an .npz archive"
         reason = "holds objects that need pickle" if "pickle" in str(exc) else "cannot be read"
         problems.append(Problem(where, "file", f"is not {kind} ({reason})", FIX_LAYOUT))
@@ -59,7 +64,7 @@ def _labels_problems(
     if y.shape != (n,):
         message = f"has shape {y.shape}, expected ({n},): one class index per record"
         return [Problem(where, "y", message, "store one class index per record")]
-    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= n_classes:
+    if not np.issubdtype(y.dtype, np.integer) or (n and (y.min() < 0 or y.max() >= n_classes)):
         message = f"is not a class index 0..{n_classes - 1} (the model's classes)"
         return [Problem(where, "y", message, "store integer class indices")]
     return []

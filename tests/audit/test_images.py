@@ -118,3 +118,18 @@ def test_merge_images_attributes_members_to_their_site_beyond_chance(tmp_path: P
     assert sorted(result["utility"]["sites"]) == sorted(result["privacy"]["sites"])
     assert result["utility"]["artifact"]["accuracy"]["value"] > 0.9
     assert result["artifact"]["released_with"] == ["base", "site vectors"]
+
+
+@pytest.mark.parametrize("name", ["garbage.safetensors", "one-array.npz"])
+def test_an_unreadable_tensor_file_is_a_problem_not_a_crash(tmp_path: Path, name: str) -> None:
+    from auditor.data.tensors import _read
+
+    path = tmp_path / name
+    if name.endswith(".npz"):  # a plain .npy array under an .npz name
+        np.save(tmp_path / "array.npy", np.zeros(3))
+        path.write_bytes((tmp_path / "array.npy").read_bytes())
+    else:
+        path.write_bytes(b"garbage")
+    problems: list = []
+    assert _read(path, problems) is None
+    assert len(problems) == 1 and problems[0].field == "file" and "is not" in problems[0].message
