@@ -126,8 +126,11 @@ class ArtifactMetadata:
         except ValueError as exc:  # names the entry, never a value
             raise fail(where, "tensor", str(exc), "store the shape and normalisation") from exc
         try:
-            empty = {"numeric": [], "categorical": []}
-            encoding = FeatureEncoding.from_dict(data.get("encoding", empty))
+            encoding = (
+                FeatureEncoding.from_dict(data["encoding"])
+                if "encoding" in data
+                else cls.empty_encoding()
+            )
             recipe = data.get("recipe", {})
             name = str(recipe.get("name", "supervised"))
             legacy = name not in recipe and "hyperparameters" in recipe

@@ -14,7 +14,8 @@ label (a sigmoid each). For those, a record's log-likelihood is the sum over lab
 log sigma(s_l z_l) with s_l = +1 for a present label and -1 for an absent one (the negative
 summed binary cross-entropy), and its logit-scaled confidence is log(P / (1 - P)) of the
 joint probability P of its whole label vector, which reduces to phi_y when L = 1. The
-functions below take either shape and dispatch on `labels.ndim`.
+functions below take either shape and dispatch on `labels.ndim`; multi-label logits may
+carry leading model axes ((K, n, L) against labels (n, L)).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def true_class_log_prob(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """log p(y | x) for each record: log p_y (the negative cross-entropy loss), or for
     multi-label records the sum over labels of each label's log-likelihood."""
     if is_multilabel(labels):
-        return label_log_likelihoods(logits, labels).sum(axis=1)
+        return label_log_likelihoods(logits, labels).sum(axis=-1)
     return _pick(log_softmax(logits), labels)
 
 
@@ -73,8 +74,8 @@ def _joint_logit(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     softplus = np.logaddexp(0.0, t)
     with np.errstate(divide="ignore"):
         log_terms = np.where(t < -30.0, t, np.log(softplus))
-    log_neg_ll = logsumexp(log_terms, axis=1)  # log(-log P)
-    neg_ll = softplus.sum(axis=1)
+    log_neg_ll = logsumexp(log_terms, axis=-1)  # log(-log P)
+    neg_ll = softplus.sum(axis=-1)
     # 1 - P = -expm1(-neg_ll) = neg_ll * ratio, ratio -> 1 as neg_ll -> 0
     safe = np.where(neg_ll > 0, neg_ll, 1.0)
     ratio = np.where(neg_ll > 0, -np.expm1(-safe) / safe, 1.0)

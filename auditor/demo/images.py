@@ -11,12 +11,13 @@ import numpy as np
 from auditor.artifacts.models import ArtifactMetadata, save_model
 from auditor.core.tensors import fit_tensor_encoding
 from auditor.data.embedded import DIGITS_NOTE, load_digits_tensors
+from auditor.data.splits import SPLIT_NAMES
 from auditor.training.recipes import RecipeInput, TrainParams, run_recipe
 
 # Few members, so that a CNN can memorise them (digits are easy to generalise on: with 500
 # members the same CNN leaks nothing LOSS can see); the rest (1,097) is the population.
 SIZES = {"members": 200, "non_members": 200, "test": 300}
-SPLITS = ("members", "non_members", "test", "population")
+SPLITS = SPLIT_NAMES
 CHANNELS = [16, 32]
 # The leaky CNN: long training on few images, no weight decay.
 OVERFIT_CNN = TrainParams(

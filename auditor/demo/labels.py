@@ -96,12 +96,12 @@ def build_label_fixture(
     )
     columns = label_columns(structure)
     private = getattr(splits, train_split)
-    y = private[list(columns)].to_numpy() if structure == "multilabel" else private[columns[0]]
+    y = (private[list(columns)] if structure == "multilabel" else private[columns[0]]).to_numpy()
     n_outputs = len(DIAGNOSES) if structure == "multilabel" else len(DISEASE_GROUPS)
     hp = PRESETS[preset] if params is None else params
     data = RecipeInput(
         encoding.encode(private),
-        y.to_numpy() if hasattr(y, "to_numpy") else y,
+        y,
         public_x=encoding.encode(splits.population),
         n_classes=n_outputs,
     )

@@ -14,6 +14,7 @@ from fairlearn.metrics import (
 from scipy.stats import binomtest, rankdata
 from sklearn.metrics import recall_score, roc_auc_score
 
+from auditor.core.estimates import percentile_interval
 from auditor.core.scores import predicted_labels, probabilities
 
 
@@ -197,12 +198,9 @@ def _pair_auroc(truth: np.ndarray, proba: np.ndarray) -> float:
 
 
 def _percentiles(values: list[float], confidence: float) -> tuple[float | None, float | None]:
-    kept = [v for v in values if not np.isnan(v)]
-    if not kept:
-        return None, None
-    tail = (1.0 - confidence) / 2.0 * 100.0
-    low, high = np.percentile(kept, [tail, 100.0 - tail])
-    return float(low), float(high)
+    """The percentile bootstrap interval's ends (NaN replicates dropped)."""
+    estimate = percentile_interval(float("nan"), np.asarray(values, dtype=float), confidence)
+    return estimate.lower, estimate.upper
 
 
 def structured_fairness_figures(
@@ -260,14 +258,14 @@ def structured_fairness_figures(
         aucs: dict[str, list[float]] = {g: [] for g in names}
         gaps: list[float] = []
         for i in draws:
-            vi, ti, pi = values[i], truth[i], pred[i]
+            vi, ti, pi, qi = values[i], truth[i], pred[i], proba[i]
             for g in names:
                 rows = vi == g
                 positives = ti[rows].sum()
                 recalls[g].append(
                     float((ti[rows] * pi[rows]).sum() / positives) if positives else np.nan
                 )
-                aucs[g].append(_pair_auroc(ti[rows], proba[i][rows]))
+                aucs[g].append(_pair_auroc(ti[rows], qi[rows]))
             kept = [recalls[g][-1] for g in names if not np.isnan(recalls[g][-1])]
             if len(kept) >= 2:
                 gaps.append(max(kept) - min(kept))

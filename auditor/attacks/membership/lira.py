@@ -18,8 +18,8 @@ SD_FLOOR = 1e-6  # keeps a model that outputs one constant statistic from dividi
 
 def reference_statistics(ref_logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """phi of each reference model on each record: (K, n)."""
-    if labels.ndim == 2:  # multi-label: the joint logit, model by model
-        return np.stack([logit_scaled_confidence(z, labels) for z in ref_logits])
+    if labels.ndim == 2:  # multi-label: the joint logit broadcasts over the models
+        return logit_scaled_confidence(ref_logits, labels)
     k, n, c = ref_logits.shape
     tiled = np.tile(labels, k)
     return logit_scaled_confidence(ref_logits.reshape(k * n, c), tiled).reshape(k, n)

@@ -23,9 +23,7 @@ def true_class_prob(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """p(y | x) for logits (..., n, C) and labels (n,), float64; multi-label labels (n, L):
     the joint probability of the label vector, exp of the summed label log-likelihoods."""
     if is_multilabel(labels):
-        flat = logits.reshape(-1, *logits.shape[-2:])
-        joint = np.stack([np.exp(true_class_log_prob(z, labels)) for z in flat])
-        return joint.reshape(logits.shape[:-1])
+        return np.exp(true_class_log_prob(logits, labels))
     p = softmax(logits.reshape(-1, logits.shape[-1])).reshape(logits.shape)
     index = np.broadcast_to(labels[..., None], (*p.shape[:-1], 1))
     return np.take_along_axis(p, index, axis=-1)[..., 0]
