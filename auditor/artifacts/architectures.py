@@ -35,6 +35,9 @@ class MLP(nn.Module):
         return self.net(x.to(self.net[0].weight.dtype))
 
 
+MAX_CNN_LAYERS, MAX_CNN_CHANNELS = 8, 1024
+
+
 class CNN(nn.Module):
     """A small convolutional network for images (input shape (C, H, W): 2-D convolutions)
     or series ((C, L): 1-D): 3x3 (or 3) same-size kernels with ReLU, then one linear layer
@@ -52,6 +55,13 @@ class CNN(nn.Module):
             raise ValueError(
                 f"cnn needs architecture_params input_shape (C, H, W) or (C, L) whose product "
                 f"is the {n_features} input features, got {list(shape)}"
+            )
+        if not 1 <= len(channels) <= MAX_CNN_LAYERS or not all(
+            1 <= int(c) <= MAX_CNN_CHANNELS for c in channels
+        ):
+            # The widths can come from an artifact's metadata: bounded before any allocation.
+            raise ValueError(
+                f"cnn channels must list 1 to {MAX_CNN_LAYERS} widths of 1 to {MAX_CNN_CHANNELS}"
             )
         self.input_shape = shape
         conv = nn.Conv2d if len(shape) == 3 else nn.Conv1d

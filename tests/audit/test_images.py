@@ -133,3 +133,15 @@ def test_an_unreadable_tensor_file_is_a_problem_not_a_crash(tmp_path: Path, name
     problems: list = []
     assert _read(path, problems) is None
     assert len(problems) == 1 and problems[0].field == "file" and "is not" in problems[0].message
+
+
+def test_cnn_widths_from_an_artifacts_metadata_are_bounded_before_allocation() -> None:
+    from auditor.artifacts.architectures import build_model
+
+    with pytest.raises(ValueError, match="cnn channels"):
+        build_model(
+            "cnn",
+            n_features=64,
+            n_classes=10,
+            params={"input_shape": [1, 8, 8], "channels": [10**9]},
+        )
