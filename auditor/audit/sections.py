@@ -74,6 +74,7 @@ def membership_section(
                     cache=cache,
                     device=spec.attacks.device,
                     progress=stages.shards,
+                    train_size=data.members.rows,
                 )
             except ExecutorUnavailable as exc:
                 raise fail(

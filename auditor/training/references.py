@@ -1,8 +1,14 @@
 """Reference models for calibrated attacks: the recipe re-run K times on other data.
 
-Online: each model trains on a random half of candidates + population, so each candidate is
-in about half of the models. Offline: each model trains on a random half of the population
-only, so no candidate is in any of them. Models are trained in shards of vectorised
+Each reference model trains on as many records as the target did (`train_size`, the
+members), so that it memorises as much as the target: references trained on more records
+generalise better, and calibrated attacks then under-read the target (Carlini et al. 2022
+train target and references on halves of one pool, so both sizes agree). Online: models come
+in pairs that split one pool (every candidate, topped up with population records to twice
+`train_size`), so each candidate is in exactly one model of each pair. Offline: each model
+trains on `train_size` population records (at most three quarters of them, so the models
+differ), so no candidate is in any of them. Without `train_size`, each model takes half of
+its pool. Models are trained in shards of vectorised
 ensembles (run in this process or on a Ray cluster: `auditor.executors`); each shard's
 outputs land in the content-hash cache as soon as it is done, so a killed run resumes where
 it stopped and a re-run trains nothing.
@@ -57,6 +63,34 @@ class ReferenceOutputs:
 
 def _or_empty(x: np.ndarray | None) -> np.ndarray:
     return np.zeros(0, dtype=np.float32) if x is None else x
+
+
+def reference_subsets(
+    mode: Mode,
+    n_candidates: int,
+    n_population: int,
+    k: int,
+    rng: np.random.Generator,
+    train_size: int | None = None,
+) -> np.ndarray:
+    """(K, m) row indices of each reference model's training data: into candidates then
+    population (online) or into the population (offline); see the module docstring."""
+    if train_size is None:
+        n = n_candidates + n_population if mode == "online" else n_population
+        return half_subsets(n, k, rng)
+    if mode == "offline":
+        m = max(1, min(train_size, (3 * n_population) // 4))
+        return np.stack([np.sort(rng.permutation(n_population)[:m]) for _ in range(k)])
+    top_up = min(n_population, max(0, 2 * train_size - n_candidates))
+    half = (n_candidates + top_up) // 2
+    out = np.empty((k, half), dtype=np.int64)
+    for j in range(0, k, 2):
+        extra = n_candidates + rng.permutation(n_population)[:top_up]
+        pool = rng.permutation(np.r_[np.arange(n_candidates), extra])
+        out[j] = np.sort(pool[:half])
+        if j + 1 < k:
+            out[j + 1] = np.sort(pool[half : 2 * half])
+    return out
 
 
 def model_seed(seed: int, k: int) -> int:
@@ -145,9 +179,11 @@ def reference_outputs(
     shard_size: int = 16,
     progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
+    train_size: int | None = None,
 ) -> ReferenceOutputs:
     """Outputs of K reference models (trained, or read from the cache) on candidates and
-    population. `population.public_x` is the public data recipes such as mimic label.
+    population. `population.public_x` is the public data recipes such as mimic label;
+    `train_size` is how many records the target trained on (see the module docstring).
     Shards missing from the cache are trained by `executor` (default: in this process)."""
     if mode == "online":
         pool_x = np.concatenate([candidates.x, population.x])
@@ -157,8 +193,9 @@ def reference_outputs(
         pool_x, pool_y, offset = population.x, population.y, len(candidates.x)
     query_x = np.concatenate([candidates.x, population.x])
     n_query = len(query_x)
-    subsets = half_subsets(
-        len(pool_x), k, np.random.default_rng([seed, 0 if mode == "online" else 1])
+    rng = np.random.default_rng([seed, 0 if mode == "online" else 1])
+    subsets = reference_subsets(
+        mode, len(candidates.x), len(population.x), k, rng, train_size=train_size
     )
     in_mask = np.zeros((k, n_query), dtype=bool)
     for j, rows in enumerate(subsets):
@@ -181,6 +218,7 @@ def reference_outputs(
         ),
         "seed": seed,
         "k": k,
+        "train_size": train_size,
         "shard_size": shard_size,
         "device": dev,
         "torch": torch.__version__,

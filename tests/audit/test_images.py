@@ -6,18 +6,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
 from typer.testing import CliRunner
 
+from auditor.audit import sections
 from auditor.audit.run import run_audit
 from auditor.cli import app
 from auditor.config.spec import load_spec
 from auditor.core.tensors import fit_tensor_encoding
 from auditor.data.embedded import load_digits_tensors
 from auditor.demo.images import OVERFIT_CNN, build_image_fixture
+from auditor.metrics.membership import read_roc
 from auditor.training.ensembles import device_for, fit_ensemble, half_subsets, init_ensemble
 from auditor.training.recipes import RecipeInput, TrainParams
 from auditor.training.recipes.supervised import train as supervised
@@ -53,16 +56,51 @@ def test_reference_cnns_in_the_ensemble_equal_the_same_cnn_trained_alone() -> No
         assert np.abs(together[k] - expected).max() <= TOLERANCE
 
 
+def _paired_tpr_gain(
+    better: np.ndarray, worse: np.ndarray, is_member: np.ndarray, *, replicates: int, seed: int
+) -> np.ndarray:
+    """Bootstrap replicates of TPR(better) - TPR(worse) at 1% FPR, both attacks read on the
+    same stratified resample of the candidates (a paired comparison)."""
+    rng = np.random.default_rng(seed)
+    members, others = np.flatnonzero(is_member), np.flatnonzero(~is_member)
+    gains = np.empty(replicates)
+    for r in range(replicates):
+        rows = np.r_[rng.choice(members, len(members)), rng.choice(others, len(others))]
+        gains[r] = (
+            read_roc(better[rows], is_member[rows]).tpr_at[0.01]
+            - read_roc(worse[rows], is_member[rows]).tpr_at[0.01]
+        )
+    return gains
+
+
 @pytest.mark.slow
 def test_an_overfit_cnns_members_are_found_and_an_unseen_cnn_stays_on_the_diagonal(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    overfit = build_image_fixture(tmp_path / "overfit", name="overfit", attacks=("loss",))
+    scores: list[np.ndarray] = []  # in the spec's attack order, then who is a member
+    real_figures = sections.membership_figures
+
+    def spy(attack_scores: np.ndarray, is_member: np.ndarray, **kwargs: Any) -> Any:
+        scores[len(scores) :] = [attack_scores, is_member]
+        return real_figures(attack_scores, is_member, **kwargs)
+
+    monkeypatch.setattr(sections, "membership_figures", spy)
+    overfit = build_image_fixture(
+        tmp_path / "overfit", name="overfit", attacks=("loss", "lira_online"), reference_models=32
+    )
     result = run_audit(load_spec(overfit.spec)).result
     assert result["data"]["description"].startswith("scikit-learn's handwritten digits")
     auc = result["privacy"]["membership"]["loss"]["auc"]
     assert auc["lower"] > 0.55, auc
-    assert "miface" in result["privacy"]["inversion"]  # MIFace ran on the image model
+    inversion = result["privacy"]["inversion"]
+    for method in ("miface", "gradient"):  # both reconstructions ran on the image model
+        assert sorted(inversion[method]["pictures"]["by_class"]) == [str(c) for c in range(10)]
+        assert inversion[method]["pictures"]["shape"] == [1, 8, 8]
+    # Reference CNNs trained on as many images as the target: LiRA online finds more members
+    # than LOSS at 1% FPR, the lower end of a one-sided 95% paired bootstrap above 0.
+    gains = _paired_tpr_gain(scores[2], scores[0], scores[3], replicates=400, seed=3)
+    assert np.quantile(gains, 0.05) > 0, np.quantile(gains, [0.05, 0.5])
+    monkeypatch.undo()
 
     control = build_image_fixture(
         tmp_path / "control",

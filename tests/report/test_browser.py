@@ -99,8 +99,9 @@ def test_the_check_catches_errors_requests_and_blank_figures(
 def test_an_image_models_report_shows_its_inversion_pictures(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    """Digits CNN (not patient data): MIFace's one reconstruction per class drawn as
-    pictures, without JavaScript, with no console error and no network request."""
+    """Digits CNN (not patient data): MIFace's and the gradient reconstruction's one
+    reconstruction per class drawn as pictures, without JavaScript, with no console error
+    and no network request."""
     from auditor.audit.run import run_audit
     from auditor.config.spec import load_spec
     from auditor.demo.images import build_image_fixture
@@ -112,6 +113,6 @@ def test_an_image_models_report_shows_its_inversion_pictures(
     path.write_text(render_report(result), encoding="utf-8")
     check = check_report(path)
     assert check.console_errors == [] and check.requests == []
-    assert check.pictures == 10  # one per digit class
+    assert check.pictures == 20  # one per digit class and method
     assert "class 9" in check.text_without_js and "not patient data" in check.text_without_js
     assert check.passed, check.problems

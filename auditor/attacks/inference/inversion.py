@@ -1,11 +1,12 @@
 """Model inversion: reconstruct records from a differentiable model, then ask whether the
 reconstructions sit closer to members than to non-members (only then do they leak).
 
-Two reconstructions, both started from the attacker's population records:
+Two reconstructions, for any torch model:
 - ART's MIFace (Fredrikson et al. 2015): gradient descent on the input towards each class's
-  confidence, for any torch model (wrapped in ART's PyTorchClassifier; GPU when available);
-- gradient-based reconstruction for tabular MLPs: the stimuli synthesis
-  (`auditor.stimuli`), maximising the logit-scaled confidence with an L2 penalty.
+  confidence, started from the attacker's population records (wrapped in ART's
+  PyTorchClassifier; GPU when available);
+- gradient-based reconstruction: the stimuli synthesis (`training.recipes.stimuli`), started
+  from noise, maximising the logit-scaled confidence with an L2 penalty.
 Each is judged by `attacks.linkage.linkage_figures`: distance to the closest member against
 the closest non-member, with the binomial interval and the permutation band.
 """
@@ -19,7 +20,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from auditor.artifacts.architectures import MLP
 from auditor.attacks.records.linkage import linkage_figures
 
 RECONSTRUCTIONS_PER_CLASS = 100
@@ -29,7 +29,7 @@ GRADIENT_L2 = 0.05
 
 
 def miface(
-    module: nn.Module, starts: np.ndarray, labels: np.ndarray, *, max_iter: int
+    module: nn.Module, starts: np.ndarray, labels: np.ndarray, *, max_iter: int, n_classes: int
 ) -> np.ndarray:
     """ART's MIFace from `starts` towards `labels`; returns the reconstructions."""
     from art.attacks.inference.model_inversion import MIFace
@@ -39,7 +39,7 @@ def miface(
         model=module,
         loss=nn.CrossEntropyLoss(),
         input_shape=(starts.shape[1],),
-        nb_classes=int(labels.max()) + 1,
+        nb_classes=n_classes,
         device_type="gpu" if torch.cuda.is_available() else "cpu",
     )
     attack = MIFace(
@@ -57,8 +57,8 @@ def class_pictures(
     recon: np.ndarray, labels: np.ndarray, decode: Callable[[np.ndarray], np.ndarray]
 ) -> dict[str, Any]:
     """One reconstruction per class (the first), in the data's raw scale, for the report's
-    picture grid: reconstructions start from population records and are pushed towards the
-    model's classes, so none is a member's record."""
+    picture grid: reconstructions start from population records (MIFace) or noise (gradient)
+    and are pushed towards the model's classes, so none is a member's record."""
     first = {int(c): int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)}
     raw = decode(recon[list(first.values())])
     return {
@@ -88,20 +88,26 @@ def inversion_figures(
         return {"note": "the artifact gives no gradients (not a torch model): not attempted"}
     rng = np.random.default_rng(seed)
     n = max(2 * RECONSTRUCTIONS_PER_CLASS // n_classes, 1)
-    starts = population[rng.permutation(len(population))[: n_classes * n]]
-    labels = np.repeat(np.arange(n_classes), n)[: len(starts)]
+    # Every class gets n starts; drawn with replacement only when the population is smaller.
+    if len(population) >= n_classes * n:
+        starts = population[rng.permutation(len(population))[: n_classes * n]]
+    else:
+        starts = population[rng.choice(len(population), n_classes * n)]
+    labels = np.repeat(np.arange(n_classes), n)
     out: dict[str, Any] = {}
     with torch.enable_grad():
-        recon = miface(module, starts, labels, max_iter=max_iter)
+        recon = miface(module, starts, labels, max_iter=max_iter, n_classes=n_classes)
     out["miface"] = linkage_figures(recon, members, non_members, rng=rng, confidence=confidence)
     if decode is not None:
         out["miface"]["pictures"] = class_pictures(recon, labels, decode)
-    if isinstance(module, MLP) and len(module.net) >= 3:
-        from auditor.training.recipes.stimuli import StimuliParams, synthesize
+    from auditor.training.recipes.stimuli import StimuliParams, synthesize
 
-        settings = StimuliParams(per_class=n, l2=GRADIENT_L2)
-        recon, _ = synthesize(module, members, settings=settings, seed=seed, n_classes=n_classes)
-        out["gradient"] = linkage_figures(
-            recon, members, non_members, rng=rng, confidence=confidence
+    settings = StimuliParams(per_class=n, l2=GRADIENT_L2)
+    with torch.enable_grad():
+        recon, labels = synthesize(
+            module, population, settings=settings, seed=seed, n_classes=n_classes
         )
+    out["gradient"] = linkage_figures(recon, members, non_members, rng=rng, confidence=confidence)
+    if decode is not None:
+        out["gradient"]["pictures"] = class_pictures(recon, labels, decode)
     return out

@@ -35,11 +35,13 @@ def synthesize(
     seed: int,
     n_classes: int = 2,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`per_class` stimuli for each output unit of `model`; returns (x, y)."""
-    if not isinstance(model, MLP) or len(model.net) < 3:
-        raise ValueError("stimuli are synthesised from the built-in MLP with a hidden layer")
+    """`per_class` stimuli for each output unit of `model` (any torch model taking rows as
+    wide as `members_x`'s; identity inhibition needs the built-in MLP with a hidden layer);
+    returns (x, y)."""
+    if settings.inhibit_identity > 0 and (not isinstance(model, MLP) or len(model.net) < 3):
+        raise ValueError("identity inhibition needs the built-in MLP with a hidden layer")
     gen = torch.Generator().manual_seed(seed)
-    d = model.net[0].in_features
+    d = members_x.shape[1]
     x = torch.randn(settings.per_class * n_classes, d, generator=gen).requires_grad_(True)
     y = torch.arange(n_classes).repeat_interleave(settings.per_class)
     for p in model.parameters():
