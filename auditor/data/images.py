@@ -5,11 +5,14 @@ grey ("L") for one channel or "RGB" for three. Pixel values are scaled to [0, 1]
 scale the metadata's per-channel mean and std apply to.
 
 Messages name the manifest, the column and the row, never a path or a value (a file name
-can carry a patient's name).
+can carry a patient's name). The split's SHA-256 covers the manifest and every image's bytes
+in the manifest's order, so a changed image changes the result's data hash.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +27,13 @@ MODES = {1: "L", 3: "RGB"}
 MAX_PROBLEMS_PER_FILE = 5  # the first few bad rows, then a count
 
 
-def _image(target: Path, shape: tuple[int, ...]) -> tuple[np.ndarray | None, str | None]:
-    """The image as (C, H, W) in [0, 1], or why it cannot be used."""
+def _image(content: bytes, shape: tuple[int, ...]) -> tuple[np.ndarray | None, str | None]:
+    """The image file's `content` as (C, H, W) in [0, 1], or why it cannot be used."""
     from PIL import Image, UnidentifiedImageError
 
     channels, height, width = shape
     try:
-        with Image.open(target) as image:
+        with Image.open(io.BytesIO(content)) as image:
             image.load()
             if image.size != (width, height):
                 return None, f"is {image.size[0]}x{image.size[1]} pixels, not {width}x{height}"
@@ -67,12 +70,19 @@ def read_manifest(
         return None
     folder = path.parent.resolve()
     images, bad = [], []
+    digest = hashlib.sha256(path.read_bytes())
     for row, name in enumerate(frame[PATH_COLUMN].astype(str), start=2):
         target = (folder / name).resolve()
         if not target.is_relative_to(folder):
             bad.append((row, "points outside the manifest's folder", "keep images beside it"))
             continue
-        image, why = _image(target, shape)
+        try:
+            content = target.read_bytes()
+        except OSError:
+            bad.append((row, "names an image that cannot be read", "give a readable file"))
+            continue
+        digest.update(len(content).to_bytes(8, "big") + content)
+        image, why = _image(content, shape)
         if why is not None:
             bad.append((row, f"names an image that {why}", "give the model's image format"))
             continue
@@ -90,4 +100,5 @@ def read_manifest(
         "y": labels.to_numpy(),
         "ids": frame[spec.id].astype(str).to_numpy(),
         "groups": {s: frame[s].astype(str).to_numpy() for s in (*spec.sensitive, *site)},
+        "sha256": digest.hexdigest(),
     }

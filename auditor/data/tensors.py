@@ -182,7 +182,7 @@ def load_tensor_data(spec: DataSpec, encoding: TensorEncoding, n_classes: int) -
         name: Split(
             name=name,
             path=spec.paths()[name],
-            sha256=sha256_file(spec.paths()[name]),
+            sha256=a.get("sha256") or sha256_file(spec.paths()[name]),
             x=encoding.encode(a["x"]),
             y=np.asarray(a["y"]).astype(np.int64),
             groups={s: v for s, v in groups[name].items() if s in spec.sensitive},

@@ -78,3 +78,22 @@ def test_bad_images_exit_2_with_file_column_and_row(manifest_spec: Path) -> None
     assert "members.csv: [path] row 3 points outside the manifest's folder" in out.output
     assert "test.csv: [path] row 6 names an image that is 9x8 pixels, not 8x8" in out.output
     assert "outside.png" not in out.output and "broken.png" not in out.output  # never quoted
+
+
+def test_a_changed_image_changes_the_splits_hash_though_the_manifest_is_the_same(
+    manifest_spec: Path,
+) -> None:
+    from auditor.core.tensors import fit_tensor_encoding
+    from auditor.data.tensors import load_tensor_data
+
+    spec = load_spec(manifest_spec)
+    data = manifest_spec.parent.parent / "data"
+    encoding = fit_tensor_encoding(np.load(data / "members.npz")["x"])
+    before = load_tensor_data(spec.data, encoding, 10)
+    first = data / pd.read_csv(data / "test.csv")["path"][0]
+    pixels = np.asarray(Image.open(first)).copy()
+    pixels[0, 0] = 255 - pixels[0, 0]
+    Image.fromarray(pixels, mode="L").save(first)
+    after = load_tensor_data(spec.data, encoding, 10)
+    assert after.test.sha256 != before.test.sha256
+    assert after.members.sha256 == before.members.sha256
