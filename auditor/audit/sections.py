@@ -12,14 +12,18 @@ import numpy as np
 from auditor.artifacts.query import logits_fn
 from auditor.attacks import ATTACKS, AttackContext
 from auditor.attacks.inference.attribute import attribute_inference
+from auditor.attacks.membership.lira import reference_statistics
 from auditor.audit.context import Run
+from auditor.audit.reliability import attack_warnings
 from auditor.config.spec import AuditSpec
 from auditor.core.encoding import FeatureEncoding
+from auditor.core.scores import logit_scaled_confidence
 from auditor.core.types import LogitsFn
 from auditor.core.version import VERSION as __version__
 from auditor.data.tables import AuditData
 from auditor.errors import fail
 from auditor.metrics.fairness import structured_fairness_figures
+from auditor.metrics.fidelity import reference_fidelity
 from auditor.metrics.groups import group_figures
 from auditor.metrics.membership import membership_figures
 from auditor.result.document import library_versions
@@ -99,6 +103,25 @@ def membership_section(
         references=references,
         base_query=base,
     )
+    fidelity_by_mode: dict[str, dict[str, Any]] = {}
+
+    def fidelity(mode: str) -> dict[str, Any]:
+        """Whether `mode`'s reference models behave like the target on unseen records."""
+        if mode not in fidelity_by_mode:
+            refs = references(mode)
+            labels = np.concatenate([cand_y, data.population.y])
+            logits = np.concatenate([ctx.target_logits, target(data.population.x)])
+            unseen = np.r_[~is_member, np.ones(data.population.rows, bool)]
+            fidelity_by_mode[mode] = reference_fidelity(
+                logit_scaled_confidence(logits, labels),
+                reference_statistics(refs.logits, labels),
+                unseen,
+                ~refs.in_mask,
+                alpha=round(1 - spec.attacks.confidence, 6),
+                seed=seeds.references,
+            )
+        return fidelity_by_mode[mode]
+
     membership = {}
     for i, name in enumerate(spec.attacks.run):
         stages.say(f"attack {name}{suffix}")
@@ -132,6 +155,10 @@ def membership_section(
             **figures,
             "by_group": by_group,
         }
+        entry = membership[f"{name}{suffix}"]
+        if attack.reference_models is not None:
+            entry["reference_fidelity"] = fidelity(attack.reference_models)
+        entry["warnings"] = attack_warnings(entry)
         stages.lap(f"attack {name}{suffix}")
     return membership
 

@@ -90,10 +90,12 @@ def build_tensor_fixture(
     bootstrap: int = 300,
     reference_models: int = 16,
     confidence: float = 0.95,
+    claimed: TrainParams | None = None,
 ) -> TensorFixture:
     """Write data/<split>.npz, artifacts/<name>.safetensors (the CNN trained on
     `train_split` with `params`, default the source's leaky settings) and specs/<name>.toml
-    under `out`."""
+    under `out`. `claimed`: the settings its metadata states, when they should differ from
+    those it was trained with (a mislabelled artifact)."""
     params = params or source.leaky
     splits = write_splits(source, out / "data", seed)
     encoding = fit_tensor_encoding(splits["members"]["x"])
@@ -111,7 +113,7 @@ def build_tensor_fixture(
         label=source.label,
         encoding=ArtifactMetadata.empty_encoding(),
         recipe="supervised",
-        recipe_params=params.to_dict(),
+        recipe_params=(claimed or params).to_dict(),
         seed=seed * 1000 + 900,
         tensor=encoding,
     )

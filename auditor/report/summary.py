@@ -51,6 +51,9 @@ def summary_context(result: Mapping[str, Any]) -> list[str]:
             "Too few non-members were available to measure attacks at a 1-in-1,000 "
             "false-alarm rate; see the membership section for 1 in 100."
         )
+    for attack, figures in sorted(membership.items()):
+        for message in as_list(as_mapping(figures.get("warnings")).get("messages")):
+            lines.append(f"Warning on {attack}: {message}.")
     bounds = [
         f["epsilon_lower_bound"]["value"]
         for f in membership.values()

@@ -26,6 +26,7 @@ def _membership(attack: str, sensitive: Iterable[str]) -> dict[str, Path]:
         f"privacy.{attack}.advantage": (*base, "advantage"),
         **{f"privacy.{attack}.tpr_at_fpr_{f}": (*base, "tpr_at_fpr", f) for f in FPRS},
         f"privacy.{attack}.epsilon_lower_bound": (*base, "epsilon_lower_bound"),
+        f"privacy.{attack}.warnings": (*base, "warnings"),
     }
     for s in sensitive:
         gaps = (*base, "by_group", s, "gaps")

@@ -98,6 +98,9 @@ def test_an_overfit_cnns_members_are_found_and_an_unseen_cnn_stays_on_the_diagon
         assert inversion[method]["pictures"]["shape"] == [1, 8, 8]
     # Reference CNNs trained on as many images as the target: LiRA online finds more members
     # than LOSS at 1% FPR, the lower end of a one-sided 95% paired bootstrap above 0.
+    fidelity = result["privacy"]["membership"]["lira_online"]["reference_fidelity"]
+    assert fidelity["flagged"] is False, fidelity  # references of the artifact's own recipe
+    assert result["privacy"]["membership"]["lira_online"]["warnings"]["value"] == 0
     gains = _paired_tpr_gain(scores[2], scores[0], scores[3], replicates=400, seed=3)
     assert np.quantile(gains, 0.05) > 0, np.quantile(gains, [0.05, 0.5])
     monkeypatch.undo()
