@@ -1,4 +1,4 @@
-"""Command line: `auditor init | run | validate | report | compare | demo | cache`.
+"""Command line: `auditor init | run | dp-audit | validate | report | compare | demo | cache`.
 
 Exit codes: 0 all gates pass, 1 a gate failed, 2 bad input or usage (the message names the
 file, the field and the fix). Heavy libraries are imported inside the commands.
@@ -209,6 +209,57 @@ def run(
         out.print(gate["message"], markup=False, highlight=False)
     out.print(f"wrote {folder}", markup=False, highlight=False)
     raise typer.Exit(0 if outcome.passed else 1)
+
+
+@app.command("dp-audit")
+def dp_audit(
+    spec: Annotated[Path, typer.Argument(help="audit spec (TOML) of a DP-SGD model")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="output folder")] = None,
+    runs: Annotated[int | None, typer.Option(help="runs of the game (default: the spec's)")] = None,
+    per_run: Annotated[
+        int | None, typer.Option(help="canaries per run (default: the spec's)")
+    ] = None,
+    canaries: Annotated[
+        str | None, typer.Option(help="comma-separated kinds: gradient,input (default: the spec's)")
+    ] = None,
+) -> None:
+    """Test the artifact's DP claim with canary games alone; write dp_audit.json. Exit 1
+    when a lower bound exceeds the claimed epsilon."""
+    from auditor.audit.run import run_dp_audit
+    from auditor.config.spec import with_dp_audit
+
+    folder = out_dir or spec.parent / f"{spec.stem}-dp-audit"
+    spec_obj = _checked(spec, output_problems(folder, field="--out", folder=True))
+    try:
+        spec_obj = with_dp_audit(spec_obj, canaries, runs, per_run)
+        with _progress([]) as progress:
+            section = run_dp_audit(spec_obj, progress=progress)
+    except AuditInputError as exc:
+        raise _bad_input(exc) from None
+    publish({"dp_audit.json": json.dumps(section, indent=2, sort_keys=True) + "\n"}, folder)
+    audit = section["dp_audit"]
+    table = Table("canaries", "method", "epsilon >=", "bound / claim", title="DP audit")
+    for kind, entry in sorted(audit["kinds"].items()):
+        for method in ("one_run", "many_runs"):
+            bound = entry[method]
+            value, ratio = bound.get("value"), bound.get("tightness")
+            table.add_row(
+                kind,
+                method.replace("_", " "),
+                "n/a" if value is None else f"{value:.2f}",
+                "n/a" if ratio is None else f"{ratio:.2f}",
+            )
+    out.print(table)
+    claimed = audit["claimed"]["epsilon"]
+    verdict = (
+        "no DP claim"
+        if claimed is None
+        else f"claimed epsilon {claimed:.3g}: "
+        + ("REFUTED" if audit["claim_refuted"] else "not contradicted")
+    )
+    out.print(verdict, markup=False, highlight=False)
+    out.print(f"wrote {folder}", markup=False, highlight=False)
+    raise typer.Exit(1 if audit["claim_refuted"] else 0)
 
 
 @app.command()

@@ -12,6 +12,7 @@ from auditor.artifacts.models import LoadedModel, bind_raw, load_model
 from auditor.attacks.inference.inversion import inversion_figures
 from auditor.audit.baselines import baselines_section, real_records_model, utility_section
 from auditor.audit.context import Audited, Run
+from auditor.audit.dp_audit import dp_audit_problems, dp_audit_section
 from auditor.audit.inputs import label_structure_problems
 from auditor.audit.sections import attribute_section, fairness_section, membership_section
 from auditor.core.types import LogitsFn
@@ -165,8 +166,12 @@ def audit_model(run: Run) -> Audited:
     meta = model.metadata
     recipe = run.spec.scheme or meta.recipe
     hp = user_training(run, data, recipe_parameters(meta, recipe, str(model.path)))
+    if run.spec.dp_audit.canaries:  # before any training: the recipe must be playable
+        dp_audit_problems(recipe, hp, str(run.spec.path))
     run.stages.lap("load")
     privacy = privacy_sections(run, model, data, recipe, hp)
+    if run.spec.dp_audit.canaries:
+        privacy["dp_audit"] = dp_audit_section(run, data, recipe, hp, meta.claims)
     run.stages.say("model inversion")
     privacy["inversion"] = (
         {"note": "multi-label model: inversion towards a label set is not implemented"}

@@ -13,8 +13,9 @@ from typing import Any
 from auditor.attacks import ATTACKS
 from auditor.audit.context import Audited, AuditOutcome, Run
 from auditor.audit.dataset import audit_dataset
+from auditor.audit.dp_audit import dp_audit_section, dp_audit_stage
 from auditor.audit.inputs import check_inputs
-from auditor.audit.model import audit_model
+from auditor.audit.model import audit_model, load_target, recipe_parameters
 from auditor.audit.progress import Reporter
 from auditor.audit.sections import data_section, run_section
 from auditor.audit.weights import audit_weights
@@ -60,6 +61,7 @@ def plan(spec: AuditSpec) -> list[str]:
     if kind != "dataset":
         stages += [f"attribute inference {s}" for s in spec.data.sensitive]
     if kind == "model":
+        stages += [dp_audit_stage(spec.dp_audit.runs, c) for c in spec.dp_audit.canaries]
         stages.append("model inversion")
     if kind != "dataset":
         stages.append("utility")
@@ -92,3 +94,32 @@ def run_audit(
     result = assemble(spec, KINDS[spec.artifact.kind](run))
     result["gates"] = [o.to_dict() for o in evaluate(spec.gates, result)]
     return AuditOutcome(seal(result), run.stages.timings)
+
+
+def run_dp_audit(
+    spec: AuditSpec, *, allow_pickle: bool = False, progress: Reporter | None = None
+) -> dict[str, Any]:
+    """The DP audit alone (`auditor dp-audit`): the model and data checked and loaded as
+    for `run_audit`, then only the `privacy.dp_audit` section, with the artifact's name and
+    hash beside it. AuditInputError when the spec has no canary kind or a model the
+    game cannot re-run."""
+    if spec.artifact.kind != "model" or not spec.dp_audit.canaries:
+        raise fail(
+            str(spec.path),
+            "dp_audit.canaries",
+            "names no canary kind" if spec.artifact.kind == "model" else "is for models",
+            'add [dp_audit] canaries = ["gradient", "input"] to the spec of a DP-SGD model',
+        )
+    check_device(spec)
+    check_inputs(spec, allow_pickle=allow_pickle)
+    run = Run.start(spec, allow_pickle=allow_pickle, progress=progress)
+    model, data = load_target(run)
+    recipe = spec.scheme or model.metadata.recipe
+    hp = recipe_parameters(model.metadata, recipe, str(model.path))
+    run.stages.lap("load")
+    section = dp_audit_section(run, data, recipe, hp, model.metadata.claims)
+    return {
+        "artifact": {"file_name": model.path.name, "sha256": model.sha256, "scheme": recipe},
+        "seed": spec.seed,
+        "dp_audit": section,
+    }

@@ -25,6 +25,10 @@ from auditor.result.gates import Gate, metric_names, parse_gates
 from auditor.training.executors import EXECUTORS, INSTALL_RAY, ray_installed
 from auditor.training.recipes import RECIPES
 
+# The DP audit's canary kinds (`auditor.training.canaries`, which imports torch: named here).
+CANARY_KINDS = ("gradient", "input")
+MAX_CANARY_RUNS = 4096  # runs of the canary game: one ensemble, held in memory at once
+
 CONSUMERS = ("mlp", "random_forest")  # default consumer architectures for datasets
 TABLE_BUILTIN = tuple(a for a in BUILTIN if a != "cnn")  # what a table-record consumer can be
 DEFAULT_DP_EPSILON = 3.0  # the DP baseline's epsilon unless [utility] dp_epsilon says otherwise
@@ -65,6 +69,9 @@ FIELDS: tuple[Field, ...] = (
     Field("utility.dp_baseline", "bool", True),
     Field("utility.dp_epsilon", "number", DEFAULT_DP_EPSILON, low=0.01, high=1000.0),
     Field("consumer.architectures", "names", CONSUMERS, options=lambda: TABLE_BUILTIN),
+    Field("dp_audit.canaries", "names", (), options=lambda: CANARY_KINDS),
+    Field("dp_audit.runs", "int", 16, low=1, high=MAX_CANARY_RUNS),
+    Field("dp_audit.per_run", "int", 1000, low=2, high=100_000),
     Field("executor.name", "choice", "in_process", options=lambda: EXECUTORS),
     Field("executor.address", "str"),
     Field("executor.cpus_per_task", "int", 1, low=1, high=1024),
@@ -106,6 +113,16 @@ class ExecutorSettings:
 
 
 @dataclass(frozen=True)
+class DPAuditSettings:
+    """The DP audit (`[dp_audit]`): the canary kinds to play (none: no DP audit), the runs
+    of the game and the canaries in each run."""
+
+    canaries: tuple[str, ...] = ()
+    runs: int = 16
+    per_run: int = 1000
+
+
+@dataclass(frozen=True)
 class AuditSpec:
     path: Path
     sha256: str
@@ -121,6 +138,7 @@ class AuditSpec:
     consumers: tuple[str, ...] = CONSUMERS  # dataset artifacts: third parties' models
     dp_epsilon: float | None = DEFAULT_DP_EPSILON  # DP-SGD baseline's epsilon; None: no baseline
     executor: ExecutorSettings = ExecutorSettings()
+    dp_audit: DPAuditSettings = DPAuditSettings()
 
 
 def _read(path: Path) -> tuple[bytes, dict[str, Any]]:
@@ -201,6 +219,9 @@ def _cross_checks(v: dict[str, Any], where: str) -> list[Problem]:
         problems.append(
             Problem(where, "attacks.run", "names no attack", f"e.g. run = {list(DEFAULT_ATTACKS)}")
         )
+    if v["dp_audit.canaries"] and kind != "model":
+        fix = 'audit a DP-SGD model (kind = "model"), or remove [dp_audit]'
+        problems.append(Problem(where, "dp_audit.canaries", "is for model artifacts", fix))
     if not v["consumer.architectures"]:
         problems.append(
             Problem(where, "consumer.architectures", "is empty", f"e.g. {list(CONSUMERS)}")
@@ -254,6 +275,7 @@ def load_spec(path: Path) -> AuditSpec:
         v["data.sensitive"],
         consumers if kind == "dataset" else (),
         weights=kind == "weights",
+        canaries=v["dp_audit.canaries"],
     )
     gates_raw = raw.get("gates", {})
     gates, gate_problems = parse_gates(
@@ -307,6 +329,9 @@ def load_spec(path: Path) -> AuditSpec:
             v["executor.cpus_per_task"],
             v["executor.max_retries"],
         ),
+        dp_audit=DPAuditSettings(
+            tuple(v["dp_audit.canaries"]), v["dp_audit.runs"], v["dp_audit.per_run"]
+        ),
     )
 
 
@@ -330,3 +355,27 @@ def with_executor(spec: AuditSpec, name: str | None, address: str | None) -> Aud
     if problems:
         raise AuditInputError(problems)
     return replace(spec, executor=settings)
+
+
+def with_dp_audit(
+    spec: AuditSpec, canaries: str | None, runs: int | None, per_run: int | None
+) -> AuditSpec:
+    """`spec` with its DP audit settings overridden (`auditor dp-audit --canaries --runs
+    --per-run`); AuditInputError if an override is invalid."""
+    by_name = {f.name: f for f in FIELDS}
+    settings, problems = spec.dp_audit, []
+    kinds = None if canaries is None else [c.strip() for c in canaries.split(",") if c.strip()]
+    for option, key, value in (
+        ("--canaries", "canaries", kinds),
+        ("--runs", "runs", runs),
+        ("--per-run", "per_run", per_run),
+    ):
+        if value is None:
+            continue
+        parsed, problem = parse_field(by_name[f"dp_audit.{key}"], value, spec.path.parent)
+        if problem is not None:
+            problems.append(Problem("command line", option, problem.message, problem.fix))
+        settings = replace(settings, **{key: tuple(parsed) if key == "canaries" else parsed})
+    if problems:
+        raise AuditInputError(problems)
+    return replace(spec, dp_audit=settings)

@@ -12,7 +12,7 @@ import numpy as np
 
 # Streams are the SeedSequence's output words; their order is fixed (earlier versions
 # indexed the first eight by position, so the same seed keeps giving the same figures).
-_WORDS = 10
+_WORDS = 11
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class SeedStreams:
     attribute_inference: int
     inversion: int
     sites: int  # weights artifacts: per-site membership sampling
+    dp_audit: int  # the DP audit's canary game: inclusions, canaries, runs, bound splits
 
     @classmethod
     def from_seed(cls, seed: int) -> SeedStreams:
@@ -52,4 +53,5 @@ class SeedStreams:
             # Their own words: sites shared inversion's, attribute inference the consumers'.
             sites=w[8],
             attribute_inference=w[9],
+            dp_audit=w[10],
         )

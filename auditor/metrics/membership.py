@@ -83,6 +83,7 @@ def epsilon_lower_bound(
     rng: np.random.Generator,
     delta: float,
     confidence: float,
+    choose: np.ndarray | None = None,
 ) -> float:
     """Empirical (epsilon, delta) lower bound at `confidence`.
 
@@ -90,12 +91,17 @@ def epsilon_lower_bound(
     rate FNR implies epsilon >= max(log((1-delta-FPR)/FNR), log((1-delta-FNR)/FPR)) for a
     (epsilon, delta)-DP mechanism (Kairouz et al. 2015). The threshold is chosen on one
     random half of the candidates; on the other half, FPR and FNR are replaced by their
-    Clopper-Pearson upper bounds, so the bound holds with the stated confidence.
+    Clopper-Pearson upper bounds, so the bound holds with the stated confidence. `choose`
+    (a boolean mask) names the candidates that choose the threshold instead of a random
+    half (a canary game chooses on whole runs).
     """
-    members, others = np.flatnonzero(is_member), np.flatnonzero(~is_member)
-    members, others = rng.permutation(members), rng.permutation(others)
-    choose = np.concatenate([members[: len(members) // 2], others[: len(others) // 2]])
-    check = np.concatenate([members[len(members) // 2 :], others[len(others) // 2 :]])
+    if choose is None:
+        members, others = np.flatnonzero(is_member), np.flatnonzero(~is_member)
+        members, others = rng.permutation(members), rng.permutation(others)
+        choose_idx = np.concatenate([members[: len(members) // 2], others[: len(others) // 2]])
+        check = np.concatenate([members[len(members) // 2 :], others[len(others) // 2 :]])
+    else:
+        choose_idx, check = np.flatnonzero(choose), np.flatnonzero(~choose)
     alpha = (1.0 - confidence) / 2.0
 
     def bounds_at(idx: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
@@ -111,8 +117,8 @@ def epsilon_lower_bound(
         eps = np.fmax(a, b)
         return np.where(np.isfinite(eps), eps, 0.0)
 
-    candidates = np.unique(scores[choose])
-    best = candidates[int(np.argmax(bounds_at(choose, candidates)))]
+    candidates = np.unique(scores[choose_idx])
+    best = candidates[int(np.argmax(bounds_at(choose_idx, candidates)))]
     return max(0.0, float(bounds_at(check, np.array([best]))[0]))
 
 

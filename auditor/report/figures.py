@@ -199,6 +199,54 @@ def fairness_figure(attribute: str, groups: dict[str, Any]) -> dict[str, Any]:
     return {"data": data, "layout": layout}
 
 
+def dp_bound_figure(kind: str, by_runs: list[Any], claimed: Any) -> dict[str, Any]:
+    """The DP audit's two bounds against the number of runs (log x), the claim as a line."""
+    data = []
+    for key, name, color in (
+        ("one_run", "one run", "#1f4e79"),
+        ("many_runs", "many runs", "#c55a11"),
+    ):
+        points = [p for p in by_runs if isinstance(p, Mapping) and _finite(p.get(key)) is not None]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": name,
+                "x": [_finite(p.get("runs")) for p in points],
+                "y": [_finite(p.get(key)) for p in points],
+                "line": {"color": color},
+                "hovertemplate": "%{x} runs: epsilon >= %{y:.2f}<extra>" + name + "</extra>",
+            }
+        )
+    layout = _base_layout(f"Epsilon lower bound, {plotly_text(kind)} canaries")
+    layout["xaxis"] = {"type": "log", "title": {"text": "runs of the canary game"}}
+    layout["yaxis"] = {"rangemode": "tozero", "title": {"text": "epsilon lower bound"}}
+    if _finite(claimed) is not None:
+        layout["shapes"] = [
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": _finite(claimed),
+                "y1": _finite(claimed),
+                "line": {"color": "#333333", "dash": "dash", "width": 1.5},
+            }
+        ]
+        layout["annotations"] = [
+            {
+                "xref": "paper",
+                "x": 0,
+                "y": _finite(claimed),
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "text": "claimed epsilon",
+                "showarrow": False,
+            }
+        ]
+    return {"data": data, "layout": layout}
+
+
 def figure_json(figure: Mapping[str, Any]) -> str:
     """Serialise a figure dict to compact, key-sorted JSON (NaN/Infinity are rejected)."""
     return json.dumps(figure, sort_keys=True, separators=(",", ":"), allow_nan=False)

@@ -19,6 +19,7 @@ import markupsafe
 from plotly.offline import get_plotlyjs
 
 from auditor.report import figures
+from auditor.report.dp_audit import dp_audit_context
 from auditor.report.formatting import (
     as_list,
     as_mapping,
@@ -351,6 +352,7 @@ def build_context(
         "artifact": _artifact(result),
         "membership": membership_context(result, confidence),
         "reidentification": reidentification_context(result),
+        "dp_audit": dp_audit_context(result),
         "by_group": groups_context(result),
         "attribute_inference": attribute_context(result),
         "utility": _utility(result),

@@ -29,6 +29,32 @@ def _strongest(membership: Mapping[str, Any], key: str) -> tuple[str, Mapping[st
     return best_name, best
 
 
+def _dp_audit_line(audit: Mapping[str, Any]) -> str | None:
+    """The DP audit's verdict in one sentence, or None without a DP audit."""
+    if not audit:
+        return None
+    best = max(
+        (
+            as_mapping(entry).get(method, {}).get("value") or 0.0
+            for entry in as_mapping(audit.get("kinds")).values()
+            for method in ("one_run", "many_runs")
+        ),
+        default=0.0,
+    )
+    claimed = as_mapping(audit.get("claimed")).get("epsilon")
+    if claimed is None:
+        return f"DP audit: the training leaks at least epsilon = {fmt_num(best)} (no DP claim)."
+    if audit.get("claim_refuted"):
+        return (
+            f"DP audit: the claim of epsilon = {fmt_num(claimed)} is false: canary games show "
+            f"at least {fmt_num(best)}; the training code does not give the privacy it claims."
+        )
+    return (
+        f"DP audit: no canary game contradicts the claimed epsilon of {fmt_num(claimed)} "
+        f"(largest lower bound {fmt_num(best)}); a bound below the claim does not prove it."
+    )
+
+
 def summary_context(result: Mapping[str, Any]) -> list[str]:
     """Plain-language sentences, each carrying its interval."""
     artifact = as_mapping(result.get("artifact"))
@@ -65,6 +91,9 @@ def summary_context(result: Mapping[str, Any]) -> list[str]:
         if claimed is not None:
             text += f", against a claimed epsilon of {fmt_num(claimed)}"
         lines.append(text + ".")
+    dp_line = _dp_audit_line(as_mapping(privacy.get("dp_audit")))
+    if dp_line:
+        lines.append(dp_line)
     linkage = privacy.get("linkage")
     if isinstance(linkage, Mapping):
         lines.append(

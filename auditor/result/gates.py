@@ -55,11 +55,13 @@ def metric_names(
     sensitive: tuple[str, ...],
     consumers: tuple[str, ...] = (),
     weights: bool = False,
+    canaries: tuple[str, ...] = (),
 ) -> list[str]:
     """Every metric name a gate may use for an audit running `attacks` (on the artifact,
-    or, for a dataset artifact, on each consumer model: "<attack>@<consumer>")."""
+    or, for a dataset artifact, on each consumer model: "<attack>@<consumer>"), and the DP
+    audit's bounds for each canary kind played."""
     kind = "dataset" if consumers else ("weights" if weights else "model")
-    return list(metric_paths(attacks, sensitive, kind, consumers))
+    return list(metric_paths(attacks, sensitive, kind, consumers, canaries))
 
 
 def _flatten(raw: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:

@@ -36,11 +36,19 @@ def _membership(attack: str, sensitive: Iterable[str]) -> dict[str, Path]:
     return out
 
 
+DP_BOUNDS = ("one_run", "many_runs")
+
+
 def metric_paths(
-    attacks: Iterable[str], sensitive: Iterable[str], kind: str, consumers: Iterable[str] = ()
+    attacks: Iterable[str],
+    sensitive: Iterable[str],
+    kind: str,
+    consumers: Iterable[str] = (),
+    canaries: Iterable[str] = (),
 ) -> dict[str, Path]:
     """Every metric name an audit of `kind` running `attacks` produces, with its path. For
-    a dataset artifact the attacks run on each consumer model (`<attack>@<consumer>`)."""
+    a dataset artifact the attacks run on each consumer model (`<attack>@<consumer>`);
+    `canaries`: the DP audit's canary kinds (`privacy.dp_audit.<kind>.<bound>`)."""
     sensitive, consumers = tuple(sensitive), tuple(consumers)
     targets = [f"{a}@{c}" for a in attacks for c in consumers] if kind == "dataset" else attacks
     out: dict[str, Path] = {}
@@ -57,6 +65,10 @@ def metric_paths(
             entry = ("privacy", "attribute_inference", s, "advantage_loss_membership")
             out[f"privacy.attribute_inference.{s}.advantage"] = (*entry, "members")
             out[f"privacy.attribute_inference.{s}.excess"] = (*entry, "excess_on_members")
+    for canary in canaries:
+        for bound in DP_BOUNDS:
+            path = ("privacy", "dp_audit", "kinds", canary, bound)
+            out[f"privacy.dp_audit.{canary}.{bound}"] = path
     if kind == "weights":
         out["privacy.site_attribution.accuracy"] = ("privacy", "site_attribution", "accuracy")
     for m in UTILITY_METRICS:
@@ -82,7 +94,8 @@ def result_paths(result: Mapping[str, Any]) -> dict[str, Path]:
     if kind == "dataset":  # a dataset result's attacks are "<attack>@<consumer>"
         consumers = sorted({a.partition("@")[2] for a in attacks})
         attacks = sorted({a.partition("@")[0] for a in attacks})
-    return metric_paths(attacks, sensitive, kind, consumers)
+    canaries = [str(c) for c in section(section(section(result, "privacy"), "dp_audit"), "kinds")]
+    return metric_paths(attacks, sensitive, kind, consumers, canaries)
 
 
 def lookup(result: Mapping[str, Any], metric: str) -> Mapping[str, Any]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -72,6 +73,24 @@ class DPSchedule:
             return float(accountant.get_epsilon(hp.target_delta))
 
 
+class GradientHook(Protocol):
+    """Extra per-model gradients added before the noise, and what each step released
+    (the gradient canaries of a DP audit, `auditor.training.canaries.DiracCanaries`)."""
+
+    def gradients(
+        self, rate: float, clip: float, gen: torch.Generator
+    ) -> dict[str, torch.Tensor]: ...
+
+    def observe(self, name: str, residual: torch.Tensor) -> None: ...
+
+
+def clip_factors(norms: torch.Tensor, clip: float) -> torch.Tensor:
+    """Per-sample scale that clips a gradient of norm `norms` to at most `clip` (Opacus's
+    flat clipping); shared by the data and the gradient canaries, so that a canary audit
+    tests the clipping every record goes through."""
+    return (clip / (norms + 1e-6)).clamp(max=1.0)
+
+
 def fit_dp_ensemble(
     ens: Ensemble,
     x: np.ndarray,
@@ -79,11 +98,21 @@ def fit_dp_ensemble(
     subsets: np.ndarray,
     hp: DPParams,
     seed: int,
+    *,
+    present: np.ndarray | None = None,
+    canaries: GradientHook | None = None,
 ) -> DPSchedule:
-    """Train every model k in place with DP-SGD on rows `subsets[k]` of `x`."""
+    """Train every model k in place with DP-SGD on rows `subsets[k]` of `x`.
+
+    `present` (K, n): which of model k's rows are in its data at all (a canary game leaves
+    some out; an absent row is never sampled). `canaries`: gradient canaries, observed at
+    every step (`GradientHook`). The noise is `hp.noise_scale` times what the
+    accountant planned: 1 for DP-SGD; the audit's fixtures set less to play a broken
+    implementation."""
     device = next(iter(ens.params.values())).device
     k_models, n = subsets.shape
     schedule = DPSchedule.for_records(n, hp)
+    keep = None if present is None else torch.tensor(present, dtype=torch.bool, device=device)
     xt = torch.tensor(x, dtype=torch.float32, device=device)
     yt = as_targets(y, multilabel=np.ndim(y) == 2, device=device)
     sub = torch.tensor(subsets, dtype=torch.long, device=device)
@@ -98,10 +127,12 @@ def fit_dp_ensemble(
 
     per_sample = vmap(vmap(grad(sample_loss), in_dims=(None, None, 0, 0)), in_dims=(0, 0, 0, 0))
     opt = torch.optim.Adam(ens.params.values(), lr=hp.lr, weight_decay=hp.weight_decay)
-    clip, sigma = hp.max_grad_norm, schedule.noise_multiplier
+    clip, sigma = hp.max_grad_norm, schedule.noise_multiplier * hp.noise_scale
     for _ in range(hp.epochs * schedule.steps_per_epoch):
         # Poisson sampling: each of the model's records joins this batch with the sample rate.
         taken = torch.rand((k_models, n), generator=gen, device=device) < schedule.sample_rate
+        if keep is not None:
+            taken &= keep
         width = max(int(taken.sum(dim=1).max()), 1)
         # Move the taken positions to the front of each row; pad with masked-out rows.
         order = torch.argsort((~taken).to(torch.int8), dim=1, stable=True)[:, :width]
@@ -113,12 +144,16 @@ def fit_dp_ensemble(
             params = {k: v.detach() for k, v in ens.params.items()}
             grads = per_sample(params, ens.buffers, xt[idx], yt[idx])  # each (K, width, ...)
             norms = torch.sqrt(sum(g.flatten(2).pow(2).sum(dim=2) for g in grads.values()))
-            factor = (clip / (norms + 1e-6)).clamp(max=1.0) * mask  # Opacus's flat clipping
+            factor = clip_factors(norms, clip) * mask
             summed = {n: torch.einsum("kb,kb...->k...", factor, g) for n, g in grads.items()}
+        added = canaries.gradients(schedule.sample_rate, clip, gen) if canaries else {}
         for name, param in ens.params.items():
             total = summed[name]
             noise = torch.normal(0.0, sigma * clip, size=total.shape, generator=gen, device=device)
-            param.grad = (total + noise) / schedule.expected_batch_size
+            noisy = total + noise + added[name] if name in added else total + noise
+            param.grad = noisy / schedule.expected_batch_size
+            if name in added:  # white box: this step's privatised sum less the data's part
+                canaries.observe(name, (param.grad * schedule.expected_batch_size - total) / clip)
         opt.step()
     return schedule
 
@@ -150,7 +185,7 @@ def _clipped_sums_mlp(
     norm2 = sum(
         d.pow(2).sum(dim=2) * (a.pow(2).sum(dim=2) + 1.0) for d, a in zip(deltas, acts, strict=True)
     )
-    factor = (clip / (torch.sqrt(norm2) + 1e-6)).clamp(max=1.0) * mask  # (K, b)
+    factor = clip_factors(torch.sqrt(norm2), clip) * mask  # (K, b)
     sums = {}
     for i, (d, a) in enumerate(zip(deltas, acts, strict=True)):
         scaled = d * factor.unsqueeze(2)

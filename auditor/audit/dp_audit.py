@@ -1,0 +1,129 @@
+"""The DP audit of a model (`[dp_audit]`): the artifact's DP-SGD recipe re-run as a canary
+game, and its claimed epsilon set beside the bounds the game supports.
+
+The game trains on the members (the artifact's own training records), so that every run is
+the artifact's training with canaries added; input canaries are population records with a
+wrong label. `auditor.training.canaries` plays it, `auditor.metrics.dp_audit` bounds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from auditor.audit.context import Run
+from auditor.data.tables import AuditData
+from auditor.errors import fail
+from auditor.training.recipes import Params
+from auditor.training.recipes.base import RecipeInput
+from auditor.training.recipes.params import DPParams
+
+WHAT_IT_PROVES = (
+    "A lower bound above the claimed epsilon proves, at the stated confidence, that the "
+    "training code does not give the privacy it claims. A bound below the claim proves "
+    "nothing about the claim: it says only that these canaries, in these runs, could not "
+    "show more leakage; DP's guarantee covers every record and every attacker, and a "
+    "stronger attack may come closer to it."
+)
+THREAT_MODELS = {
+    "gradient": (
+        "white box: every step's privatised gradient is observed (the updates DP-SGD's "
+        "accountant covers); Dirac canaries of 10 clip norms, clipped like any record"
+    ),
+    "input": (
+        "black box: only the final model is queried; canaries are population records with "
+        "a wrong label, scored by the model's confidence in that label"
+    ),
+}
+
+
+def dp_audit_stage(runs: int, kind: str) -> str:
+    """The progress stage of one canary kind's game."""
+    return f"DP audit: {runs} runs, {kind} canaries"
+
+
+def dp_audit_problems(recipe: str, hp: Params, where: str) -> None:
+    """AuditInputError when the artifact's recipe cannot be played as a canary game."""
+    if recipe != "dp_sgd" or not isinstance(hp, DPParams):
+        raise fail(
+            where,
+            "dp_audit.canaries",
+            f"the DP audit re-runs the dp_sgd recipe; this artifact's recipe is {recipe}",
+            'audit a DP-SGD model, or set [scheme] name = "dp_sgd" if it was trained so',
+        )
+    if hp.user is not None:
+        raise fail(
+            where,
+            "dp_audit.canaries",
+            "the canary game runs the auditor's DP-SGD, not a user training function",
+            "drop [artifact] train for the DP audit, or audit without [dp_audit]",
+        )
+
+
+def dp_audit_section(
+    run: Run, data: AuditData, recipe: str, hp: Params, claims: Mapping[str, float]
+) -> dict[str, Any]:
+    """`privacy.dp_audit`: for each canary kind, both bounds with their tightness and the
+    bound against the number of runs; the claim beside them."""
+    from auditor.metrics.dp_audit import dp_audit_bounds
+    from auditor.training.canaries import play_canary_game
+
+    settings = run.spec.dp_audit
+    dp_audit_problems(recipe, hp, str(run.spec.path))
+    claimed = claims.get("epsilon")
+    delta = run.delta(claims)
+    confidence = run.spec.attacks.confidence
+    base = RecipeInput(data.members.x, data.members.y, n_classes=data.n_outputs)
+    pool = RecipeInput(data.population.x, data.population.y, n_classes=data.n_outputs)
+    kinds, accounted = {}, None
+    for i, kind in enumerate(settings.canaries):
+        stage = dp_audit_stage(settings.runs, kind)
+        run.stages.say(stage)
+        per_run = settings.per_run
+        if kind == "input" and per_run > pool.x.shape[0]:
+            per_run = pool.x.shape[0]  # one canary per population record at most
+        try:
+            game = play_canary_game(
+                kind,  # type: ignore[arg-type]
+                hp,  # type: ignore[arg-type]
+                base,
+                pool,
+                runs=settings.runs,
+                canaries=per_run,
+                seed=run.seeds.dp_audit + 1000 * i,
+                device=run.spec.attacks.device,
+            )
+        except ValueError as exc:  # more gradient canaries than the model has parameters
+            raise fail(
+                str(run.spec.path), "dp_audit.per_run", str(exc), "use fewer canaries per run"
+            ) from exc
+        bounds = dp_audit_bounds(
+            game.scores,
+            game.included,
+            delta=delta,
+            confidence=confidence,
+            seed=run.seeds.dp_audit + 1000 * i + 1,
+            claimed=claimed,
+        )
+        kinds[kind] = {
+            **bounds,
+            "threat_model": THREAT_MODELS[kind],
+            "canaries_per_run": per_run,
+            "records_per_run": game.records,
+        }
+        accounted = game.accounted_epsilon
+        run.stages.lap(stage)
+    refuted = [k for k, v in kinds.items() if v["claim_refuted"]]
+    return {
+        "claimed": {"epsilon": claimed, "delta": claims.get("delta")},
+        "accounted_epsilon": accounted,
+        "delta": delta,
+        "runs": settings.runs,
+        "confidence": confidence,
+        "kinds": kinds,
+        "claim_refuted": None if claimed is None else bool(refuted),
+        "refuted_by": refuted,
+        # Two bounds per kind, each at `confidence`: the verdict's confidence (Bonferroni).
+        "verdict_confidence": round(1.0 - 2 * len(kinds) * (1.0 - confidence), 6),
+        "what_it_proves": WHAT_IT_PROVES,
+    }

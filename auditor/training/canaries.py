@@ -1,0 +1,178 @@
+"""The canary game of a DP audit: K runs of the `dp_sgd` recipe (one vectorised ensemble),
+each with m canaries included independently with probability one half, and a score for
+every canary (larger = more likely included).
+
+Two kinds of canary:
+
+- **gradient** (white box, Nasr et al. 2023's Dirac canaries): canary i is a record whose
+  gradient is always `scale` times the clip norm along one coordinate of the parameters, a
+  different coordinate for each canary. It goes through the same clipping as every record
+  (`dp_ensembles.clip_factors`) and joins a batch like any record (Poisson sampling, the
+  same rate). The auditor observes each step's privatised gradient on that coordinate, less
+  the data's clipped sum (the threat model DP-SGD's accountant covers: every noisy update
+  is released), and scores it with the log-likelihood ratio of "sampled canary + noise"
+  against "noise" under the planned noise multiplier, summed over the steps. Only the
+  score's power depends on that plan; the bound is sound whatever the implementation did.
+- **input** (black box): canary i is a population record with a wrong label (binary: the
+  other class; multi-class: another class drawn at random; multi-label: every label
+  flipped), added to the training data of the runs that include it. Its score is the
+  final model's logit-scaled confidence in that wrong label.
+
+Written here: no library plays this game on a vectorised ensemble (ML Privacy Meter trains
+one model per audit; Opacus does not audit).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import torch
+
+from auditor.core.scores import logit_scaled_confidence
+from auditor.training.dp_ensembles import DPSchedule, clip_factors, fit_dp_ensemble
+from auditor.training.ensembles import device_for, init_ensemble
+from auditor.training.recipes.base import RecipeInput
+from auditor.training.recipes.params import DPParams
+
+CanaryKind = Literal["gradient", "input"]
+CANARY_KINDS: tuple[str, ...] = ("gradient", "input")
+GRADIENT_SCALE = 10.0  # a canary's raw gradient norm in clip norms: clipping must cut it
+
+
+@dataclass
+class DiracCanaries:
+    """m gradient canaries in each of K models, each on its own parameter coordinate."""
+
+    included: torch.Tensor  # (K, m) bool
+    slots: dict[str, tuple[torch.Tensor, torch.Tensor]]  # parameter -> (flat coords, canaries)
+    shapes: dict[str, torch.Size]
+    noise_multiplier: float  # the planned sigma: the likelihood ratio's model
+    scale: float = GRADIENT_SCALE
+    score: torch.Tensor = field(init=False)
+    _rate: float = field(init=False, default=0.0)
+
+    def __post_init__(self) -> None:
+        self.score = torch.zeros(self.included.shape, dtype=torch.float64)
+
+    def gradients(self, rate: float, clip: float, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        """This step's clipped canary gradients, per parameter (K, *shape)."""
+        self._rate = rate
+        device = self.included.device
+        sampled = (torch.rand(self.included.shape, generator=gen, device=device) < rate) & (
+            self.included
+        )
+        raw = torch.full(self.included.shape, self.scale * clip, device=device)
+        value = clip_factors(raw, clip) * raw * sampled
+        out = {}
+        for name, (coords, cols) in self.slots.items():
+            flat = torch.zeros((len(value), self.shapes[name].numel()), device=device)
+            flat[:, coords] = value[:, cols]
+            out[name] = flat.view(len(value), *self.shapes[name])
+        return out
+
+    def observe(self, name: str, residual: torch.Tensor) -> None:
+        """Add this step's log-likelihood ratio; `residual` is the privatised sum less the
+        data's part, in clip norms (K, *shape)."""
+        coords, cols = self.slots[name]
+        o = residual.detach().flatten(1)[:, coords].double().cpu()
+        sigma2 = max(self.noise_multiplier, 1e-3) ** 2
+        q = min(max(self._rate, 1e-12), 1 - 1e-12)
+        step = torch.logaddexp(torch.full_like(o, math.log1p(-q)), math.log(q) + (o - 0.5) / sigma2)
+        self.score[:, cols.cpu()] += step
+
+
+@dataclass(frozen=True)
+class CanaryGame:
+    """Scores and inclusions of every canary in every run, with the runs' own accounting."""
+
+    kind: str
+    scores: np.ndarray  # (K, m)
+    included: np.ndarray  # (K, m) bool
+    accounted_epsilon: float  # Opacus's RDP epsilon for one run of the game, at delta
+    delta: float
+    noise_multiplier: float  # as planned by the accountant (before any noise_scale)
+    records: int  # training records of one run, canaries included
+
+
+def _dirac(
+    ens_params: dict[str, torch.Tensor], included: torch.Tensor, sigma: float, seed: int
+) -> DiracCanaries:
+    sizes = {n: p[0].numel() for n, p in ens_params.items()}
+    total, m = sum(sizes.values()), included.shape[1]
+    if m > total:
+        raise ValueError(f"{m} gradient canaries need as many parameters; the model has {total}")
+    picks = np.sort(np.random.default_rng(seed).choice(total, m, replace=False))
+    slots, start = {}, 0
+    device = included.device
+    canary = np.random.default_rng(seed + 1).permutation(m)  # canary i's coordinate: random
+    for name, size in sizes.items():
+        here = (picks >= start) & (picks < start + size)
+        if here.any():
+            slots[name] = (
+                torch.tensor(picks[here] - start, device=device),
+                torch.tensor(canary[here], device=device),
+            )
+        start += size
+    shapes = {n: p.shape[1:] for n, p in ens_params.items()}
+    return DiracCanaries(included, slots, shapes, sigma)
+
+
+def _wrong_labels(y: np.ndarray, n_classes: int, rng: np.random.Generator) -> np.ndarray:
+    if y.ndim == 2:
+        return 1 - y
+    return (y + 1 + rng.integers(0, max(n_classes - 1, 1), len(y))) % n_classes
+
+
+def play_canary_game(
+    kind: CanaryKind,
+    hp: DPParams,
+    data: RecipeInput,
+    pool: RecipeInput,
+    *,
+    runs: int,
+    canaries: int,
+    seed: int,
+    device: str = "auto",
+) -> CanaryGame:
+    """K = `runs` models of `hp` trained on `data` (every run) plus the canaries each run
+    includes; input canaries are the first `canaries` records of `pool`, relabelled."""
+    rng = np.random.default_rng(seed)
+    included = rng.random((runs, canaries)) < 0.5
+    dev = device_for(device)
+    x, y = data.x, data.y
+    present = None
+    if kind == "input":
+        if canaries > len(pool.x):
+            raise ValueError(f"{canaries} input canaries need as many pool records")
+        wrong = _wrong_labels(pool.y[:canaries], data.n_classes, rng)
+        x = np.concatenate([x, pool.x[:canaries]]).astype(np.float32)
+        y = np.concatenate([y, wrong])
+        present = np.concatenate([np.ones((runs, len(data.x)), bool), included], axis=1)
+    n = len(x)
+    schedule = DPSchedule.for_records(n, hp)
+    seeds = [int(s) for s in rng.integers(0, 2**31 - 1, runs)]
+    ens = init_ensemble(hp, x.shape[1], data.n_classes, seeds, dev)
+    dirac = None
+    if kind == "gradient":
+        inc = torch.tensor(included, device=dev)
+        dirac = _dirac(ens.params, inc, schedule.noise_multiplier, seed + 7)
+    subsets = np.tile(np.arange(n), (runs, 1))
+    fit_dp_ensemble(ens, x, y, subsets, hp, seed + 11, present=present, canaries=dirac)
+    if dirac is not None:
+        scores = dirac.score.numpy()
+    else:
+        logits = ens.logits(x[len(data.x) :])  # (K, m, C)
+        labels = y[len(data.x) :]
+        scores = np.stack([logit_scaled_confidence(lk, labels) for lk in logits])
+    return CanaryGame(
+        kind=kind,
+        scores=scores,
+        included=included,
+        accounted_epsilon=schedule.epsilon(hp),
+        delta=hp.target_delta,
+        noise_multiplier=schedule.noise_multiplier,
+        records=n,
+    )
