@@ -55,7 +55,8 @@ class DiracCanaries:
     _rate: float = field(init=False, default=0.0)
 
     def __post_init__(self) -> None:
-        self.score = torch.zeros(self.included.shape, dtype=torch.float64)
+        device = self.included.device
+        self.score = torch.zeros(self.included.shape, dtype=torch.float64, device=device)
 
     def gradients(self, rate: float, clip: float, gen: torch.Generator) -> dict[str, torch.Tensor]:
         """This step's clipped canary gradients, per parameter (K, *shape)."""
@@ -77,11 +78,11 @@ class DiracCanaries:
         """Add this step's log-likelihood ratio; `residual` is the privatised sum less the
         data's part, in clip norms (K, *shape)."""
         coords, cols = self.slots[name]
-        o = residual.detach().flatten(1)[:, coords].double().cpu()
+        o = residual.detach().flatten(1)[:, coords].double()
         sigma2 = max(self.noise_multiplier, 1e-3) ** 2
         q = min(max(self._rate, 1e-12), 1 - 1e-12)
         step = torch.logaddexp(torch.full_like(o, math.log1p(-q)), math.log(q) + (o - 0.5) / sigma2)
-        self.score[:, cols.cpu()] += step
+        self.score[:, cols] += step
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def play_canary_game(
     subsets = np.tile(np.arange(n), (runs, 1))
     fit_dp_ensemble(ens, x, y, subsets, hp, seed + 11, present=present, canaries=dirac)
     if dirac is not None:
-        scores = dirac.score.numpy()
+        scores = dirac.score.cpu().numpy()
     else:
         logits = ens.logits(x[len(data.x) :])  # (K, m, C)
         labels = y[len(data.x) :]

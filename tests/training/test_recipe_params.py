@@ -48,7 +48,8 @@ def test_nested_parameters_are_checked_too() -> None:
 
 
 def test_old_all_recipe_metadata_is_read_and_checked() -> None:
-    old = {**PRESETS["dp"].to_dict(), "n_sites": 4, "stimuli_l2": 0.5, "condense_iterations": 9}
+    current = {k: v for k, v in PRESETS["dp"].to_dict().items() if k != "noise_scale"}  # newer
+    old = {**current, "n_sites": 4, "stimuli_l2": 0.5, "condense_iterations": 9}
     assert stored_params("dp_sgd", old, legacy=True, where="m", field="h") == PRESETS["dp"]
     stimuli = stored_params("stimuli", old, legacy=True, where="m", field="h")
     assert stimuli == StimuliParams(l2=0.5)
@@ -59,3 +60,19 @@ def test_old_all_recipe_metadata_is_read_and_checked() -> None:
 def test_dp_parameters_extend_the_training_parameters() -> None:
     dp = DPParams(epochs=3)
     assert isinstance(dp, TrainParams) and dp.model_params() == {"hidden": [64]}
+
+
+def test_numbers_that_no_training_can_use_are_refused() -> None:
+    raw = {"noise_scale": -1.0, "max_grad_norm": 0, "lr": -1e-3, "target_delta": 0.0}
+    with pytest.raises(AuditInputError) as caught:
+        recipe_params("dp_sgd", raw, where="m.json", field="recipe.dp_sgd")
+    problems = {p.field: p.message for p in caught.value.problems}
+    assert problems == {
+        "recipe.dp_sgd.noise_scale": "must be a number >= 0",
+        "recipe.dp_sgd.max_grad_norm": "must be a number > 0",
+        "recipe.dp_sgd.lr": "must be a number > 0",
+        "recipe.dp_sgd.target_delta": "must be a number > 0",
+    }
+    # A broken implementation's fixture (a tenth of the noise) is a valid parameter set.
+    hp = recipe_params("dp_sgd", {"noise_scale": 0.1}, where="m", field="recipe.dp_sgd")
+    assert hp.noise_scale == 0.1

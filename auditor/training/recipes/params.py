@@ -133,6 +133,12 @@ def _number(value: Any, integer: bool) -> bool:
     return isinstance(value, int) if integer else math.isfinite(float(value))
 
 
+# Fields whose number must be positive (or, for noise_scale, at least 0) for training to
+# run at all: an artifact's metadata sets them, so they are checked before any training.
+_POSITIVE = ("lr", "target_epsilon", "target_delta", "max_grad_norm")
+_NON_NEGATIVE = ("noise_scale", "weight_decay")
+
+
 def _check(name: str, default: Any, value: Any) -> tuple[Any, str | None]:
     """(parsed value, None), or (None, what is wrong) for one field."""
     if isinstance(default, TrainParams):
@@ -151,7 +157,13 @@ def _check(name: str, default: Any, value: Any) -> tuple[Any, str | None]:
     if default is None or isinstance(default, float):
         if value is None and default is None:
             return None, None
-        return (float(value), None) if _number(value, False) else (None, "a finite number")
+        if not _number(value, False):
+            return None, "a finite number"
+        if name in _POSITIVE and value <= 0:
+            return None, "a number > 0"
+        if name in _NON_NEGATIVE and value < 0:
+            return None, "a number >= 0"
+        return float(value), None
     return value, None
 
 
