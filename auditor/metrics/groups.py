@@ -50,7 +50,7 @@ def group_figures(
             per_group[group] = entry
             continue
         point, boots = bootstrap_rocs(scores[rows], is_member[rows], rng=rng, replicates=replicates)
-        aucs = np.array([b.auc for b in boots])
+        aucs = boots.auc
         entry["auc"] = percentile_interval(point.auc, aucs, confidence).to_dict()
         entry["tpr_at_fpr"] = tpr_figures(point, boots, n_non, confidence)
         entry["epsilon_lower_bound"] = epsilon_lower_bound(
@@ -62,7 +62,7 @@ def group_figures(
         for target in FPR_TARGETS:
             if resolvable(target, n_non):
                 key = f"tpr_at_fpr_{target:g}"
-                replicas[group][key] = np.array([b.tpr_at[target] for b in boots])
+                replicas[group][key] = boots.tpr_at[target]
                 points[group][key] = point.tpr_at[target]
     gaps: dict[str, Any] = {}
     for key in ("auc", *(f"tpr_at_fpr_{t:g}" for t in FPR_TARGETS)):

@@ -92,3 +92,35 @@ def test_roc_band_reads_the_curve_and_brackets_it() -> None:
     assert np.all(np.diff(band["tpr"]) >= 0) and band["upper"][-1] == 1.0
     # a real band: wide at the lowest FPR, where few non-members decide the threshold
     assert band["upper"][0] - band["lower"][0] > band["upper"][-2] - band["lower"][-2]
+
+
+@pytest.mark.parametrize("tied", [False, True], ids=["distinct scores", "tied scores"])
+def test_replicates_at_once_equal_the_one_at_a_time_sklearn_loop(tied: bool) -> None:
+    """Each replicate of the vectorised bootstrap is the resample the loop drew, read by
+    scikit-learn's curve: TPR at each FPR and the advantage bit for bit, the AUC to 1e-12
+    (exact trapezoids against scikit-learn's float sum); the stream ends where the loop's
+    ends, so later draws (the epsilon bound's split) do not move."""
+    from auditor.metrics.membership import band_grid, bootstrap_rocs
+
+    rng = np.random.default_rng(3)
+    is_member = rng.random(300) < 0.4
+    scores = rng.normal(0.4 * is_member, 1.0)
+    if tied:
+        scores = np.round(scores, 1)  # many ties, across members and non-members
+    grid = band_grid(int((~is_member).sum()))
+    point, boots = bootstrap_rocs(
+        scores, is_member, rng=np.random.default_rng(9), replicates=300, grid=grid
+    )
+    loop = np.random.default_rng(9)
+    members, others = np.flatnonzero(is_member), np.flatnonzero(~is_member)
+    for r in range(300):
+        i = np.concatenate([loop.choice(members, len(members)), loop.choice(others, len(others))])
+        expected = read_roc(scores[i], is_member[i], grid)
+        assert boots.auc[r] == pytest.approx(expected.auc, abs=1e-12)
+        assert boots.advantage[r] == expected.advantage
+        assert {t: v[r] for t, v in boots.tpr_at.items()} == expected.tpr_at
+        assert tuple(boots.band[r]) == expected.band
+    assert point == read_roc(scores, is_member, grid)
+    after = np.random.default_rng(9)
+    bootstrap_rocs(scores, is_member, rng=after, replicates=300, grid=grid)
+    assert after.random() == loop.random()
