@@ -118,7 +118,6 @@ def membership_section(
                 unseen,
                 ~refs.in_mask,
                 alpha=round(1 - spec.attacks.confidence, 6),
-                seed=seeds.references,
             )
         return fidelity_by_mode[mode]
 
