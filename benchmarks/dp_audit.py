@@ -79,7 +79,7 @@ def tightness(args: argparse.Namespace, data: RecipeInput, pool: RecipeInput) ->
         f"{'many runs':>9} {'ratio':>6}  claim"
     )
     for name in DP_AUDIT_FIXTURES:
-        for kind in ("gradient", "input"):
+        for kind in ("gradient", "input", "ood"):
             m = args.gradient_canaries if kind == "gradient" else args.input_canaries
             bounds, game, seconds = _game(name, kind, data, pool, args.runs, m, seed=1)
             claim = bounds["claimed_epsilon"]
@@ -112,7 +112,7 @@ def soundness(args: argparse.Namespace, data: RecipeInput, pool: RecipeInput) ->
         f"{'claim':>6} {'above claim':>11}"
     )
     for name in ("dp_eps1", "dp_eps3", "dp_eps8"):
-        for kind in ("gradient", "input"):
+        for kind in ("gradient", "input", "ood"):
             m = min(args.gradient_canaries, 1000) if kind == "gradient" else args.input_canaries
             ones, manys = [], []
             for seed in range(args.seeds):

@@ -34,6 +34,10 @@ THREAT_MODELS = {
         "black box: only the final model is queried; canaries are population records with "
         "a wrong label, scored by the model's confidence in that label"
     ),
+    "ood": (
+        "black box: only the final model is queried; canaries are made-up records about 4 "
+        "standard deviations from every patient with a random label, scored like input ones"
+    ),
 }
 
 

@@ -19,14 +19,13 @@ from auditor.artifacts import KINDS
 from auditor.artifacts.builtin import BUILTIN
 from auditor.attacks import ATTACKS, DEFAULT_ATTACKS
 from auditor.config.fields import Field, parse_field, parse_table
+from auditor.core.types import CANARY_KINDS
 from auditor.data.tables import SPLIT_NAMES, DataSpec
 from auditor.errors import AuditInputError, Problem
 from auditor.result.gates import Gate, metric_names, parse_gates
 from auditor.training.executors import EXECUTORS, INSTALL_RAY, ray_installed
 from auditor.training.recipes import RECIPES
 
-# The DP audit's canary kinds (`auditor.training.canaries`, which imports torch: named here).
-CANARY_KINDS = ("gradient", "input")
 MAX_CANARY_RUNS = 4096  # runs of the canary game: one ensemble, held in memory at once
 
 CONSUMERS = ("mlp", "random_forest")  # default consumer architectures for datasets

@@ -8,3 +8,7 @@ import numpy as np
 
 # A queryable model: encoded float32 rows (n, d) -> float64 logits (n, C).
 LogitsFn = Callable[[np.ndarray], np.ndarray]
+
+# The DP audit's canary kinds (`auditor.training.canaries`), named here so that the spec
+# can offer them without importing torch.
+CANARY_KINDS: tuple[str, ...] = ("gradient", "input", "ood")

@@ -17,6 +17,9 @@ Two kinds of canary:
   other class; multi-class: another class drawn at random; multi-label: every label
   flipped), added to the training data of the runs that include it. Its score is the
   final model's logit-scaled confidence in that wrong label.
+- **ood** (black box, out of distribution): canary i is a made-up record far from every
+  patient (each encoded feature drawn from N(0, 1) times `OOD_SCALE`, in the standardised
+  space, so several standard deviations out) with a random label, scored the same way.
 
 Written here: no library plays this game on a vectorised ensemble (ML Privacy Meter trains
 one model per audit; Opacus does not audit).
@@ -32,14 +35,15 @@ import numpy as np
 import torch
 
 from auditor.core.scores import logit_scaled_confidence
+from auditor.core.types import CANARY_KINDS
 from auditor.training.dp_ensembles import DPSchedule, clip_factors, fit_dp_ensemble
 from auditor.training.ensembles import device_for, init_ensemble
 from auditor.training.recipes.base import RecipeInput
 from auditor.training.recipes.params import DPParams
 
-CanaryKind = Literal["gradient", "input"]
-CANARY_KINDS: tuple[str, ...] = ("gradient", "input")
+CanaryKind = Literal["gradient", "input", "ood"]  # as core.types.CANARY_KINDS
 GRADIENT_SCALE = 10.0  # a canary's raw gradient norm in clip norms: clipping must cut it
+OOD_SCALE = 4.0  # out-of-distribution canaries: features at about 4 standard deviations
 
 
 @dataclass
@@ -127,6 +131,20 @@ def _wrong_labels(y: np.ndarray, n_classes: int, rng: np.random.Generator) -> np
     return (y + 1 + rng.integers(0, max(n_classes - 1, 1), len(y))) % n_classes
 
 
+def _input_canaries(
+    kind: str, data: RecipeInput, pool: RecipeInput, m: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """The records and labels of m input-space canaries (see the module docstring)."""
+    if kind == "input":
+        if m > len(pool.x):
+            raise ValueError(f"{m} input canaries need as many pool records")
+        return pool.x[:m], _wrong_labels(pool.y[:m], data.n_classes, rng)
+    x = rng.normal(0.0, OOD_SCALE, (m, data.x.shape[1])).astype(np.float32)
+    if data.y.ndim == 2:
+        return x, rng.integers(0, 2, (m, data.y.shape[1]))
+    return x, rng.integers(0, data.n_classes, m)
+
+
 def play_canary_game(
     kind: CanaryKind,
     hp: DPParams,
@@ -139,18 +157,19 @@ def play_canary_game(
     device: str = "auto",
 ) -> CanaryGame:
     """K = `runs` models of `hp` trained on `data` (every run) plus the canaries each run
-    includes; input canaries are the first `canaries` records of `pool`, relabelled."""
+    includes; input canaries are the first `canaries` records of `pool`, relabelled; ood
+    canaries are drawn from `rng`."""
+    if kind not in CANARY_KINDS:
+        raise ValueError(f"unknown canary kind {kind!r}: use one of {', '.join(CANARY_KINDS)}")
     rng = np.random.default_rng(seed)
     included = rng.random((runs, canaries)) < 0.5
     dev = device_for(device)
     x, y = data.x, data.y
     present = None
-    if kind == "input":
-        if canaries > len(pool.x):
-            raise ValueError(f"{canaries} input canaries need as many pool records")
-        wrong = _wrong_labels(pool.y[:canaries], data.n_classes, rng)
-        x = np.concatenate([x, pool.x[:canaries]]).astype(np.float32)
-        y = np.concatenate([y, wrong])
+    if kind != "gradient":
+        canary_x, canary_y = _input_canaries(kind, data, pool, canaries, rng)
+        x = np.concatenate([x, canary_x]).astype(np.float32)
+        y = np.concatenate([y, canary_y])
         present = np.concatenate([np.ones((runs, len(data.x)), bool), included], axis=1)
     n = len(x)
     schedule = DPSchedule.for_records(n, hp)

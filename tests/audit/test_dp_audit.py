@@ -70,6 +70,28 @@ def test_the_same_training_without_noise_leaks_far_more_than_epsilon_one(
     assert audit["claimed"]["epsilon"] is None and audit["claim_refuted"] is None
     assert audit["kinds"]["gradient"]["many_runs"]["value"] > 4.0
     assert audit["kinds"]["input"]["many_runs"]["value"] > 1.0
+    # The DP audit alone, out-of-distribution canaries: no claim, so exit 0, and a bound
+    # far above 1 in dp_audit.json.
+    runner = CliRunner(env={"COLUMNS": "200"})
+    args = ["dp-audit", str(dp_specs["non_private"]), "--out", str(tmp_path / "ood")]
+    outcome = runner.invoke(app, [*args, "--canaries", "ood", "--runs", "8"])
+    assert outcome.exit_code == 0, outcome.output
+    assert "no DP claim" in outcome.output
+    alone = json.loads((tmp_path / "ood" / "dp_audit.json").read_text(encoding="utf-8"))
+    assert sorted(alone["dp_audit"]["kinds"]) == ["ood"]
+    assert alone["dp_audit"]["kinds"]["ood"]["many_runs"]["value"] > 1.0
+
+
+def test_the_dp_audit_command_refuses_a_spec_without_canaries_and_bad_options(
+    dp_specs: dict[str, Path], tmp_path: Path
+) -> None:
+    runner = CliRunner(env={"COLUMNS": "200"})
+    spec = dp_specs["dp_eps1"]
+    outcome = runner.invoke(app, ["dp-audit", str(spec), "--canaries", "gradient,bogus"])
+    assert outcome.exit_code == 2 and "--canaries" in outcome.output, outcome.output
+    assert "did you mean" in outcome.output or "use one of" in outcome.output
+    outcome = runner.invoke(app, ["dp-audit", str(spec), "--runs", "0"])
+    assert outcome.exit_code == 2 and "--runs" in outcome.output, outcome.output
 
 
 def test_a_model_of_another_recipe_is_refused_before_training(
