@@ -9,6 +9,14 @@ from typing import Any
 
 import pytest
 
+# Under pytest-xdist (the README's test command runs 2 workers) each worker gets its share of
+# the cores for torch, so that workers do not oversubscribe the machine.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    import torch
+
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+
 # Fewer bootstrap replicates than the demo's 1000 keep the suite fast; every statistical
 # assertion below compares an interval end, which these replicates estimate well enough.
 TEST_BOOTSTRAP = 200
