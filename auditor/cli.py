@@ -415,33 +415,30 @@ def demo(
         bool,
         typer.Option(
             "--full",
-            help="also the label-structure fixtures: dp_coding (a multi-label coder, "
-            "non-private and DP-SGD at epsilon 1, 3, 8) and merge_images (a CNN on digits "
-            "merged from four sites)",
+            help="the whole tour: every scheme's fixture, the population control, dp_coding "
+            "(a multi-label coder, non-private and DP-SGD at epsilon 1, 3, 8) and "
+            "merge_images (a CNN on digits merged from four sites)",
         ),
     ] = False,
 ) -> None:
-    """Build the fixtures on the embedded SUPPORT2 data and audit each one."""
-    from auditor.demo import build_fixtures
+    """Build fixtures on the embedded data and audit each: by default a quick tour (a leaky
+    model, a DP model, a condensed dataset, merged weights); --full for every fixture."""
+    import time
+
+    from auditor.demo.tour import demo_specs
 
     outputs = output_problems(out_dir, field="--out", folder=True)
     if outputs:
         raise _bad_input(AuditInputError(outputs))
-    with _progress(["build fixtures"]) as progress:
-        progress.stage("build fixtures (SUPPORT2 splits, recipes)")
-        specs = build_fixtures(out_dir, seed=seed, bootstrap=bootstrap)
-        if full:
-            from auditor.demo.coding import build_dp_coding
-            from auditor.demo.images import build_merge_images
+    start = time.perf_counter()
 
-            progress.stage("build fixtures (dp_coding: the multi-label coder, DP-SGD)")
-            specs.update(build_dp_coding(out_dir / "coding", seed=seed, bootstrap=bootstrap))
-            progress.stage("build fixtures (merge_images: a CNN merged from four sites)")
-            specs["merge_images"] = build_merge_images(
-                out_dir / "images", seed=seed, bootstrap=bootstrap
-            )
+    def say(line: str) -> None:
+        err.print(f"[{time.perf_counter() - start:7.1f} s] {line}", markup=False, highlight=False)
+
+    specs = demo_specs(out_dir, seed=seed, bootstrap=bootstrap, full=full, say=say)
     results = {}
-    for name, spec_path in specs.items():
+    for i, (name, spec_path) in enumerate(specs.items(), start=1):
+        say(f"audit {i}/{len(specs)}: {name}")
         outcome = _audit(_checked(spec_path, []), allow_pickle=False)
         publish(_outputs(outcome, True), out_dir / name)
         results[name] = outcome.result
@@ -449,6 +446,7 @@ def demo(
     from auditor.result.document import write_text_atomic
 
     write_text_atomic(out_dir / "comparison.html", render_comparison(list(results.values())))
+    say(f"done: {len(results)} audits")
     out.print(_verdict_table(results))
     if full:
         from auditor.demo.coding import coding_tradeoffs

@@ -9,6 +9,11 @@ from typing import Any
 
 import pytest
 
+# Messages printed by rich wrap at the terminal width (80 columns without one); xdist's
+# temporary folders are deep enough to wrap a file name across lines. Tests read the
+# messages, not the layout.
+os.environ.setdefault("COLUMNS", "250")
+
 # Under pytest-xdist (the README's test command runs 2 workers) each worker gets its share of
 # the cores for torch, so that workers do not oversubscribe the machine.
 if os.environ.get("PYTEST_XDIST_WORKER"):

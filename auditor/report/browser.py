@@ -150,6 +150,13 @@ def _wait_for_figures(driver: Any, count: int) -> None:
 def _figure_areas(driver: Any) -> list[FigureArea]:
     from selenium.webdriver.common.by import By
 
+    # Figures inside closed details (each attack's own) are opened first, so that every
+    # figure is measured; plotly redraws them at their container's width on resize.
+    driver.execute_script(
+        "document.querySelectorAll('details').forEach(d => { d.open = true; });"
+        "window.dispatchEvent(new Event('resize'));"
+    )
+    time.sleep(0.5)
     areas = []
     for element in driver.find_elements(By.CSS_SELECTOR, "div.figure"):
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
@@ -194,8 +201,8 @@ def check_report(path: Path, screenshot: Path | None = None) -> BrowserCheck:
             driver.execute_script("window.scrollTo(0, 0);")
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             screenshot.write_bytes(driver.get_screenshot_as_png())
+        pages, overflow = _print_layout(driver)  # as a reader prints it: details closed
         figures = _figure_areas(driver)
-        pages, overflow = _print_layout(driver)
         errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         requests = _requests(driver, url)
     with chromium(javascript=False) as driver:

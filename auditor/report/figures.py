@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from auditor.report.formatting import as_list, metric_label
+from auditor.report.formatting import as_list, as_mapping, metric_label
 
 _FONT = {"family": "Helvetica, Arial, sans-serif", "size": 12}
 _DEFAULT_FLOOR = 1e-4
@@ -54,6 +54,67 @@ def _base_layout(title: str) -> dict[str, Any]:
         "plot_bgcolor": "#ffffff",
         "legend": {"orientation": "h", "y": -0.2},
     }
+
+
+# One colour per attack in the overlaid figure (colour-blind-safe Okabe-Ito, then greys).
+PALETTE = (
+    "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#f0e442",
+    "#7f7f7f", "#b2b2b2",
+)  # fmt: skip
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def overlaid_roc_figure(
+    title: str, curves: list[tuple[str, list[float], list[float], Mapping[str, Any]]]
+) -> dict[str, Any]:
+    """Every attack's ROC curve on one log-log figure, each with its interval band in its
+    own colour; a legend entry toggles an attack's curve and band together."""
+    data: list[dict[str, Any]] = []
+    floors = []
+    for i, (name, fpr, tpr, band) in enumerate(curves):
+        xs, ys = _positive_points(fpr, tpr)
+        floors.extend([*xs[:1], *ys[:1]])
+        colour = PALETTE[i % len(PALETTE)]
+        label = plotly_text(name)
+        group = {"legendgroup": f"attack-{i}"}
+        for trace in _band_traces(band, 1e-12) if band else []:
+            trace.update(group, showlegend=False, fillcolor=_rgba(colour, 0.12))
+            data.append(trace)
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": label,
+                "x": xs,
+                "y": ys,
+                "line": {"color": colour, "width": 2},
+                "hovertemplate": "FPR %{x:.4g}<br>TPR %{y:.4g}<extra>" + label + "</extra>",
+                **group,
+            }
+        )
+    floor = min(floors) if floors else _DEFAULT_FLOOR
+    data.append(
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "chance (TPR = FPR)",
+            "x": [floor, 1.0],
+            "y": [floor, 1.0],
+            "line": {"color": "#888888", "width": 1, "dash": "dash"},
+            "hoverinfo": "skip",
+        }
+    )
+    layout = _base_layout(plotly_text(title))
+    layout["height"] = 480
+    layout["xaxis"] = {"type": "log", "title": {"text": "False positive rate"}, "showgrid": True}
+    layout["yaxis"] = {"type": "log", "title": {"text": "True positive rate"}, "showgrid": True}
+    layout["legend"] = {"orientation": "v", "x": 1.02, "y": 1, "title": {"text": "click to hide"}}
+    layout["margin"] = {"l": 70, "r": 200, "t": 50, "b": 60}
+    return {"data": data, "layout": layout}
 
 
 def _band_traces(band: Mapping[str, Any], floor: float) -> list[dict[str, Any]]:
@@ -244,6 +305,76 @@ def dp_bound_figure(kind: str, by_runs: list[Any], claimed: Any) -> dict[str, An
                 "showarrow": False,
             }
         ]
+    return {"data": data, "layout": layout}
+
+
+def group_risk_figure(
+    attribute: str, attack: str, groups: Mapping[str, Any], p_value: Any
+) -> dict[str, Any]:
+    """Dot-and-interval plot of one attack's membership risk per group of one attribute:
+    AUC (left) and TPR at 1% FPR (right), each group a dot with its interval; groups with
+    too few records to measure are left out (the table below names them)."""
+    names, aucs, tprs = [], [], []
+    for group, entry in groups.items():
+        entry = as_mapping(entry) if isinstance(entry, Mapping) else {}
+        if "auc" not in entry:
+            continue
+        names.append(plotly_text(group))
+        aucs.append(_estimate(entry.get("auc")))
+        tprs.append(_estimate(as_mapping(entry.get("tpr_at_fpr")).get("0.01")))
+    data = []
+    for estimates, axis, colour, label in (
+        (aucs, "x", "#0072b2", "AUC"),
+        (tprs, "x2", "#d55e00", "TPR at 1% FPR"),
+    ):
+        values = [v for v, _, _ in estimates]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": label,
+                "x": values,
+                "y": names,
+                "xaxis": axis,
+                "yaxis": "y",
+                "marker": {"color": colour, "size": 9},
+                "error_x": {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [
+                        h - v if v is not None and h is not None else 0 for v, _, h in estimates
+                    ],
+                    "arrayminus": [
+                        v - lo if v is not None and lo is not None else 0 for v, lo, _ in estimates
+                    ],
+                    "color": colour,
+                    "thickness": 1.5,
+                },
+                "hovertemplate": "%{y}: %{x:.3f}<extra>" + label + "</extra>",
+            }
+        )
+    p = _finite(p_value)
+    title = f"Membership risk by {plotly_text(attribute)} ({plotly_text(attack)})"
+    if p is not None:
+        title += f": AUC gap permutation p = {p:.3g}"
+    layout = _base_layout(title)
+    layout["height"] = max(220, 60 + 40 * len(names))
+    ends = [e for v, lo, hi in aucs for e in (v, lo, hi) if e is not None] + [0.5]
+    auc_range = [max(0.0, min(ends) - 0.03), min(1.0, max(ends) + 0.03)]
+    layout["xaxis"] = {"domain": [0, 0.47], "title": {"text": "AUC"}, "range": auc_range}
+    layout["xaxis2"] = {
+        "domain": [0.53, 1],
+        "title": {"text": "TPR at 1% FPR"},
+        "rangemode": "tozero",
+    }
+    layout["yaxis"] = {"type": "category", "automargin": True}
+    layout["shapes"] = [
+        {"type": "line", "xref": "x", "yref": "paper", "x0": 0.5, "x1": 0.5, "y0": 0, "y1": 1,
+         "line": {"color": "#888888", "dash": "dash", "width": 1}},
+        {"type": "line", "xref": "x2", "yref": "paper", "x0": 0.01, "x1": 0.01, "y0": 0, "y1": 1,
+         "line": {"color": "#888888", "dash": "dash", "width": 1}},
+    ]  # fmt: skip
+    layout["showlegend"] = False
     return {"data": data, "layout": layout}
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auditor.report.formatting import as_mapping, fmt_interval, fmt_num
+from auditor.report.figures import figure_json, group_risk_figure
+from auditor.report.formatting import as_mapping, fmt_interval, fmt_num, slug
 
 
 def _tpr(entry: Mapping[str, Any], key: str) -> str:
@@ -52,6 +53,35 @@ def groups_context(result: Mapping[str, Any]) -> list[dict[str, Any]]:
                 }
             )
     return blocks
+
+
+def group_pictures(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per sensitive attribute, the dot-and-interval picture of the strongest attack (the
+    highest AUC among those broken down by that attribute)."""
+    membership = as_mapping(as_mapping(result.get("privacy")).get("membership"))
+    strongest: dict[str, tuple[float, str, Mapping[str, Any]]] = {}
+    for attack, figures in membership.items():
+        auc = as_mapping(as_mapping(figures).get("auc")).get("value")
+        for attribute, breakdown in as_mapping(as_mapping(figures).get("by_group")).items():
+            if isinstance(auc, int | float) and (
+                attribute not in strongest or auc > strongest[attribute][0]
+            ):
+                strongest[attribute] = (float(auc), str(attack), as_mapping(breakdown))
+    out = []
+    for index, (attribute, (_, attack, breakdown)) in enumerate(sorted(strongest.items())):
+        p_value = as_mapping(as_mapping(breakdown.get("gaps")).get("auc")).get("p_value")
+        figure = group_risk_figure(
+            str(attribute), attack, as_mapping(breakdown.get("groups")), p_value
+        )
+        out.append(
+            {
+                "attribute": str(attribute),
+                "attack": attack,
+                "figure_id": f"fig-groups-{slug(str(attribute))}-{index}",
+                "figure_json": figure_json(figure),
+            }
+        )
+    return out
 
 
 def attribute_context(result: Mapping[str, Any]) -> list[dict[str, str]]:

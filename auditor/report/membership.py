@@ -1,4 +1,6 @@
-"""Report section: membership inference, one table and one log-log ROC figure per attack."""
+"""Report section: membership inference. One log-log ROC figure per target model with every
+attack overlaid, a table of every attack's headline figures, then each attack's own table
+and figure (collapsible)."""
 
 from __future__ import annotations
 
@@ -83,6 +85,45 @@ def membership_context(result: Mapping[str, Any], confidence: str) -> list[dict[
                 "interval_label": f"Estimate [{confidence} interval]",
                 "band_label": f"TPR [{confidence} interval]",
                 "band": _band_rows(band),
+            }
+        )
+    return out
+
+
+def overlaid_context(result: Mapping[str, Any], confidence: str) -> list[dict[str, Any]]:
+    """Per target model (the artifact, or each consumer of a dataset: `<attack>@<consumer>`),
+    the overlaid ROC figure and a headline row per attack."""
+    attacks = as_mapping(as_mapping(result.get("privacy")).get("membership"))
+    targets: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+    for name, raw in attacks.items():
+        attack, _, target = str(name).partition("@")
+        targets.setdefault(target, []).append((attack, as_mapping(raw)))
+    out = []
+    for index, (target, entries) in enumerate(targets.items()):
+        curves, rows = [], []
+        for attack, entry in entries:
+            roc = as_mapping(entry.get("roc"))
+            fpr, tpr = list(as_list(roc.get("fpr"))), list(as_list(roc.get("tpr")))
+            if len(fpr) == len(tpr):
+                curves.append((attack, fpr, tpr, as_mapping(entry.get("roc_band"))))
+            tprs = as_mapping(entry.get("tpr_at_fpr"))
+            rows.append(
+                {
+                    "attack": attack,
+                    "auc": fmt_interval(entry.get("auc")),
+                    "tpr": [_tpr_cell(tprs.get(k))["text"] for k in ("0.01", "0.001")],
+                    "warnings": display(as_mapping(entry.get("warnings")).get("value", 0)),
+                }
+            )
+        title = "Every attack, log-log" + (f", on the {target} consumer model" if target else "")
+        out.append(
+            {
+                "target": target,
+                "title": title,
+                "figure_id": f"fig-roc-all-{slug(target or 'artifact')}-{index}",
+                "figure_json": figures.figure_json(figures.overlaid_roc_figure(title, curves)),
+                "rows": rows,
+                "interval_label": f"[{confidence} interval]",
             }
         )
     return out

@@ -34,8 +34,8 @@ from auditor.report.formatting import (
     signature_label,
     slug,
 )
-from auditor.report.groups import attribute_context, groups_context
-from auditor.report.membership import membership_context
+from auditor.report.groups import attribute_context, group_pictures, groups_context
+from auditor.report.membership import membership_context, overlaid_context
 from auditor.report.reidentification import reidentification_context
 from auditor.report.summary import beside_context, summary_context
 from auditor.result.schema import lookup
@@ -351,9 +351,11 @@ def build_context(
         "verdict": _verdict(result),
         "artifact": _artifact(result),
         "membership": membership_context(result, confidence),
+        "overlaid": overlaid_context(result, confidence),
         "reidentification": reidentification_context(result),
         "dp_audit": dp_audit_context(result),
         "by_group": groups_context(result),
+        "group_pictures": group_pictures(result),
         "attribute_inference": attribute_context(result),
         "utility": _utility(result),
         "fairness": _fairness(result),

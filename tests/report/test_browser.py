@@ -63,14 +63,19 @@ def test_demo_report_in_chromium(overfit_report: tuple[Path, dict[str, Any]]) ->
     assert check.console_errors == []
     assert check.requests == []
     attacks = len(result["privacy"]["membership"])
-    assert len(check.figures) == attacks + len(result["fairness"])
+    sensitive = len(result["data"]["sensitive"])
+    # One overlaid ROC of every attack, each attack's own (collapsed), one risk-by-group
+    # picture per sensitive attribute, one fairness figure per attribute.
+    assert len(check.figures) == 1 + attacks + sensitive + len(result["fairness"])
+    assert check.figures[0].figure_id.startswith("fig-roc-all-")
     assert [f.figure_id for f in check.figures if f.blank] == []
     assert all(f.width >= 600 and f.height >= 300 for f in check.figures)
     missing = [n for n in _numbers(result) if n not in check.text_without_js]
     assert missing == []
     assert "Summary for reviewers" in check.text_without_js
     assert check.fallback_notes == len(check.figures)
-    assert check.print_overflow_px == 0 and check.print_pages >= 3
+    # A4 print: at most 8 pages (each attack's details and the group tables stay closed).
+    assert check.print_overflow_px == 0 and 3 <= check.print_pages <= 8, check.print_pages
     assert check.passed, check.problems
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -255,9 +255,12 @@ def test_no_remote_urls_in_src_or_href(report: str) -> None:
 
 def test_unresolvable_tpr_shows_note_never_zero(report: str) -> None:
     membership = re.sub(r'data-figure="[^"]*"', "", _section(report, "membership"))
-    membership = re.sub(r"<details.*?</details>", "", membership, flags=re.S)  # band: real 0s
+    # The band tables hold real zeros; each attack's own table and the overview do not.
+    membership = re.sub(r'<details class="band">.*?</details>', "", membership, flags=re.S)
     cells = re.findall(r"TPR at 0\.1% FPR</th><td[^>]*>(.*?)</td>", membership)
     assert cells == [str(markupsafe.escape(NOTE))] * 2
+    overview = membership.split('<div class="overlaid">', 1)[1].split("</table>", 1)[0]
+    assert overview.count(str(markupsafe.escape(NOTE))) == 2  # one per attack
     assert "0.000" not in membership
     assert (
         re.findall(r"TPR at 1% FPR</th><td[^>]*>(.*?)</td>", membership)
@@ -303,7 +306,7 @@ def test_hostile_strings_are_escaped() -> None:
         assert escaped in _section(document, section_id)
     # Figure JSON is attribute-escaped, and the names inside are entity-encoded for plotly.js.
     raw_attrs = re.findall(r'data-figure="([^"]*)"', document)
-    assert len(raw_attrs) == 3
+    assert len(raw_attrs) == 4  # the overlaid ROC, the attack's own, two fairness figures
     for raw in raw_attrs:
         assert "<" not in raw and ">" not in raw and "'" not in raw
     names: list[str] = []
@@ -314,14 +317,19 @@ def test_hostile_strings_are_escaped() -> None:
             names.append(trace["name"])
             names.extend(x for x in trace["x"] if isinstance(x, str))
     plotly_safe = HOSTILE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    assert names.count(plotly_safe) == 3  # ROC trace name + two fairness bars
+    assert names.count(plotly_safe) == 4  # both ROC traces' names + two fairness bars
 
 
 def test_render_is_deterministic(report: str) -> None:
     result = make_result()
     assert render_report(result) == render_report(copy.deepcopy(result)) == report
     ids = re.findall(r'<div class="figure" id="([^"]+)"', report)
-    assert ids == ["fig-membership-loss-0", "fig-membership-rmia-1", "fig-fairness-sex-0"]
+    assert ids == [
+        "fig-roc-all-artifact-0",
+        "fig-membership-loss-0",
+        "fig-membership-rmia-1",
+        "fig-fairness-sex-0",
+    ]
 
 
 def test_roc_figure_log_axes_without_zero_points(report: str) -> None:
@@ -449,3 +457,23 @@ def test_method_gives_reference_models_and_run_time_when_timings_are_given() -> 
     rows = re.findall(r'<th scope="row">(.*?)</th><td class="num">(.*?)</td>', method)
     assert rows == [("attack lira_online", "10.0 s"), ("load", "1.2 s"), ("total", "11.2 s")]
     assert "Run time" not in _section(render_report(make_result()), "method")
+
+
+def test_one_overlaid_roc_per_target_model_with_every_attack(report: str) -> None:
+    figure = _figures(report)["fig-roc-all-artifact-0"]
+    curves = [t for t in figure["data"] if t.get("showlegend", True) and "legendgroup" in t]
+    assert [t["name"] for t in curves] == ["loss", "rmia"]
+    assert figure["layout"]["xaxis"]["type"] == figure["layout"]["yaxis"]["type"] == "log"
+    for curve in curves:  # a legend click hides the curve and its band together
+        band = [t for t in figure["data"] if t.get("legendgroup") == curve["legendgroup"]]
+        assert len(band) == 3 and sum(t.get("showlegend", True) for t in band) == 1
+    # A dataset's attacks run on each consumer model: one overlaid figure per consumer.
+    result = make_result()
+    membership = result["privacy"]["membership"]
+    result["privacy"]["membership"] = {
+        f"{attack}@{consumer}": entry
+        for attack, entry in membership.items()
+        for consumer in ("mlp", "random_forest")
+    }
+    ids = re.findall(r'<div class="figure" id="(fig-roc-all-[^"]+)"', render_report(result))
+    assert ids == ["fig-roc-all-mlp-0", "fig-roc-all-random-forest-1"]
