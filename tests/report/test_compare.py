@@ -46,8 +46,8 @@ def test_frontier_takes_the_strongest_attack() -> None:
         ]
     )
     spec = json.loads(html.unescape(re.search(r'data-figure="([^"]+)"', page).group(1)))
-    assert spec["data"][0]["y"] == [0.004, 0.02]
-    assert spec["data"][0]["x"] == [0.74, 0.76]
+    assert [t["y"] for t in spec["data"]] == [[0.004], [0.02]]
+    assert [t["x"] for t in spec["data"]] == [[0.74], [0.76]]
     assert "<b>dp</b>" not in page and "&lt;b&gt;dp&lt;/b&gt;" in page
 
 
@@ -63,3 +63,37 @@ def test_compare_command_refuses_a_tampered_result(tmp_path: Path) -> None:
     )
     assert refused.exit_code == 2 and "integrity" in refused.output
     assert not (tmp_path / "d.html").exists()
+
+
+def _frontiers(page: str) -> list[dict]:
+    return [json.loads(html.unescape(m)) for m in re.findall(r'data-figure="([^"]+)"', page)]
+
+
+def test_the_frontier_has_a_log_tpr_axis_and_draws_every_artifact() -> None:
+    results = [_result(f"r{i}", 0.70 + i / 100, {"loss": t}) for i, t in enumerate(
+        [0.53, 0.004, 0.001, 0.02, 0.0, 0.0015]
+    )]  # fmt: skip
+    for r in results:
+        r["privacy"]["membership"]["loss"]["n_non_members"] = 2000
+    [figure] = _frontiers(render_comparison(results))
+    assert figure["layout"]["yaxis"]["type"] == "log"
+    names = [t["name"] for t in figure["data"]]
+    assert names == [f"r{i}" for i in range(6)]  # each artifact its own trace: no text labels
+    assert all(t["mode"] == "markers" and "text" not in t for t in figure["data"])
+    # A TPR of 0 sits on the marked floor, 1 / non-members, as an open circle.
+    floor = figure["layout"]["shapes"][0]["y0"]
+    assert (
+        floor == 1 / 2000 and "1 / 2000 non-members" in figure["layout"]["annotations"][0]["text"]
+    )
+    zero = figure["data"][4]
+    assert zero["y"] == [floor] and zero["marker"]["symbol"] == "circle-open"
+
+
+def test_results_on_different_data_get_their_own_frontier() -> None:
+    a, b = _result("support2", 0.74, {"loss": 0.01}), _result("dialysis", 0.66, {"loss": 0.02})
+    a["data"] = {"splits": {"members": {"sha256": "aa"}, "test": {"sha256": "ab"}}}
+    b["data"] = {"splits": {"members": {"sha256": "ba"}, "test": {"sha256": "bb"}}}
+    page = render_comparison([a, b])
+    figures = _frontiers(page)
+    assert [[t["name"] for t in f["data"]] for f in figures] == [["support2"], ["dialysis"]]
+    assert "not comparable" in page
