@@ -163,9 +163,7 @@ def frontiers(points: list[dict[str, Any]]) -> list[dict[str, str]]:
         by_data.setdefault(p["_data"], []).append(p)
     out = []
     for i, group in enumerate(by_data.values()):
-        title = (
-            "" if len(by_data) == 1 else f"Data set {i + 1}: " + ", ".join(p["name"] for p in group)
-        )
+        title = "" if len(by_data) == 1 else f"Data set {i + 1} ({len(group)} audits)"
         out.append({"id": f"fig-frontier-{i}", "json": figure_json(frontier_figure(group, title))})
     return out
 
