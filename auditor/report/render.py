@@ -37,6 +37,7 @@ from auditor.report.formatting import (
 from auditor.report.groups import attribute_context, group_pictures, groups_context
 from auditor.report.membership import membership_context, overlaid_context
 from auditor.report.reidentification import reidentification_context
+from auditor.report.release import release_context
 from auditor.report.summary import beside_context, summary_context
 from auditor.result.schema import lookup
 
@@ -346,6 +347,7 @@ def build_context(
         "auditor_version": display(run.get("auditor_version")),
         "confidence": confidence,
         "sections": SECTION_IDS,
+        "release": release_context(result),
         "summary": summary_context(result),
         "beside": beside_context(result),
         "verdict": _verdict(result),
