@@ -1,5 +1,6 @@
-"""A result's short HTML form for notebooks (`AuditResult._repr_html_`): the report's
-summary sentences, one row per membership attack and the gates. Every value is escaped."""
+"""A result's short HTML form for notebooks (`AuditResult._repr_html_`): the report's risk
+label and release paragraph, its summary sentences, one row per membership attack and the
+gates. Every value is escaped."""
 
 from __future__ import annotations
 
@@ -9,13 +10,20 @@ from typing import Any
 from markupsafe import escape
 
 from auditor.report.formatting import as_list, as_mapping, fmt_interval
+from auditor.report.release import release_context
 from auditor.report.summary import summary_context
 
 
 def notebook_summary(result: Mapping[str, Any]) -> str:
     """HTML: summary sentences, membership attacks (AUC, TPR at 1% FPR) and gates."""
     run = as_mapping(result.get("run"))
-    parts = [f"<h4>Privacy audit: {escape(run.get('name', ''))}</h4><ul>"]
+    release = release_context(result)
+    parts = [
+        f"<h4>Privacy audit: {escape(run.get('name', ''))}</h4>",
+        f"<p><strong>Membership risk: {escape(release['label'])}</strong>. ",
+        escape(" ".join(release["sentences"])),
+        "</p><ul>",
+    ]
     parts += [f"<li>{escape(line)}</li>" for line in summary_context(result)]
     parts.append("</ul><table><tr><th>attack</th><th>AUC</th><th>TPR at 1% FPR</th></tr>")
     membership = as_mapping(as_mapping(result.get("privacy")).get("membership"))

@@ -164,6 +164,7 @@ def test_own_model_from_file_to_report_by_init_and_run_and_by_the_api(
     assert api.document["utility"]["artifact"] == document["utility"]["artifact"]
     assert api.passed and api.gates == []
     assert "<table>" in api._repr_html_() and json.loads(api.to_json())["run"]
+    assert "Membership risk: " in api._repr_html_()  # the report's release verdict
     assert api.write_report(tmp_path / "api.html").read_text(encoding="utf-8").startswith("<!")
 
 
