@@ -13,12 +13,13 @@ from pathlib import Path
 
 from auditor.artifacts.datasets import save_dataset
 from auditor.artifacts.models import ArtifactMetadata, save_model
-from auditor.core.encoding import fit_encoding
+from auditor.core.encoding import FeatureEncoding, fit_encoding
 from auditor.data.embedded import (
     CATEGORICAL,
     ID,
     LABEL,
     NUMERIC,
+    Splits,
     load_support2,
     split_patients,
     write_splits,
@@ -143,6 +144,15 @@ FOREST_REFERENCE_MODELS = 8
 DATASET_REFERENCE_MODELS = 8
 
 
+def support2_splits(out: Path, seed: int) -> tuple[Splits, FeatureEncoding]:
+    """SUPPORT2 split by patient with `seed`, written to `out`/data, and the encoding fitted
+    on the members (every demo fixture on SUPPORT2 starts here)."""
+    splits = split_patients(load_support2(), seed=seed)
+    write_splits(splits, out / "data")
+    encoding = fit_encoding(splits.members, numeric=list(NUMERIC), categorical=list(CATEGORICAL))
+    return splits, encoding
+
+
 def build_fixtures(
     out: Path,
     *,
@@ -152,10 +162,7 @@ def build_fixtures(
     names: tuple[str, ...] | None = None,
 ) -> dict[str, Path]:
     """Materialise data, artifacts and specs under `out`; returns spec paths by fixture."""
-    frame = load_support2()
-    splits = split_patients(frame, seed=seed)
-    write_splits(splits, out / "data")
-    encoding = fit_encoding(splits.members, numeric=list(NUMERIC), categorical=list(CATEGORICAL))
+    splits, encoding = support2_splits(out, seed)
     encoded = {n: encoding.encode(f) for n, f in splits.as_dict().items()}
     labels = {n: f[LABEL].to_numpy() for n, f in splits.as_dict().items()}
     specs = {}

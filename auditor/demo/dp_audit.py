@@ -13,16 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from auditor.artifacts.models import ArtifactMetadata, save_model
-from auditor.core.encoding import fit_encoding
-from auditor.data.embedded import (
-    CATEGORICAL,
-    ID,
-    LABEL,
-    NUMERIC,
-    load_support2,
-    split_patients,
-    write_splits,
-)
+from auditor.data.embedded import ID, LABEL
+from auditor.demo import support2_splits
 from auditor.training.recipes import PRESETS, RecipeInput, run_recipe
 from auditor.training.recipes.params import DPParams
 
@@ -89,10 +81,7 @@ def build_dp_audit_fixtures(
 ) -> dict[str, Path]:
     """Data, artifacts and specs under `out` for the fixtures `names`; spec paths by name.
     A fixture that claims an epsilon gets a gate on each bound: at most the claim."""
-    frame = load_support2()
-    splits = split_patients(frame, seed=seed)
-    write_splits(splits, out / "data")
-    encoding = fit_encoding(splits.members, numeric=list(NUMERIC), categorical=list(CATEGORICAL))
+    splits, encoding = support2_splits(out, seed)
     members = RecipeInput(encoding.encode(splits.members), splits.members[LABEL].to_numpy())
     specs = {}
     for i, name in enumerate(names):

@@ -68,6 +68,19 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r}, {g}, {b}, {alpha})"
 
 
+def _chance_trace(floor: float) -> dict[str, Any]:
+    """The chance diagonal (TPR = FPR) from the axis floor to 1, dashed."""
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "name": "chance (TPR = FPR)",
+        "x": [floor, 1.0],
+        "y": [floor, 1.0],
+        "line": {"color": "#888888", "width": 1, "dash": "dash"},
+        "hoverinfo": "skip",
+    }
+
+
 def overlaid_roc_figure(
     title: str, curves: list[tuple[str, list[float], list[float], Mapping[str, Any]]]
 ) -> dict[str, Any]:
@@ -96,18 +109,7 @@ def overlaid_roc_figure(
                 **group,
             }
         )
-    floor = min(floors) if floors else _DEFAULT_FLOOR
-    data.append(
-        {
-            "type": "scatter",
-            "mode": "lines",
-            "name": "chance (TPR = FPR)",
-            "x": [floor, 1.0],
-            "y": [floor, 1.0],
-            "line": {"color": "#888888", "width": 1, "dash": "dash"},
-            "hoverinfo": "skip",
-        }
-    )
+    data.append(_chance_trace(min(floors) if floors else _DEFAULT_FLOOR))
     layout = _base_layout(plotly_text(title))
     layout["height"] = 480
     layout["xaxis"] = {"type": "log", "title": {"text": "False positive rate"}, "showgrid": True}
@@ -180,15 +182,7 @@ def roc_figure(
             "marker": {"size": 4},
             "hovertemplate": "FPR %{x:.4g}<br>TPR %{y:.4g}<extra></extra>",
         },
-        {
-            "type": "scatter",
-            "mode": "lines",
-            "name": "chance (TPR = FPR)",
-            "x": [floor, 1.0],
-            "y": [floor, 1.0],
-            "line": {"color": "#888888", "width": 1, "dash": "dash"},
-            "hoverinfo": "skip",
-        },
+        _chance_trace(floor),
     ]
     layout = _base_layout(f"ROC, {label} (log-log)")
     layout["xaxis"] = {"type": "log", "title": {"text": "False positive rate"}, "showgrid": True}

@@ -36,7 +36,15 @@ def fit(model: Any, x: np.ndarray, y: np.ndarray, params: TrainParams, seed: int
     """Train `model` in place: a torch module with Adam and cross-entropy on minibatches in
     a seeded order; a scikit-learn estimator with its own `fit` (seeded at construction)."""
     if not isinstance(model, nn.Module):
+        # A forest's trees grow on as many cores as this process may use (the executors set
+        # torch's thread count per task); the trees are seeded up front, so the forest is
+        # the same on any number of cores, and it is kept single-threaded afterwards.
+        parallel = "n_jobs" in model.get_params()
+        if parallel:
+            model.set_params(n_jobs=torch.get_num_threads())
         model.fit(x, y)
+        if parallel:
+            model.set_params(n_jobs=None)
         return
     gen = torch.Generator().manual_seed(seed)
     xt, yt = torch.tensor(x, dtype=torch.float32), as_targets(y, multilabel=np.ndim(y) == 2)
