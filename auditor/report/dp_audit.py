@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from auditor.report.figures import dp_bound_figure, figure_json
-from auditor.report.formatting import as_list, as_mapping, display, fmt_num, is_number
+from auditor.report.formatting import as_list, as_mapping, display, fmt_num, fmt_percent, is_number
 
 METHODS = (("one_run", "One run (Steinke et al. 2023)"), ("many_runs", "Many runs (held-out runs)"))
 
@@ -56,8 +56,9 @@ def dp_audit_context(result: Mapping[str, Any]) -> dict[str, Any] | None:
         kinds = ", ".join(str(k) for k in as_list(audit.get("refuted_by")))
         verdict = (
             f"The claim is refuted: a lower bound ({kinds} canaries) exceeds the claimed "
-            f"epsilon of {fmt_num(claimed)} at {fmt_num(audit.get('verdict_confidence'))} "
-            "confidence. The training code does not give the privacy it claims."
+            f"epsilon of {fmt_num(claimed)} at {fmt_percent(audit.get('verdict_confidence'))} "
+            "confidence (every bound of the audit taken together). The training code does not "
+            "give the privacy it claims."
         )
     else:
         verdict = (
@@ -69,7 +70,7 @@ def dp_audit_context(result: Mapping[str, Any]) -> dict[str, Any] | None:
         "accounted": fmt_num(audit.get("accounted_epsilon")),
         "delta": fmt_num(audit.get("delta")),
         "runs": display(audit.get("runs", "n/a")),
-        "confidence": fmt_num(audit.get("confidence")),
+        "confidence": fmt_percent(audit.get("confidence")),
         "verdict": verdict,
         "refuted": bool(refuted),
         "rows": rows,
