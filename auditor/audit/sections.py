@@ -159,6 +159,15 @@ def membership_section(
             entry["reference_fidelity"] = fidelity(attack.reference_models)
         entry["warnings"] = attack_warnings(entry)
         stages.lap(f"attack {name}{suffix}")
+    # A shadow model is trained by the same recipe as the reference models: when this audit
+    # trained references, their fidelity verdict stands for the shadow-model attacks too
+    # (one shadow model alone gives no spread to judge it by).
+    mode = next((m for m in ("offline", "online") if m in by_mode), None)
+    for name in spec.attacks.run:
+        if ATTACKS[name].needs_shadow_models and mode is not None:
+            entry = membership[f"{name}{suffix}"]
+            entry["reference_fidelity"] = {**fidelity(mode), "judged_by": f"{mode} references"}
+            entry["warnings"] = attack_warnings(entry)
     return membership
 
 

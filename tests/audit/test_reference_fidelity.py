@@ -2,7 +2,8 @@
 with the recipe the artifact states are flagged when the artifact was in fact trained
 differently (ten times fewer epochs claimed, or a tenth of the learning rate), and the
 warning reaches the result, the gate and the report's summary; with the true recipe the
-check stays quiet (see test_images: the overfit CNN)."""
+check stays quiet (see test_images: the overfit CNN). ART's shadow-model attack carries the
+references' verdict."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from auditor.report.summary import summary_context
 )
 def test_references_of_another_recipe_are_flagged(tmp_path: Path, claimed: object) -> None:
     fixture = build_image_fixture(
-        tmp_path, name="mislabelled", attacks=("lira_online",), claimed=claimed
+        tmp_path, name="mislabelled", attacks=("lira_online", "art_blackbox"), claimed=claimed
     )
     spec = fixture.spec
     spec.write_text(
@@ -39,4 +40,9 @@ def test_references_of_another_recipe_are_flagged(tmp_path: Path, claimed: objec
     assert entry["reference_fidelity"]["p_value"] < entry["reference_fidelity"]["alpha"] == 0.05
     assert entry["warnings"]["value"] >= 1
     assert [g["passed"] for g in result["gates"]] == [False]
+    # ART's shadow model is trained by the same (misstated) recipe: the references' verdict
+    # stands for it.
+    shadow = result["privacy"]["membership"]["art_blackbox"]
+    assert shadow["reference_fidelity"]["flagged"] and shadow["warnings"]["value"] >= 1
+    assert shadow["reference_fidelity"]["judged_by"] == "online references"
     assert any("reference models do not behave like" in s for s in summary_context(result))
