@@ -46,21 +46,27 @@ def dp_audit_stage(runs: int, kind: str) -> str:
     return f"DP audit: {runs} runs, {kind} canaries"
 
 
-def dp_audit_problems(recipe: str, hp: Params, where: str) -> None:
-    """AuditInputError when the artifact's recipe cannot be played as a canary game."""
+def dp_audit_problems(recipe: str, hp: Params, where: str, kinds: tuple[str, ...]) -> None:
+    """AuditInputError when the artifact's training cannot be played as a canary game: the
+    auditor's DP-SGD (recipe dp_sgd) takes every canary kind; the user's own training
+    function (`[artifact] train`) takes the black-box kinds."""
+    if getattr(hp, "user", None) is not None:
+        if "gradient" in kinds:
+            raise fail(
+                where,
+                "dp_audit.canaries",
+                "gradient canaries observe the auditor's DP-SGD step by step; your training "
+                "function is a black box to it",
+                'use canaries = ["input", "ood"] with [artifact] train',
+            )
+        return
     if recipe != "dp_sgd" or not isinstance(hp, DPParams):
         raise fail(
             where,
             "dp_audit.canaries",
             f"the DP audit re-runs the dp_sgd recipe; this artifact's recipe is {recipe}",
-            'audit a DP-SGD model, or set [scheme] name = "dp_sgd" if it was trained so',
-        )
-    if hp.user is not None:
-        raise fail(
-            where,
-            "dp_audit.canaries",
-            "the canary game runs the auditor's DP-SGD, not a user training function",
-            "drop [artifact] train for the DP audit, or audit without [dp_audit]",
+            'audit a DP-SGD model, set [scheme] name = "dp_sgd" if it was trained so, or '
+            "name your training code ([artifact] train) for input and ood canaries",
         )
 
 
@@ -73,7 +79,7 @@ def dp_audit_section(
     from auditor.training.canaries import play_canary_game
 
     settings = run.spec.dp_audit
-    dp_audit_problems(recipe, hp, str(run.spec.path))
+    dp_audit_problems(recipe, hp, str(run.spec.path), settings.canaries)
     claimed = claims.get("epsilon")
     delta = run.delta(claims)
     confidence = run.spec.attacks.confidence
@@ -115,7 +121,7 @@ def dp_audit_section(
             "canaries_per_run": per_run,
             "records_per_run": game.records,
         }
-        accounted = game.accounted_epsilon
+        accounted = game.accounted_epsilon  # None for a user's training function
         run.stages.lap(stage)
     refuted = [k for k, v in kinds.items() if v["claim_refuted"]]
     return {

@@ -15,7 +15,7 @@ from auditor.audit.context import Audited, AuditOutcome, Run
 from auditor.audit.dataset import audit_dataset
 from auditor.audit.dp_audit import dp_audit_section, dp_audit_stage
 from auditor.audit.inputs import check_inputs
-from auditor.audit.model import audit_model, load_target, recipe_parameters
+from auditor.audit.model import audit_model, load_target, recipe_parameters, user_training
 from auditor.audit.progress import Reporter
 from auditor.audit.sections import data_section, run_section
 from auditor.audit.weights import audit_weights
@@ -115,7 +115,7 @@ def run_dp_audit(
     run = Run.start(spec, allow_pickle=allow_pickle, progress=progress)
     model, data = load_target(run)
     recipe = spec.scheme or model.metadata.recipe
-    hp = recipe_parameters(model.metadata, recipe, str(model.path))
+    hp = user_training(run, data, recipe_parameters(model.metadata, recipe, str(model.path)))
     run.stages.lap("load")
     section = dp_audit_section(run, data, recipe, hp, model.metadata.claims)
     return {

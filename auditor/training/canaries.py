@@ -39,7 +39,7 @@ from auditor.core.types import CANARY_KINDS
 from auditor.training.dp_ensembles import DPSchedule, clip_factors, fit_dp_ensemble
 from auditor.training.ensembles import device_for, init_ensemble
 from auditor.training.recipes.base import RecipeInput
-from auditor.training.recipes.params import DPParams
+from auditor.training.recipes.params import DPParams, TrainParams
 
 CanaryKind = Literal["gradient", "input", "ood"]  # as core.types.CANARY_KINDS
 GRADIENT_SCALE = 10.0  # a canary's raw gradient norm in clip norms: clipping must cut it
@@ -91,14 +91,15 @@ class DiracCanaries:
 
 @dataclass(frozen=True)
 class CanaryGame:
-    """Scores and inclusions of every canary in every run, with the runs' own accounting."""
+    """Scores and inclusions of every canary in every run, with the runs' own accounting
+    (None for a user's training function: the auditor does not know its accounting)."""
 
     kind: str
     scores: np.ndarray  # (K, m)
     included: np.ndarray  # (K, m) bool
-    accounted_epsilon: float  # Opacus's RDP epsilon for one run of the game, at delta
-    delta: float
-    noise_multiplier: float  # as planned by the accountant (before any noise_scale)
+    accounted_epsilon: float | None  # Opacus's RDP epsilon for one run of the game, at delta
+    delta: float | None
+    noise_multiplier: float | None  # as planned by the accountant (before any noise_scale)
     records: int  # training records of one run, canaries included
 
 
@@ -145,9 +146,26 @@ def _input_canaries(
     return x, rng.integers(0, data.n_classes, m)
 
 
+def _user_game(
+    hp: TrainParams, x: np.ndarray, y: np.ndarray, n_base: int, included: np.ndarray, seeds: list
+) -> np.ndarray:
+    """The game over the user's own training function, one run after another (black box):
+    each run trains on the base records and the canaries it includes; every canary is scored
+    on the model it returns."""
+    from auditor.artifacts.query import logits_fn
+
+    assert hp.user is not None
+    scores = np.empty(included.shape)
+    for k, seed in enumerate(seeds):
+        keep = np.r_[np.ones(n_base, dtype=bool), included[k]]
+        model = hp.user.fit(x[keep], y[keep], seed)
+        scores[k] = logit_scaled_confidence(logits_fn(model)(x[n_base:]), y[n_base:])
+    return scores
+
+
 def play_canary_game(
     kind: CanaryKind,
-    hp: DPParams,
+    hp: DPParams | TrainParams,
     data: RecipeInput,
     pool: RecipeInput,
     *,
@@ -158,7 +176,9 @@ def play_canary_game(
 ) -> CanaryGame:
     """K = `runs` models of `hp` trained on `data` (every run) plus the canaries each run
     includes; input canaries are the first `canaries` records of `pool`, relabelled; ood
-    canaries are drawn from `rng`."""
+    canaries are drawn from `rng`. With a user training function (`hp.user`), its own code
+    trains each run (input and ood canaries only: gradient canaries observe the auditor's
+    DP-SGD step by step)."""
     if kind not in CANARY_KINDS:
         raise ValueError(f"unknown canary kind {kind!r}: use one of {', '.join(CANARY_KINDS)}")
     rng = np.random.default_rng(seed)
@@ -172,8 +192,15 @@ def play_canary_game(
         y = np.concatenate([y, canary_y])
         present = np.concatenate([np.ones((runs, len(data.x)), bool), included], axis=1)
     n = len(x)
-    schedule = DPSchedule.for_records(n, hp)
     seeds = [int(s) for s in rng.integers(0, 2**31 - 1, runs)]
+    if hp.user is not None:
+        if kind == "gradient":
+            raise ValueError("gradient canaries need the auditor's DP-SGD, not a user function")
+        scores = _user_game(hp, x, y, len(data.x), included, seeds)
+        return CanaryGame(kind, scores, included, None, None, None, n)
+    if not isinstance(hp, DPParams):
+        raise ValueError("the canary game re-runs the dp_sgd recipe or a user training function")
+    schedule = DPSchedule.for_records(n, hp)
     ens = init_ensemble(hp, x.shape[1], data.n_classes, seeds, dev)
     dirac = None
     if kind == "gradient":

@@ -223,3 +223,36 @@ def test_own_training_code_calibrates_lira_and_an_unseen_model_stays_on_the_diag
                 assert tpr["value"] is None and tpr["note"], (attack, fpr, tpr)
                 continue
             assert tpr["lower"] <= float(fpr) <= tpr["upper"], (attack, fpr, tpr)
+
+
+@pytest.mark.slow
+def test_a_dp_claim_on_a_model_of_the_users_own_code_is_put_to_the_canary_game(
+    splits: dict[str, Path], tmp_path: Path
+) -> None:
+    """A hospital's gradient-boosted model whose metadata claims epsilon 1: the DP audit runs
+    the hospital's own training function with out-of-distribution canaries (black box) and
+    refutes the claim; gradient canaries, which need the auditor's DP-SGD, are refused."""
+    frames = _frames(splits)
+    model = _skops(frames["members"], tmp_path)
+    spec = tmp_path / "audit.toml"
+    paths = [f"--{name.replace('_', '-')}={path}" for name, path in splits.items()]
+    train = "own_models.training:gradient_boosting"
+    made = _cli("init", model, *paths, "--spec", spec, "--sensitive", "sex", "--train", train)
+    assert made.exit_code == 0, made.output
+    sidecar = Path(f"{model}.meta.json")
+    meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    meta["claims"] = {"epsilon": 1.0, "delta": 1e-5}  # what the hospital says of it
+    sidecar.write_text(json.dumps(meta), encoding="utf-8")
+    spec.write_text(
+        spec.read_text(encoding="utf-8") + '\n[dp_audit]\ncanaries = ["ood"]\nruns = 6\n'
+        "per_run = 200\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "dp"
+    ran = _cli("dp-audit", spec, "--out", out)
+    assert ran.exit_code == 1, ran.output  # refuted
+    audit = json.loads((out / "dp_audit.json").read_text(encoding="utf-8"))["dp_audit"]
+    assert audit["claimed"]["epsilon"] == 1.0 and audit["accounted_epsilon"] is None
+    assert audit["kinds"]["ood"]["many_runs"]["value"] > 1.0 and audit["claim_refuted"]
+    refused = _cli("dp-audit", spec, "--canaries", "gradient")
+    assert refused.exit_code == 2 and "dp_audit.canaries" in refused.output, refused.output
