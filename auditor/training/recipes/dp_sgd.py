@@ -15,9 +15,12 @@ from auditor.training.recipes.params import DPParams
 
 def train(data: RecipeInput, hp: DPParams, seed: int) -> Trained:
     """DP-SGD with Opacus (Poisson sampling, per-sample clipping, RDP accounting) to
-    (target_epsilon, target_delta); the spent epsilon is the claim."""
+    (target_epsilon, target_delta); the spent epsilon is the claim. With the user's own
+    training function (`[artifact] train`) that function trains instead (no claim made)."""
     from opacus import PrivacyEngine
 
+    if hp.user is not None:  # the hospital's own (DP) training code, as supervised.train
+        return Trained(hp.user.fit(data.x, data.y, seed), {})
     if hp.architecture == "random_forest":
         raise ValueError("dp_sgd trains torch architectures only, not random_forest")
     model = supervised.init_model(hp, data.x.shape[1], data.n_classes, seed)
