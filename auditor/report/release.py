@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from auditor.report.formatting import as_list, as_mapping
+from auditor.report.summary import percent, strongest_attack
 
 FPRS = (("0.001", 1000), ("0.01", 100))
 HIGH_FACTOR = 10  # "high": at least this many members picked out per false alarm
@@ -44,10 +45,6 @@ def one_in(rate: float | None) -> str:
     return f"about {scaled} in 1,000" if scaled >= 1 else "fewer than 1 in 1,000"
 
 
-def _pct(rate: float | None) -> str:
-    return "n/a" if rate is None else f"{100 * rate:.1f}%"
-
-
 def _resolved_fpr(membership: Mapping[str, Any]) -> tuple[str, int] | None:
     for key, per in FPRS:
         for entry in membership.values():
@@ -59,22 +56,14 @@ def _resolved_fpr(membership: Mapping[str, Any]) -> tuple[str, int] | None:
     return None
 
 
-def _strongest(membership: Mapping[str, Any], key: str) -> tuple[str, Mapping[str, Any]]:
-    best_name, best = "", {}
-    for name, entry in sorted(membership.items()):
-        tpr = as_mapping(as_mapping(as_mapping(entry).get("tpr_at_fpr")).get(key))
-        if tpr.get("value") is not None and (not best or tpr["value"] > best["value"]):
-            best_name, best = str(name), tpr
-    return best_name, best
-
-
 def risk_label(membership: Mapping[str, Any]) -> str:
     """The one-line label of the rules above."""
     resolved = _resolved_fpr(membership)
     if resolved is None:
         return "not measured"
     key, per = resolved
-    _, best = _strongest(membership, key)
+    _, best = strongest_attack(membership, key)
+    best = best or {}
     fpr = 1.0 / per
     lower = best.get("lower") or 0.0
     if lower >= HIGH_FACTOR * fpr:
@@ -119,7 +108,8 @@ def release_context(result: Mapping[str, Any]) -> dict[str, Any]:
         sentences.append("No membership attack could be measured on this result.")
     else:
         key, per = resolved
-        name, best = _strongest(membership, key)
+        name, found = strongest_attack(membership, key)
+        best = found or {}
         if label == "no evidence of membership":
             sentences.append(
                 f"No attack found evidence of membership: none of the {len(membership)} "
@@ -131,7 +121,7 @@ def release_context(result: Mapping[str, Any]) -> dict[str, Any]:
             sentences.append(
                 f"At 1 false alarm per {per:,} outsiders, {one_in(best['value'])} of the private "
                 f"patients {verb} ({name}, the strongest of {len(membership)} attacks; "
-                f"interval {_pct(best.get('lower'))} to {_pct(best.get('upper'))})."
+                f"interval {percent(best.get('lower'))} to {percent(best.get('upper'))})."
             )
         baseline = _baseline_line(result, key, per)
         if baseline:

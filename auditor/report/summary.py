@@ -8,7 +8,8 @@ from typing import Any
 from auditor.report.formatting import as_list, as_mapping, fmt_interval, fmt_num
 
 
-def _pct(x: float | None) -> str:
+def percent(x: float | None) -> str:
+    """A rate as a percentage with one decimal, or n/a."""
     return "n/a" if x is None else f"{100.0 * x:.1f}%"
 
 
@@ -16,11 +17,14 @@ def _pct_interval(entry: Mapping[str, Any]) -> str:
     if entry.get("value") is None:
         return "n/a"
     if entry.get("lower") is None or entry.get("upper") is None:
-        return _pct(entry["value"])
-    return f"{_pct(entry['value'])} ({_pct(entry['lower'])} to {_pct(entry['upper'])})"
+        return percent(entry["value"])
+    return f"{percent(entry['value'])} ({percent(entry['lower'])} to {percent(entry['upper'])})"
 
 
-def _strongest(membership: Mapping[str, Any], key: str) -> tuple[str, Mapping[str, Any] | None]:
+def strongest_attack(
+    membership: Mapping[str, Any], key: str
+) -> tuple[str, Mapping[str, Any] | None]:
+    """The attack with the largest TPR at FPR `key`, and that estimate (None if none)."""
     best_name, best = "", None
     for name, figures in sorted(membership.items()):
         entry = as_mapping(as_mapping(figures.get("tpr_at_fpr")).get(key))
@@ -64,13 +68,13 @@ def summary_context(result: Mapping[str, Any]) -> list[str]:
         f"What was shared: a {artifact.get('kind', 'n/a')} ({artifact.get('file_name', 'n/a')}), "
         f"made by the {artifact.get('scheme', 'n/a')} scheme."
     ]
-    name, best = _strongest(membership, "0.001")
+    name, best = strongest_attack(membership, "0.001")
     if best is not None:
         lines.append(
             f"Accepting one false alarm per 1,000 people who were not in the private data, the "
             f"strongest of {len(membership)} attacks ({name}, chosen after the fact) picks out "
-            f"{_pct(best['value'])} of the patients who were (interval {_pct(best['lower'])} "
-            f"to {_pct(best['upper'])})."
+            f"{percent(best['value'])} of the patients who were (interval {percent(best['lower'])} "
+            f"to {percent(best['upper'])})."
         )
     elif membership:
         lines.append(
@@ -97,7 +101,7 @@ def summary_context(result: Mapping[str, Any]) -> list[str]:
     linkage = privacy.get("linkage")
     if isinstance(linkage, Mapping):
         lines.append(
-            f"{_pct(as_mapping(linkage.get('dcr_linkage')).get('value'))} of the released "
+            f"{percent(as_mapping(linkage.get('dcr_linkage')).get('value'))} of the released "
             f"samples sit closer to a patient in the private data than to any outsider "
             f"(50% when they carry no individual information; permutation p = "
             f"{fmt_num(linkage.get('p_value'))})."

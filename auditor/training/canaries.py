@@ -98,8 +98,6 @@ class CanaryGame:
     scores: np.ndarray  # (K, m)
     included: np.ndarray  # (K, m) bool
     accounted_epsilon: float | None  # Opacus's RDP epsilon for one run of the game, at delta
-    delta: float | None
-    noise_multiplier: float | None  # as planned by the accountant (before any noise_scale)
     records: int  # training records of one run, canaries included
 
 
@@ -197,7 +195,7 @@ def play_canary_game(
         if kind == "gradient":
             raise ValueError("gradient canaries need the auditor's DP-SGD, not a user function")
         scores = _user_game(hp, x, y, len(data.x), included, seeds)
-        return CanaryGame(kind, scores, included, None, None, None, n)
+        return CanaryGame(kind, scores, included, None, n)
     if not isinstance(hp, DPParams):
         raise ValueError("the canary game re-runs the dp_sgd recipe or a user training function")
     schedule = DPSchedule.for_records(n, hp)
@@ -219,7 +217,5 @@ def play_canary_game(
         scores=scores,
         included=included,
         accounted_epsilon=schedule.epsilon(hp),
-        delta=hp.target_delta,
-        noise_multiplier=schedule.noise_multiplier,
         records=n,
     )
