@@ -15,6 +15,7 @@ from sklearn import metrics as skm
 
 from auditor.core.estimates import percentile_interval, proportion
 from auditor.core.scores import predicted_labels, probabilities
+from auditor.metrics.utility_replicates import binary_replicates
 
 ECE_BINS = 10
 
@@ -70,11 +71,14 @@ def utility_figures(
     """Every utility metric with a percentile bootstrap interval (JSON-ready)."""
     y = np.asarray(y).astype(int)
     p = np.asarray(p_positive, dtype=np.float64)
-    draws = [rng.integers(0, len(y), len(y)) for _ in range(replicates)]  # per-record resampling
+    # Per-record resampling, one draw per replicate from one stream (as always drawn);
+    # every replicate's metrics at once (utility_replicates: equal to the scikit-learn
+    # loop to the last digits, tested).
+    draws = np.array([rng.integers(0, len(y), len(y)) for _ in range(replicates)])
+    reps = binary_replicates(y, p, draws.reshape(replicates, len(y)), ECE_BINS)
     out = {}
     for name, (fn, _) in UTILITY_METRICS.items():
-        reps = np.array([float(fn(y[i], p[i])) for i in draws])
-        out[name] = percentile_interval(float(fn(y, p)), reps, confidence).to_dict()
+        out[name] = percentile_interval(float(fn(y, p)), reps[name], confidence).to_dict()
     return out
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 log = logging.getLogger("auditor.cache")
-CACHE_VERSION = 1  # bump when what an entry means changes
+CACHE_VERSION = 2  # bump when what an entry means (or how it is computed) changes
 
 
 def default_dir() -> Path:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from auditor.metrics.groups import _auc, group_figures
+from auditor.metrics.groups import _auc, _group_aucs, auc_gap_p_value, group_figures
 from auditor.metrics.membership import membership_figures
 
 
@@ -49,3 +49,45 @@ def test_fast_auc_equals_sklearn() -> None:
     scores, is_member, _ = _scores(6, 0.4, 0.4)
     scores = np.round(scores, 1)  # ties
     assert _auc(scores, is_member) == pytest.approx(roc_auc_score(is_member, scores), abs=1e-12)
+
+
+def test_permutation_aucs_are_the_per_group_aucs_bit_for_bit() -> None:
+    """All rounds at once: each round's group AUCs equal `_auc` on that round's groups,
+    with tied scores and three unequal groups."""
+    rng = np.random.default_rng(7)
+    n = 300
+    is_member = rng.uniform(size=n) < 0.4
+    scores = np.round(rng.normal(size=n) + 0.5 * is_member, 1)
+    names = np.array(["a", "b", "c"])
+    labels = rng.choice(3, size=(20, n), p=[0.5, 0.3, 0.2])
+    for stratum in (is_member, ~is_member):  # sizes per group kept, as permutations keep them
+        labels[:, stratum] = np.sort(labels[0, stratum])[
+            rng.permuted(np.tile(np.arange(stratum.sum()), (20, 1)), axis=1)
+        ]
+    fast = _group_aucs(scores, is_member, labels, 3)
+    for r in range(20):
+        for code in range(3):
+            rows = labels[r] == code
+            assert fast[r, code] == _auc(scores[rows], is_member[rows]), (r, names[code])
+
+
+def test_permutation_p_value_equals_the_round_by_round_test() -> None:
+    scores, is_member, groups = _scores(8, 0.6, 0.4)
+    scores = np.round(scores, 2)
+    fast = auc_gap_p_value(
+        scores, is_member, groups, ["b", "a"], rng=np.random.default_rng(9), rounds=100
+    )
+    rng = np.random.default_rng(9)
+
+    def gap(labels: np.ndarray) -> float:
+        aucs = [_auc(scores[labels == g], is_member[labels == g]) for g in ("a", "b")]
+        return max(aucs) - min(aucs)
+
+    null = []
+    for _ in range(100):
+        shuffled = groups.copy()
+        for stratum in (is_member, ~is_member):
+            shuffled[stratum] = rng.permutation(groups[stratum])
+        null.append(gap(shuffled))
+    expected = (1 + np.sum(np.array(null) >= gap(groups) - 1e-12)) / 101
+    assert fast == expected
