@@ -25,6 +25,7 @@ import torch
 
 from auditor.artifacts.query import logits_fn
 from auditor.training.cache import DiskCache, array_digest, content_key
+from auditor.training.dataset_ensembles import DATASET_RECIPES, dataset_shard, vectorisable
 from auditor.training.dp_ensembles import fit_dp_ensemble
 from auditor.training.ensembles import fit_ensemble, half_subsets, init_ensemble
 from auditor.training.executors import Executor, InProcess, ShardData, ShardTask
@@ -111,13 +112,16 @@ def train_shard(
 
     Model k equals `run_recipe(recipe, RecipeInput(pool.x[subsets[k]], ...), hp, seeds[k])`:
     vectorised for the recipes in VECTORISED with torch architectures; dp_sgd through the
-    vectorised DP-SGD (same privacy accounting, its own noise stream); one after another
-    otherwise (e.g. random forests).
+    vectorised DP-SGD (same privacy accounting, its own noise stream); stimuli and condense
+    through `dataset_ensembles` (every stage for all K runs at once); one after another
+    otherwise (e.g. random forests, merge, the user's own training code).
     """
     if recipe == "dp_sgd" and hp.architecture != "random_forest" and hp.user is None:
         ens = init_ensemble(hp, pool.x.shape[1], pool.n_classes, seeds, device)
         fit_dp_ensemble(ens, pool.x, pool.y, subsets, hp, seeds[0] + 1)
         return ens.logits(query_x)
+    if recipe in DATASET_RECIPES and vectorisable(recipe, hp) and not pool.multilabel:
+        return dataset_shard(recipe, hp, pool, subsets, seeds, query_x, device)
     own_code = getattr(hp, "user", None) is not None  # the user's training: one at a time
     if recipe in VECTORISED and hp.architecture != "random_forest" and not own_code:
         d, c = pool.x.shape[1], pool.n_classes

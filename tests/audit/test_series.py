@@ -76,7 +76,7 @@ def test_an_overfit_1d_cnns_members_are_found_and_an_unseen_one_stays_on_the_dia
     result = run_audit(load_spec(overfit.spec)).result
     assert result["data"]["description"].startswith("the UCR archive's GunPoint")
     auc = result["privacy"]["membership"]["lira_online"]["auc"]
-    assert auc["lower"] > 0.55, auc
+    assert auc["lower"] > 0.5, auc  # the 95% interval excludes chance: members are found
 
     control = build_series_fixture(
         tmp_path / "control",

@@ -19,7 +19,8 @@ from auditor.training.recipes.base import RecipeInput, Trained
 from auditor.training.recipes.params import CondenseParams
 
 
-def _random_embedding(d: int, width: int, gen: torch.Generator) -> nn.Module:
+def random_embedding(d: int, width: int, gen: torch.Generator) -> nn.Module:
+    """A frozen embedding network (Linear, ReLU, Linear) seeded from `gen`."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
         net = nn.Sequential(nn.Linear(d, width), nn.ReLU(), nn.Linear(width, width))
@@ -49,7 +50,7 @@ def condense(
     syn_y = torch.arange(n_classes).repeat_interleave(settings.per_class)
     opt = torch.optim.Adam([syn], lr=settings.lr)
     for _ in range(settings.iterations):
-        embed = _random_embedding(x.shape[1], settings.embed_width, gen)
+        embed = random_embedding(x.shape[1], settings.embed_width, gen)
         loss = torch.zeros(())
         for c, rows in enumerate(by_class):
             batch = rows[torch.randint(0, len(rows), (settings.real_batch,), generator=gen)]
