@@ -57,3 +57,25 @@ def test_dead_units_get_no_gradient() -> None:
     assert torch.all(ens.params["net.0.weight"].grad[0, 0] == 0)
     assert ens.params["net.0.bias"].grad[0, 0] == 0
     assert ens.params["net.0.weight"].grad[0, 1:].abs().sum() > 0
+
+
+def test_training_by_hand_ends_where_autograd_training_ends() -> None:
+    """`fit_ensemble`'s two paths over whole epochs (short last batch, multi-class):
+    the logits agree to float rounding."""
+    import numpy as np
+
+    from auditor.training.ensembles import fit_ensemble, half_subsets
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(203, 6)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(int) + (x[:, 1] > 0.5)
+    hp = TrainParams(hidden=(12, 8), epochs=4, batch_size=32)
+    subsets = half_subsets(len(x), 4, rng)
+    start = init_ensemble(hp, 6, 3, [1, 2, 3, 4], torch.device("cpu")).logits(x)
+    ends = []
+    for autograd in (False, True):
+        ens = init_ensemble(hp, 6, 3, [1, 2, 3, 4], torch.device("cpu"))
+        fit_ensemble(ens, x, y, subsets, hp, [5, 6, 7, 8], autograd=autograd)
+        ends.append(ens.logits(x))
+    assert np.abs(ends[0] - ends[1]).max() <= 1e-5
+    assert np.abs(ends[0] - start).max() > 0.1  # and training moved them
