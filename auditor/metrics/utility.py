@@ -15,7 +15,7 @@ from sklearn import metrics as skm
 
 from auditor.core.estimates import percentile_interval, proportion
 from auditor.core.scores import predicted_labels, probabilities
-from auditor.metrics.utility_replicates import binary_replicates
+from auditor.metrics.utility_replicates import bootstrap_replicates, calibration_bins
 
 ECE_BINS = 10
 
@@ -26,8 +26,7 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = ECE_BIN
     scikit-learn's `calibration_curve` drops empty bins and their counts, so the weighting
     is done here on the same binning.
     """
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    which = calibration_bins(p, bins)
     counts = np.bincount(which, minlength=bins)
     conf = np.bincount(which, weights=p, minlength=bins)
     hits = np.bincount(which, weights=y.astype(np.float64), minlength=bins)
@@ -74,8 +73,7 @@ def utility_figures(
     # Per-record resampling, one draw per replicate from one stream (as always drawn);
     # every replicate's metrics at once (utility_replicates: equal to the scikit-learn
     # loop to the last digits, tested).
-    draws = np.array([rng.integers(0, len(y), len(y)) for _ in range(replicates)])
-    reps = binary_replicates(y, p, draws.reshape(replicates, len(y)), ECE_BINS)
+    reps = bootstrap_replicates(y, p, rng, replicates, ECE_BINS)
     out = {}
     for name, (fn, _) in UTILITY_METRICS.items():
         out[name] = percentile_interval(float(fn(y, p)), reps[name], confidence).to_dict()

@@ -14,7 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
-BLOCK = 256  # replicates held at once: bounds memory at ~8 bytes x records x 256
+BLOCK_ENTRIES = 4_000_000  # replicates x records held at once (32 MB of counts)
+
+
+def calibration_bins(p: np.ndarray, bins: int) -> np.ndarray:
+    """The equal-width bin of each probability (the last bin includes 1)."""
+    return np.clip(np.digitize(p, np.linspace(0.0, 1.0, bins + 1)[1:-1]), 0, bins - 1)
 
 
 def record_counts(draws: np.ndarray, n: int) -> np.ndarray:
@@ -28,7 +33,22 @@ def binary_replicates(
     y: np.ndarray, p: np.ndarray, draws: np.ndarray, ece_bins: int
 ) -> dict[str, np.ndarray]:
     """Each metric of `UTILITY_METRICS` on each resample `y[draws[r]], p[draws[r]]`."""
-    parts = [_block(y, p, draws[i : i + BLOCK], ece_bins) for i in range(0, len(draws), BLOCK)]
+    step = max(1, min(len(draws), BLOCK_ENTRIES // max(len(y), 1)))
+    parts = [_block(y, p, draws[i : i + step], ece_bins) for i in range(0, len(draws), step)]
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+
+
+def bootstrap_replicates(
+    y: np.ndarray, p: np.ndarray, rng: np.random.Generator, replicates: int, ece_bins: int
+) -> dict[str, np.ndarray]:
+    """`binary_replicates` of `replicates` per-record resamples drawn from `rng` one
+    replicate after another (the draws of the per-replicate loop), a block at a time."""
+    n = len(y)
+    step = max(1, min(replicates, BLOCK_ENTRIES // max(n, 1)))
+    parts = []
+    for start in range(0, replicates, step):
+        draws = np.stack([rng.integers(0, n, n) for _ in range(min(step, replicates - start))])
+        parts.append(_block(y, p, draws, ece_bins))
     return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
 
@@ -49,8 +69,7 @@ def _block(y: np.ndarray, p: np.ndarray, draws: np.ndarray, bins: int) -> dict[s
         # scikit-learn: 1 - (fp + fn) / sum of the off-diagonal expected counts.
         expected = (tn + fn) * (fn + tp) / n + (fp + tp) * (tn + fp) / n
         kappa = 1 - (fp + fn) / expected
-    which = np.clip(np.digitize(p, np.linspace(0.0, 1.0, bins + 1)[1:-1]), 0, bins - 1)
-    in_bin = np.eye(bins)[which]  # (n, bins)
+    in_bin = np.eye(bins)[calibration_bins(p, bins)]  # (n, bins)
     per_bin = counts @ in_bin
     gaps = np.abs(counts @ (in_bin * pos[:, None]) - counts @ (in_bin * p[:, None]))
     auroc, auprc = _curves(pos, p, counts)

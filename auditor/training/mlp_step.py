@@ -4,7 +4,7 @@ Written here because autograd's general machinery costs more than the arithmetic
 batch sizes reference models train with (64-128 records): it allocates every activation
 and gradient afresh, accumulates each weight gradient into `.grad` through a copy (the
 batched matmul's gradient comes out transposed) and walks a graph per step. For the
-built-in MLP (linear layers and ReLU) the backward pass is four batched matmuls per layer,
+built-in MLP (linear layers and ReLU) the backward pass is two batched matmuls per layer,
 so this step writes it out: activations and gradients live in buffers allocated once per
 batch width, every weight gradient is one `bmm` into the parameter's `.grad`. The loss is
 `record_losses` averaged over each model's batch and summed over models, the quantity
