@@ -73,7 +73,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield address
     ray.shutdown()
     os.killpg(head.pid, signal.SIGTERM)
-    head.wait(timeout=60)
+    try:  # Ray's graceful stop takes half a minute; its state is a temporary folder
+        head.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        os.killpg(head.pid, signal.SIGKILL)
+        head.wait(timeout=30)
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)
