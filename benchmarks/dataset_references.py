@@ -3,7 +3,9 @@
 For stimuli, stimuli with identity inhibition and condensation (the demo's settings, MLP
 and random-forest consumers), K reference runs on SUPPORT2 members-sized subsets: the
 vectorised shard (`dataset_ensembles.dataset_shard`) against the loop it replaced
-(`run_recipe` per run), side by side in one run, with the largest logit difference.
+(`run_recipe` per run), side by side in one run, with the largest logit difference. As in
+an audit, the random-forest row reuses the release made for the MLP row (only its
+consumers train); the loop re-runs the whole recipe, as reference shards did.
 
     python benchmarks/dataset_references.py [--k 8] [--out FILE]
     python benchmarks/dataset_references.py --quick --out /tmp/ds.json   # smoke
