@@ -17,6 +17,7 @@ from auditor.metrics.membership import (
     tpr_figures,
 )
 
+ROUND_ENTRIES = 2_000_000  # permutation rounds x candidates held at once (16 MB of labels)
 MIN_PER_CLASS = 10  # fewer members or non-members in a group: no figures for it
 
 
@@ -124,12 +125,15 @@ def auc_gap_p_value(
     observed = max(_auc(s[g == name], m[g == name]) for name in measured)
     observed -= min(_auc(s[g == name], m[g == name]) for name in measured)
     codes = np.searchsorted(np.array(sorted(measured)), g)  # group order: max - min ignores it
-    labels = np.empty((rounds, len(g)), dtype=np.int64)
-    for r in range(rounds):  # the permutations the one-round-at-a-time test drew
-        for stratum in (m, ~m):
-            labels[r, stratum] = rng.permutation(codes[stratum])
-    aucs = _group_aucs(s, m, labels, len(measured))
-    null = aucs.max(axis=1) - aucs.min(axis=1)
+    null = np.empty(rounds)
+    step = max(1, ROUND_ENTRIES // max(len(g), 1))  # rounds held at once: bounded memory
+    for start in range(0, rounds, step):
+        labels = np.empty((min(step, rounds - start), len(g)), dtype=np.int64)
+        for row in labels:  # the permutations the one-round-at-a-time test drew, in order
+            for stratum in (m, ~m):
+                row[stratum] = rng.permutation(codes[stratum])
+        aucs = _group_aucs(s, m, labels, len(measured))
+        null[start : start + len(labels)] = aucs.max(axis=1) - aucs.min(axis=1)
     return float((1 + np.sum(null >= observed - 1e-12)) / (1 + rounds))
 
 
@@ -156,6 +160,6 @@ def _group_aucs(
         read = np.take_along_axis(
             below + 0.5 * at, np.broadcast_to(level[is_member], mine.shape), 1
         )
-        m_g, n_g = mine[0].sum(), (others[0] == code).sum()
+        m_g, n_g = mine.sum(axis=1), (others == code).sum(axis=1)  # the same in every round
         out[:, code] = np.where(mine, read, 0.0).sum(axis=1) / (m_g * n_g)
     return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+METRICS = ("accuracy", "auroc", "auprc", "f1_micro", "f1_macro", "cohen_kappa", "brier", "ece")
 BLOCK_ENTRIES = 4_000_000  # replicates x records held at once (32 MB of counts)
 
 
@@ -35,7 +36,7 @@ def binary_replicates(
     """Each metric of `UTILITY_METRICS` on each resample `y[draws[r]], p[draws[r]]`."""
     step = max(1, min(len(draws), BLOCK_ENTRIES // max(len(y), 1)))
     parts = [_block(y, p, draws[i : i + step], ece_bins) for i in range(0, len(draws), step)]
-    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    return _joined(parts)
 
 
 def bootstrap_replicates(
@@ -49,7 +50,14 @@ def bootstrap_replicates(
     for start in range(0, replicates, step):
         draws = np.stack([rng.integers(0, n, n) for _ in range(min(step, replicates - start))])
         parts.append(_block(y, p, draws, ece_bins))
-    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    return _joined(parts)
+
+
+def _joined(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The blocks' replicates end to end (no replicates: empty arrays, no interval)."""
+    if not parts:
+        return {name: np.empty(0) for name in METRICS}
+    return {name: np.concatenate([part[name] for part in parts]) for name in METRICS}
 
 
 def _block(y: np.ndarray, p: np.ndarray, draws: np.ndarray, bins: int) -> dict[str, np.ndarray]:

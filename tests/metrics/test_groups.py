@@ -71,7 +71,14 @@ def test_permutation_aucs_are_the_per_group_aucs_bit_for_bit() -> None:
             assert fast[r, code] == _auc(scores[rows], is_member[rows]), (r, names[code])
 
 
-def test_permutation_p_value_equals_the_round_by_round_test() -> None:
+@pytest.mark.parametrize("block", [None, 7])  # rounds all at once, or 7 at a time
+def test_permutation_p_value_equals_the_round_by_round_test(
+    block: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditor.metrics import groups as module
+
+    if block is not None:
+        monkeypatch.setattr(module, "ROUND_ENTRIES", block * 4000)
     scores, is_member, groups = _scores(8, 0.6, 0.4)
     scores = np.round(scores, 2)
     fast = auc_gap_p_value(
@@ -91,3 +98,9 @@ def test_permutation_p_value_equals_the_round_by_round_test() -> None:
         null.append(gap(shuffled))
     expected = (1 + np.sum(np.array(null) >= gap(groups) - 1e-12)) / 101
     assert fast == expected
+
+
+def test_no_permutation_rounds_give_p_one() -> None:
+    scores, is_member, groups = _scores(10, 0.6, 0.4)
+    rng = np.random.default_rng(0)
+    assert auc_gap_p_value(scores, is_member, groups, ["a", "b"], rng=rng, rounds=0) == 1.0

@@ -72,3 +72,13 @@ def test_intervals_match_the_per_replicate_loop() -> None:
         lower, upper = np.nanquantile(values, [0.05, 0.95])
         assert figures[name]["lower"] == pytest.approx(lower, abs=1e-12), name
         assert figures[name]["upper"] == pytest.approx(upper, abs=1e-12), name
+
+
+def test_no_replicates_give_no_interval_and_every_metric_is_named() -> None:
+    from auditor.metrics.utility_replicates import METRICS
+
+    assert set(METRICS) == set(UTILITY_METRICS)
+    rng = np.random.default_rng(6)
+    y, p = (rng.random(30) < 0.5).astype(int), rng.random(30)
+    figures = utility_figures(y, p, rng=np.random.default_rng(1), replicates=0, confidence=0.95)
+    assert figures["auroc"]["value"] is not None and figures["auroc"]["lower"] is None
