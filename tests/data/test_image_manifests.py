@@ -36,7 +36,10 @@ def _write_manifests(data: Path) -> None:
 
 @pytest.fixture
 def manifest_spec(tmp_path: Path) -> Path:
-    fixture = build_image_fixture(tmp_path, name="cnn", params=replace(OVERFIT_CNN, epochs=2))
+    # LOSS only: the test compares LOSS between the two forms; no reference models to train.
+    fixture = build_image_fixture(
+        tmp_path, name="cnn", params=replace(OVERFIT_CNN, epochs=2), attacks=("loss",)
+    )
     _write_manifests(fixture.data)
     text = fixture.spec.read_text(encoding="utf-8").replace(".npz", ".csv")
     fixture.spec.write_text(text, encoding="utf-8")
