@@ -24,8 +24,7 @@ import numpy as np
 import torch
 from torch.func import functional_call, grad, vmap
 
-from auditor.artifacts.architectures import MLP
-from auditor.training.ensembles import Ensemble
+from auditor.training.ensembles import Ensemble, is_mlp, n_layers
 from auditor.training.losses import as_targets, record_losses
 from auditor.training.recipes.params import DPParams
 
@@ -142,7 +141,7 @@ def fit_dp_ensemble(
         order = torch.argsort((~taken).to(torch.int8), dim=1, stable=True)[:, :width]
         mask = torch.gather(taken, 1, order).to(torch.float32)  # (K, width)
         idx = torch.gather(sub, 1, order)
-        if isinstance(template, MLP):
+        if is_mlp(template):
             summed = _clipped_sums_mlp(ens, xt[idx], yt[idx], mask, clip)
         else:
             params = {k: v.detach() for k, v in ens.params.items()}
@@ -172,16 +171,16 @@ def _clipped_sums_mlp(
     the bias), whose squared norm is |delta_i|^2 |a_i|^2 (+ |delta_i|^2): the "ghost
     clipping" identity Opacus also uses. The clipped sum is then one batched matmul.
     """
-    n_layers = len(ens.template.net) // 2 + 1
+    layers = n_layers(ens.template)
     acts, outs = [x], []
     h = x
-    for i in range(n_layers):
+    for i in range(layers):
         w = ens.params[f"net.{2 * i}.weight"].detach()
         b = ens.params[f"net.{2 * i}.bias"].detach()
         z = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2)).requires_grad_(True)
         outs.append(z)
-        h = torch.relu(z) if i < n_layers - 1 else z
-        if i < n_layers - 1:
+        h = torch.relu(z) if i < layers - 1 else z
+        if i < layers - 1:
             acts.append(h)
     # Sum of per-sample losses: the gradient w.r.t. z row i is sample i's own delta.
     loss = record_losses(h, y).sum()

@@ -31,28 +31,27 @@ class MLPStep:
         self.biases = [params[f"net.{2 * i}.bias"] for i in range(n_layers)]
         for p in (*self.weights, *self.biases):
             p.grad = torch.zeros_like(p)
-        self._width = -1
-        self._acts: list[torch.Tensor] = []
-        self._grads: list[torch.Tensor] = []
+        # Buffers per batch width: every epoch alternates full batches and one shorter last
+        # batch, so both sets are kept rather than reallocated twice an epoch.
+        self._by_width: dict[int, tuple[list[torch.Tensor], list[torch.Tensor]]] = {}
 
-    def _buffers(self, width: int) -> None:
+    def _buffers(self, width: int) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """Activations (K, width, out) per layer and input gradients per hidden layer."""
-        if width == self._width:
-            return
-        k = self.weights[0].shape[0]
-        opts = {"dtype": self.weights[0].dtype, "device": self.weights[0].device}
-        self._acts = [torch.empty(k, width, w.shape[1], **opts) for w in self.weights]
-        self._grads = [torch.empty(k, width, w.shape[2], **opts) for w in self.weights[1:]]
-        self._width = width
+        if width not in self._by_width:
+            k = self.weights[0].shape[0]
+            opts = {"dtype": self.weights[0].dtype, "device": self.weights[0].device}
+            acts = [torch.empty(k, width, w.shape[1], **opts) for w in self.weights]
+            grads = [torch.empty(k, width, w.shape[2], **opts) for w in self.weights[1:]]
+            self._by_width[width] = (acts, grads)
+        return self._by_width[width]
 
     def __call__(self, x: torch.Tensor, labels: torch.Tensor) -> None:
         """Gradients of sum_k mean_b loss(model k, x[k, b], labels[k, b]) into `.grad`.
 
         `x` is (K, b, d); `labels` (K, b) class indices or (K, b, L) 0/1 vectors.
         """
-        self._buffers(x.shape[1])
+        outs, grads = self._buffers(x.shape[1])  # layer i writes outs[i], reads inputs[i]
         with torch.no_grad():
-            outs = self._acts  # layer i writes outs[i] and reads inputs[i]
             inputs = [x, *outs[:-1]]
             last = len(self.weights) - 1
             for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
@@ -64,7 +63,7 @@ class MLPStep:
                 torch.bmm(g.mT, inputs[i], out=self.weights[i].grad)
                 torch.sum(g, dim=1, out=self.biases[i].grad)
                 if i > 0:
-                    g = torch.bmm(g, self.weights[i], out=self._grads[i - 1])
+                    g = torch.bmm(g, self.weights[i], out=grads[i - 1])
                     # ReLU's backward in place (autograd's kernel: 30x masked_fill_'s speed).
                     threshold_backward(g, inputs[i], 0.0, grad_input=g)
 
