@@ -5,7 +5,8 @@ DataFrames (or paths) to the sealed result, in a notebook or a script. The CLI's
 Objects are written to a private working folder first (a scikit-learn model as skops, a
 LightGBM model in its text format, a torch module as TorchScript; DataFrames as CSV) so
 that the audit reads exactly what `auditor run` would, hashes included; the folder is
-removed afterwards unless you name it (`workdir`).
+removed afterwards unless you name it (`workdir`). A named `workdir` must be new, empty,
+or one the API made before: it never writes over a file it did not create.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from typing import Any
 
 import pandas as pd
 
+from auditor.artifacts.query import is_torch_module
 from auditor.audit.progress import Quiet, StageLog
 from auditor.audit.run import run_audit
 from auditor.config.spec import load_spec
+from auditor.core.outputs import mark, output_problems
 from auditor.data.tables import SPLIT_NAMES
 from auditor.errors import AuditInputError, Problem
 from auditor.init import infer, write_setup
@@ -53,12 +56,16 @@ class AuditResult:
         """The result document as `auditor run` writes result.json."""
         return dumps(self.document)
 
-    def write_report(self, path: str | Path) -> Path:
-        """Render the self-contained HTML report to `path`; returns the path."""
+    def write_report(self, path: str | Path, *, force: bool = False) -> Path:
+        """Render the self-contained HTML report to `path`; returns the path. A file there
+        that the auditor did not write is replaced only with `force=True`."""
         from auditor.core.hashing import write_text_atomic
         from auditor.report import render_report
 
         target = Path(path)
+        problems = output_problems(target, field="path", folder=False, force=force)
+        if problems:
+            raise AuditInputError(problems)
         write_text_atomic(target, render_report(json.loads(self.to_json()), self.timings))
         return target
 
@@ -77,7 +84,8 @@ def _table(value: Table, folder: Path, name: str) -> Path:
 
 
 def _model_file(model: Any, folder: Path, numeric_width: int) -> Path:
-    """A fitted object written in a format the auditor reads without unpickling."""
+    """A fitted object written in a format the auditor reads without unpickling (a torch
+    module as TorchScript: the caller's own object, so its code is the caller's)."""
     if isinstance(model, str | Path):
         source = Path(model)
         target = folder / source.name  # init writes the metadata beside it: not the user's
@@ -134,6 +142,8 @@ def audit(
     gates: Mapping[str, Mapping[str, float]] | None = None,
     progress: bool = True,
     workdir: str | Path | None = None,
+    allow_code: bool = False,
+    trusted_functions: Sequence[str] = (),
 ) -> AuditResult:
     """Audit a fitted model (or a model file) on the four splits of its patients.
 
@@ -143,20 +153,36 @@ def audit(
     column names when left out; `sensitive` from names such as sex or race. `train`
     ("package.module:function") is your training code for the reference models. `gates`
     maps metric names to {"max": x} or {"min": x}. Progress lines go to stderr unless
-    `progress=False`. Raises AuditInputError (every problem, with its fix) for bad input.
+    `progress=False`. A model *file* in pickle or TorchScript format runs its own code
+    and is read only with `allow_code=True` (a torch module object is yours already);
+    `trusted_functions` names the functions a skops model may call ("numpy.log1p").
+    Raises AuditInputError (every problem, with its fix) for bad input.
     """
     own = workdir is None
     folder = Path(tempfile.mkdtemp(prefix="auditor-")) if own else Path(workdir)
+    if not own:
+        problems = output_problems(folder, field="workdir", folder=True, writes=None)
+        if problems:
+            raise AuditInputError(problems)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        mark(folder)
         splits = dict(zip(SPLIT_NAMES, (members, non_members, test, population), strict=True))
         data = {name: _table(value, folder, name) for name, value in splits.items()}
         first = pd.read_csv(data["members"], nrows=50)
         width = sum(pd.api.types.is_numeric_dtype(first[c]) for c in first.columns) - 2
         path = _model_file(model, folder, max(width, 1))
+        # A module the caller passed in is the caller's code; a file's code needs the opt-in.
+        code = allow_code or is_torch_module(model)
         sensitive_list = list(sensitive) if sensitive is not None else None
         inferred = infer(
-            path, data["members"], label=label, id=id, sensitive=sensitive_list, train=train
+            path,
+            data["members"],
+            label=label,
+            id=id,
+            sensitive=sensitive_list,
+            train=train,
+            allow_code=code,
+            trusted_functions=tuple(trusted_functions),
         )
         spec_path = folder / "audit.toml"
         write_setup(
@@ -170,7 +196,7 @@ def audit(
         )
         spec_path.write_text(_with_settings(spec_path, seed, bootstrap, reference_models, gates))
         reporter = StageLog(lambda line: print(line, file=sys.stderr)) if progress else Quiet()
-        outcome = run_audit(load_spec(spec_path), progress=reporter)
+        outcome = run_audit(load_spec(spec_path), allow_code=code, progress=reporter)
         if isinstance(reporter, StageLog):
             reporter.close()
         return AuditResult(outcome.result, outcome.timings)

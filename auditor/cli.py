@@ -18,12 +18,19 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from auditor.core.outputs import output_problems, publish
+from auditor.core.outputs import mark, output_problems, publish
 from auditor.errors import AuditInputError, Problem, ResultSchemaError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 err = Console(stderr=True)
 out = Console()
+# Pickle and TorchScript run the artifact's own code (they can read and write files);
+# --allow-pickle is the flag's older name.
+ALLOW_CODE = ("--allow-code", "--allow-pickle")
+FORCE_HELP = "write over files and folders the auditor did not write"
+ALLOW_CODE_HELP = (
+    "load pickle / TorchScript artifacts, which run their own code: trusted files only"
+)
 
 
 def _bad_input(exc: Exception) -> typer.Exit:
@@ -131,11 +138,11 @@ def _checked(
     return spec
 
 
-def _audit(spec: Any, allow_pickle: bool) -> Any:
+def _audit(spec: Any, allow_code: bool) -> Any:
     from auditor.audit.run import plan, run_audit
 
     with _progress(plan(spec)) as progress:
-        return run_audit(spec, allow_pickle=allow_pickle, progress=progress)
+        return run_audit(spec, allow_code=allow_code, progress=progress)
 
 
 def _outputs(outcome: Any, with_report: bool, sign: Path | None = None) -> dict[str, str]:
@@ -166,9 +173,7 @@ def run(
     spec: Annotated[Path, typer.Argument(help="audit spec (TOML)")],
     out_dir: Annotated[Path | None, typer.Option("--out", help="output folder")] = None,
     junit: Annotated[Path | None, typer.Option(help="write the gates as JUnit XML")] = None,
-    allow_pickle: Annotated[
-        bool, typer.Option(help="allow unpickling the artifact (runs its code: trusted files only)")
-    ] = False,
+    allow_code: Annotated[bool, typer.Option(*ALLOW_CODE, help=ALLOW_CODE_HELP)] = False,
     report: Annotated[bool, typer.Option(help="also render report.html")] = True,
     executor: Annotated[
         str | None,
@@ -182,19 +187,20 @@ def run(
         Path | None,
         typer.Option(help="sign result.json with this Ed25519 private key (auditor keygen)"),
     ] = None,
+    force: Annotated[bool, typer.Option(help=FORCE_HELP)] = False,
 ) -> None:
     """Audit the artifact a spec describes; write result.json (+ report.html, timings.json)."""
     folder = out_dir or spec.parent / f"{spec.stem}-audit"
-    outputs = output_problems(folder, field="--out", folder=True)
+    outputs = output_problems(folder, field="--out", folder=True, force=force)
     if junit is not None:
-        outputs += output_problems(junit, field="--junit", folder=False)
+        outputs += output_problems(junit, field="--junit", folder=False, force=force)
     if sign is not None:  # an unreadable key is found now, not after the audit
         from auditor.result.signing import key_problems
 
         outputs += key_problems(sign)
     spec_obj = _checked(spec, outputs, executor, address)
     try:
-        outcome = _audit(spec_obj, allow_pickle)
+        outcome = _audit(spec_obj, allow_code)
     except (AuditInputError, ResultSchemaError) as exc:
         raise _bad_input(exc) from None
     publish(_outputs(outcome, report, sign), folder)
@@ -222,6 +228,7 @@ def dp_audit(
     canaries: Annotated[
         str | None, typer.Option(help="comma-separated kinds: gradient,input (default: the spec's)")
     ] = None,
+    force: Annotated[bool, typer.Option(help=FORCE_HELP)] = False,
 ) -> None:
     """Test the artifact's DP claim with canary games alone; write dp_audit.json. Exit 1
     when a lower bound exceeds the claimed epsilon."""
@@ -229,7 +236,10 @@ def dp_audit(
     from auditor.config.spec import with_dp_audit
 
     folder = out_dir or spec.parent / f"{spec.stem}-dp-audit"
-    spec_obj = _checked(spec, output_problems(folder, field="--out", folder=True))
+    outputs = output_problems(
+        folder, field="--out", folder=True, force=force, writes=("dp_audit.json",)
+    )
+    spec_obj = _checked(spec, outputs)
     try:
         spec_obj = with_dp_audit(spec_obj, canaries, runs, per_run)
         with _progress([]) as progress:
@@ -265,9 +275,7 @@ def dp_audit(
 @app.command()
 def validate(
     spec: Annotated[Path, typer.Argument(help="audit spec (TOML)")],
-    allow_pickle: Annotated[
-        bool, typer.Option(help="accept pickle artifacts (validate never unpickles them)")
-    ] = False,
+    allow_code: Annotated[bool, typer.Option(*ALLOW_CODE, help=ALLOW_CODE_HELP)] = False,
 ) -> None:
     """Check a spec and everything it names (artifact, metadata, data, gates) as `run`
     would, without training or attacking anything: exit 2 with every problem found."""
@@ -280,7 +288,7 @@ def validate(
             from auditor.audit.run import check_device
 
             check_device(parsed)
-        check_inputs(parsed, allow_pickle=allow_pickle)
+        check_inputs(parsed, allow_code=allow_code)
     except AuditInputError as exc:
         raise _bad_input(exc) from None
     out.print(
@@ -310,6 +318,11 @@ def init(
         str | None, typer.Option(help="comma-separated attacks (default: loss ... lira, rmia)")
     ] = None,
     force: Annotated[bool, typer.Option(help="overwrite an existing spec or metadata")] = False,
+    allow_code: Annotated[bool, typer.Option(*ALLOW_CODE, help=ALLOW_CODE_HELP)] = False,
+    trust_function: Annotated[
+        list[str] | None,
+        typer.Option(help="a function a skops model may call, e.g. numpy.log1p (repeatable)"),
+    ] = None,
 ) -> None:
     """Write the metadata a model needs (<model>.meta.json) and an audit spec, from the model
     file and the data; print what was inferred and what a person must still confirm."""
@@ -324,7 +337,16 @@ def init(
     }
     chosen = [s.strip() for s in sensitive.split(",") if s.strip()] if sensitive else None
     try:
-        inferred = infer(model, members, label=label, id=id, sensitive=chosen, train=train)
+        inferred = infer(
+            model,
+            members,
+            label=label,
+            id=id,
+            sensitive=chosen,
+            train=train,
+            allow_code=allow_code,
+            trusted_functions=tuple(trust_function or ()),
+        )
         if interactive and chosen is None:
             answer = typer.prompt(
                 "sensitive columns (comma-separated)", default=",".join(inferred.sensitive)
@@ -342,7 +364,12 @@ def init(
         out.print(f"confirm: {line}", markup=False, highlight=False)
     for path in written:
         out.print(f"wrote {path}", markup=False, highlight=False)
-    out.print(f"next: auditor validate {spec} && auditor run {spec}", markup=False, highlight=False)
+    flag = " --allow-code" if allow_code else ""
+    out.print(
+        f"next: auditor validate {spec}{flag} && auditor run {spec}{flag}",
+        markup=False,
+        highlight=False,
+    )
 
 
 def _timings_beside(result: Path) -> dict[str, float] | None:
@@ -369,13 +396,14 @@ def _timings_beside(result: Path) -> dict[str, float] | None:
 def report_command(
     result: Annotated[Path, typer.Argument(help="result.json written by `auditor run`")],
     out_path: Annotated[Path | None, typer.Option("--out", help="HTML file")] = None,
+    force: Annotated[bool, typer.Option(help=FORCE_HELP)] = False,
 ) -> None:
     """Render the HTML report from a result JSON alone."""
     from auditor.report import write_report
     from auditor.result.document import load_result
 
     target = out_path or result.with_name("report.html")
-    outputs = output_problems(target, field="--out", folder=False)
+    outputs = output_problems(target, field="--out", folder=False, force=force)
     try:
         document = load_result(result)
     except ResultSchemaError as exc:
@@ -390,12 +418,13 @@ def report_command(
 def compare(
     results: Annotated[list[Path], typer.Argument(help="result.json files to compare")],
     out_path: Annotated[Path, typer.Option("--out", help="HTML file")] = Path("comparison.html"),
+    force: Annotated[bool, typer.Option(help=FORCE_HELP)] = False,
 ) -> None:
     """Render one report over several results: the privacy-utility frontier."""
     from auditor.report.compare import render_comparison
     from auditor.result.document import load_result, write_text_atomic
 
-    outputs = output_problems(out_path, field="--out", folder=False)
+    outputs = output_problems(out_path, field="--out", folder=False, force=force)
     try:
         documents = [load_result(path) for path in results]
     except ResultSchemaError as exc:
@@ -420,6 +449,7 @@ def demo(
             "merge_images (a CNN on digits merged from four sites)",
         ),
     ] = False,
+    force: Annotated[bool, typer.Option(help=FORCE_HELP)] = False,
 ) -> None:
     """Build fixtures on the embedded data and audit each: by default a quick tour (a leaky
     model, a DP model, a condensed dataset, merged weights); --full for every fixture."""
@@ -427,9 +457,10 @@ def demo(
 
     from auditor.demo.tour import demo_specs
 
-    outputs = output_problems(out_dir, field="--out", folder=True)
+    outputs = output_problems(out_dir, field="--out", folder=True, force=force, writes=None)
     if outputs:
         raise _bad_input(AuditInputError(outputs))
+    mark(out_dir)
     start = time.perf_counter()
 
     def say(line: str) -> None:
@@ -439,7 +470,7 @@ def demo(
     results = {}
     for i, (name, spec_path) in enumerate(specs.items(), start=1):
         say(f"audit {i}/{len(specs)}: {name}")
-        outcome = _audit(_checked(spec_path, []), allow_pickle=False)
+        outcome = _audit(_checked(spec_path, []), allow_code=False)
         publish(_outputs(outcome, True), out_dir / name)
         results[name] = outcome.result
     from auditor.report.compare import render_comparison
@@ -470,14 +501,13 @@ def keygen(
 ) -> None:
     """Create an Ed25519 key pair for signing results: the private key (owner-only; encrypted
     when $AUDITOR_KEY_PASSPHRASE is set) and its public key beside it (.pub.pem)."""
-    from auditor.result.signing import generate_key
+    from auditor.result.signing import generate_key, public_key_path
 
-    if out_path.exists():
-        raise _bad_input(
-            AuditInputError(
-                Problem("command line", "--out", f"{out_path} exists", "choose a new file name")
-            )
-        )
+    existing = [p for p in (out_path, public_key_path(out_path)) if p.exists()]
+    if existing:  # neither half of a key pair is ever replaced
+        fix = "choose a new file name, or move the old key pair away first"
+        problems = [Problem("command line", "--out", f"{p} exists", fix) for p in existing]
+        raise _bad_input(AuditInputError(problems))
     problems = output_problems(out_path, field="--out", folder=False)
     if problems:
         raise _bad_input(AuditInputError(problems))
@@ -519,8 +549,22 @@ def cache(
     from auditor.training.cache import DiskCache, default_dir
 
     disk = DiskCache(default_dir())
+    if disk.folder.exists() and not disk.is_cache():
+        raise _bad_input(
+            AuditInputError(
+                Problem(
+                    str(disk.folder),
+                    "AUDITOR_CACHE_DIR",
+                    "is not a reference-model cache (it has no CACHEDIR.TAG written by the "
+                    "auditor); nothing in it is listed or deleted",
+                    "point AUDITOR_CACHE_DIR at the cache folder (default "
+                    "~/.cache/release-auditor)",
+                )
+            )
+        )
     if clear:
-        out.print(f"removed {disk.clear()} entries from {disk.folder}", markup=False)
+        removed = disk.clear() if disk.folder.exists() else 0
+        out.print(f"removed {removed} entries from {disk.folder}", markup=False)
         return
     entries = disk.entries() if disk.folder.is_dir() else []
     table = Table(title=Text(f"reference-model cache: {disk.folder}"))

@@ -45,6 +45,7 @@ class Inferred:
     sensitive: list[str]
     notes: list[str] = field(default_factory=list)  # what was inferred, and from what
     confirm: list[str] = field(default_factory=list)  # what a person must still decide
+    trusted_functions: tuple[str, ...] = ()  # the user's word for a skops model's functions
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -71,12 +72,14 @@ def _pick(
     return found
 
 
-def _model_columns(path: Path, fmt: str, features: list[str], numeric: list[str]) -> tuple:
+def _model_columns(
+    path: Path, fmt: str, features: list[str], numeric: list[str], functions: tuple[str, ...]
+) -> tuple:
     """(raw columns, output, the model's class name, how the columns were found)."""
     if fmt == "skops":
         from auditor.artifacts.query import load_skops
 
-        model = load_skops(path)
+        model = load_skops(path, functions)
         kind = type(model).__name__
         if hasattr(model, "steps"):
             kind = f"{kind} ending in {type(model.steps[-1][1]).__name__}"
@@ -161,11 +164,14 @@ def infer(
     id: str | None = None,
     sensitive: list[str] | None = None,
     train: str | None = None,
+    allow_code: bool = False,
+    trusted_functions: tuple[str, ...] = (),
 ) -> Inferred:
     """Metadata for `model` and the spec's data fields, from the model file and the
     members' CSV; AuditInputError when something cannot be inferred (with the flag that
-    settles it)."""
-    fmt = model_format(model, allow_pickle=False)
+    settles it). TorchScript is probed only with `allow_code` (its code runs);
+    `trusted_functions` are the functions a skops model may hold."""
+    fmt = model_format(model, allow_code=allow_code)
     frame = _read(members)
     columns = [str(c) for c in frame.columns]
     label = _pick(columns, label, LABEL_NAMES, "label", members)
@@ -182,7 +188,7 @@ def infer(
         )
     features = [c for c in columns if c not in (label, id)]
     numeric = [c for c in features if pd.api.types.is_numeric_dtype(frame[c])]
-    raw, output, kind, how = _model_columns(model, fmt, features, numeric)
+    raw, output, kind, how = _model_columns(model, fmt, features, numeric, trusted_functions)
     missing = [c for c in raw if c not in columns]
     if missing:
         raise fail(
@@ -229,7 +235,7 @@ def infer(
             "attacks (LiRA, RMIA) you can trust, name your training code: "
             '--train "package.module:function"',
         )
-    return Inferred(metadata, label, id, chosen, notes, confirm)
+    return Inferred(metadata, label, id, chosen, notes, confirm, tuple(trusted_functions))
 
 
 def _relative(path: Path, folder: Path) -> str:
@@ -257,6 +263,9 @@ def spec_text(
     lines = ["[artifact]", 'kind = "model"', f"path = {q(_relative(model, folder))}"]
     if train is not None:
         lines.append(f"train = {q(train)}")
+    if inferred.trusted_functions:
+        names = ", ".join(q(f) for f in inferred.trusted_functions)
+        lines.append(f"trusted_functions = [{names}]")
     lines += ["", "[data]"]
     lines += [f"{name} = {q(_relative(data[name], folder))}" for name in SPLIT_NAMES]
     lines += [f"label = {q(inferred.label)}", f"id = {q(inferred.id)}"]

@@ -26,7 +26,7 @@ DATASET_FORMATS = {
     ".csv": "csv",
     ".parquet": "parquet",
     # a pandas DataFrame (raw columns) or a mapping with arrays "x" and "y" (encoded);
-    # unpickling runs code from the file, so only with allow_pickle
+    # unpickling runs code from the file, so only with allow_code
     ".pkl": "pickle",
     ".pickle": "pickle",
 }
@@ -117,9 +117,9 @@ def _finite(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
 
 
-def load_dataset(path: Path, *, label: str, allow_pickle: bool = False) -> LoadedDataset:
+def load_dataset(path: Path, *, label: str, allow_code: bool = False) -> LoadedDataset:
     """Load a dataset artifact; AuditInputError (file, field, fix) when it does not fit.
-    Pickled datasets only with `allow_pickle` (unpickling runs code from the file)."""
+    Pickled datasets only with `allow_code` (unpickling runs code from the file)."""
     fmt = DATASET_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise fail(
@@ -128,12 +128,12 @@ def load_dataset(path: Path, *, label: str, allow_pickle: bool = False) -> Loade
             f"has unknown dataset format {path.suffix!r}",
             f"use one of {', '.join(DATASET_FORMATS)}",
         )
-    if fmt == "pickle" and not allow_pickle:
+    if fmt == "pickle" and not allow_code:
         raise fail(
             str(path),
             "artifact.path",
             "is a pickle file; unpickling runs arbitrary code from the artifact",
-            "release it as safetensors, CSV or Parquet, or pass --allow-pickle if you trust it",
+            "release it as safetensors, CSV or Parquet, or pass --allow-code if you trust it",
         )
     if not path.is_file():
         raise fail(str(path), "artifact.path", "does not exist", "check the path in the spec")
@@ -207,7 +207,7 @@ def _unpickled(path: Path, encoding: FeatureEncoding, label: str) -> tuple[np.nd
     import pickle
 
     with path.open("rb") as handle:
-        obj = pickle.load(handle)  # allow_pickle opt-in checked by load_dataset
+        obj = pickle.load(handle)  # allow_code opt-in checked by load_dataset
     if isinstance(obj, pd.DataFrame):
         _check_columns(obj, path, encoding, label)
         return encoding.encode(obj), obj[label].to_numpy()

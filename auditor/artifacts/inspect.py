@@ -29,20 +29,36 @@ FORMATS = {
 }
 
 
-def model_format(path: Path, *, allow_pickle: bool) -> str:
-    """The format of a model file; AuditInputError for an unknown one, a pickle without the
-    user's consent, or a path that is not a file."""
+# Formats whose loading or querying runs code from the artifact itself: unpickling calls
+# any function the file names; a TorchScript module may call any torch operator, among
+# them `torch.from_file(path, shared=True)`, which maps any file read-write.
+CODE_FORMATS = {
+    "pickle": "is a pickle file; unpickling runs arbitrary code from the artifact",
+    "torchscript": (
+        "is TorchScript; loading and querying it runs the artifact's own code, which can "
+        "read, write and create files"
+    ),
+}
+CODE_FIX = {
+    "pickle": "convert it to safetensors/ONNX/skops, or pass --allow-code if you trust it",
+    "torchscript": (
+        "export it to ONNX (torch.onnx.export), or save its weights as safetensors with a "
+        "spec-named architecture ([artifact] architecture = 'package.module:function'); "
+        "or pass --allow-code (API: allow_code=True) if you trust the file"
+    ),
+}
+
+
+def model_format(path: Path, *, allow_code: bool) -> str:
+    """The format of a model file; AuditInputError for an unknown one, a format that runs
+    the artifact's code (pickle, TorchScript) without the user's consent, or a path that is
+    not a file."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         message = f"has unknown model format {path.suffix[:20]!r}"
         raise fail(str(path), "artifact.path", message, f"use one of {', '.join(sorted(FORMATS))}")
-    if fmt == "pickle" and not allow_pickle:
-        raise fail(
-            str(path),
-            "artifact.path",
-            "is a pickle file; unpickling runs arbitrary code from the artifact",
-            "convert it to safetensors/ONNX/skops, or pass --allow-pickle if you trust it",
-        )
+    if fmt in CODE_FORMATS and not allow_code:
+        raise fail(str(path), "artifact.path", CODE_FORMATS[fmt], CODE_FIX[fmt])
     if not path.is_file():
         raise fail(str(path), "artifact.path", "is not a file", "check the path in the spec")
     return fmt
@@ -149,13 +165,17 @@ def safetensors_metadata(path: Path, architecture: str | None) -> ArtifactMetada
 
 
 def inspect_model(
-    path: Path, *, architecture: str | None = None, allow_pickle: bool = False
+    path: Path,
+    *,
+    architecture: str | None = None,
+    allow_code: bool = False,
+    trusted_functions: tuple[str, ...] = (),
 ) -> ArtifactMetadata:
     """The model's metadata, after every check that needs no model code: AuditInputError
     (file, field, fix) for what `load_model` would refuse."""
-    fmt = model_format(path, allow_pickle=allow_pickle)
+    fmt = model_format(path, allow_code=allow_code)
     try:
-        return _inspect(path, fmt, architecture)
+        return _inspect(path, fmt, architecture, trusted_functions)
     except AuditInputError:
         raise
     except Exception as exc:  # corrupt or truncated files fail in each runtime's own way
@@ -167,7 +187,9 @@ def inspect_model(
         ) from exc
 
 
-def _inspect(path: Path, fmt: str, architecture: str | None) -> ArtifactMetadata:
+def _inspect(
+    path: Path, fmt: str, architecture: str | None, trusted_functions: tuple[str, ...]
+) -> ArtifactMetadata:
     if fmt == "safetensors":
         return safetensors_metadata(path, architecture)
     meta = trusted_metadata(read_sidecar(path), architecture, str(path))
@@ -178,8 +200,8 @@ def _inspect(path: Path, fmt: str, architecture: str | None) -> ArtifactMetadata
     elif fmt == "skops":
         from auditor.artifacts.query import load_skops
 
-        load_skops(path)
-    elif fmt == "torchscript":
+        load_skops(path, trusted_functions)
+    elif fmt == "torchscript":  # reached only with allow_code (model_format)
         from auditor.artifacts.query import load_torchscript
 
         load_torchscript(path)

@@ -1,7 +1,8 @@
 """Model artifacts: metadata that travels with the weights, saving, and safe loading.
 
 Formats: safetensors (+ built-in architecture or `package.module:function`), TorchScript,
-ONNX (onnxruntime) and skops (scikit-learn). Arbitrary pickle only with `allow_pickle`.
+ONNX (onnxruntime) and skops (scikit-learn). Pickle and TorchScript, which run the
+artifact's own code, only with `allow_code`.
 Safetensors files carry their metadata in the file header; the other formats need a
 sidecar `<file>.meta.json`.
 """
@@ -123,16 +124,22 @@ def _condense(exc: Exception) -> str:
 
 
 def load_model(
-    path: Path, *, architecture: str | None = None, allow_pickle: bool = False
+    path: Path,
+    *,
+    architecture: str | None = None,
+    allow_code: bool = False,
+    trusted_functions: tuple[str, ...] = (),
 ) -> LoadedModel:
     """Load a model artifact safely; AuditInputError (file, field, fix) when it cannot be.
 
     `architecture` is the user's choice (spec or command line) and overrides the metadata's;
-    metadata alone may only name a built-in architecture (`trusted_metadata`)."""
-    fmt = model_format(path, allow_pickle=allow_pickle)
+    metadata alone may only name a built-in architecture (`trusted_metadata`).
+    `allow_code` admits pickle and TorchScript; `trusted_functions` are the functions a
+    skops file may hold (`auditor.artifacts.skops_trust`)."""
+    fmt = model_format(path, allow_code=allow_code)
     digest = sha256_file(path)
     try:
-        return _load_format(path, fmt, digest, architecture)
+        return _load_format(path, fmt, digest, architecture, trusted_functions)
     except AuditInputError:
         raise
     except Exception as exc:  # corrupt or truncated files fail in each runtime's own way
@@ -145,7 +152,9 @@ def load_model(
         ) from exc
 
 
-def _load_format(path: Path, fmt: str, digest: str, architecture: str | None) -> LoadedModel:
+def _load_format(
+    path: Path, fmt: str, digest: str, architecture: str | None, functions: tuple[str, ...]
+) -> LoadedModel:
     if fmt == "safetensors":
         meta, module = _load_safetensors(path, architecture)
         if meta.raw_columns:
@@ -154,33 +163,35 @@ def _load_format(path: Path, fmt: str, digest: str, architecture: str | None) ->
         return LoadedModel(path, fmt, digest, meta, torch_logits(module), module)
     meta = trusted_metadata(read_sidecar(path), architecture, str(path))
     if meta.raw_columns:
-        return _load_raw(path, fmt, digest, meta)
+        return _load_raw(path, fmt, digest, meta, functions)
     if fmt == "torchscript":
         module = load_torchscript(path)
         return LoadedModel(path, fmt, digest, meta, torch_logits(module), module)
     if fmt == "onnx":
         return LoadedModel(path, fmt, digest, meta, onnx_logits(path, meta.output))
     if fmt == "skops":
-        return LoadedModel(path, fmt, digest, meta, sklearn_logits(load_skops(path)))
+        return LoadedModel(path, fmt, digest, meta, sklearn_logits(load_skops(path, functions)))
     return _load_raw_or_pickle(path, fmt, digest, meta)
 
 
 def _unpickle(path: Path) -> Any:
-    # Only reached with allow_pickle: the user vouched for this pickle file.
+    # Only reached with allow_code: the user vouched for this pickle file.
     import pickle
 
     with path.open("rb") as handle:
-        return pickle.load(handle)  # allow_pickle opt-in checked by load_model
+        return pickle.load(handle)  # allow_code opt-in checked by load_model
 
 
-def _load_raw(path: Path, fmt: str, digest: str, meta: ArtifactMetadata) -> LoadedModel:
+def _load_raw(
+    path: Path, fmt: str, digest: str, meta: ArtifactMetadata, functions: tuple[str, ...]
+) -> LoadedModel:
     """A model that reads the raw columns `meta.raw_columns`."""
     columns = meta.raw_columns
     module = None
     if fmt == "onnx":
         table = onnx_table_logits(path, columns, meta.output)
     else:
-        readers = {"skops": load_skops, "lightgbm": load_lightgbm}
+        readers = {"skops": lambda p: load_skops(p, functions), "lightgbm": load_lightgbm}
         readers.update(torchscript=load_torchscript, pickle=_unpickle)
         model = readers[fmt](path)
         module = model if is_torch_module(model) else None
@@ -199,7 +210,7 @@ def _load_raw_or_pickle(path: Path, fmt: str, digest: str, meta: ArtifactMetadat
     import pickle
 
     with path.open("rb") as handle:
-        obj = pickle.load(handle)  # allow_pickle opt-in checked by load_model
+        obj = pickle.load(handle)  # allow_code opt-in checked by load_model
     if is_torch_module(obj):
         return LoadedModel(path, fmt, digest, meta, torch_logits(obj.eval()), obj)
     return LoadedModel(path, fmt, digest, meta, sklearn_logits(obj))

@@ -188,21 +188,19 @@ def load_lightgbm(path: Path) -> Any:
     return lightgbm.Booster(model_file=str(path))
 
 
-def load_skops(path: Path) -> Any:
-    """A scikit-learn estimator from skops, trusting scikit-learn and numpy types only."""
+def load_skops(path: Path, trusted_functions: tuple[str, ...] = ()) -> Any:
+    """A scikit-learn estimator from skops: scikit-learn's estimators (skops's default
+    list), the helper classes of `skops_trust`, and the functions the user named; no
+    module prefix is trusted (`auditor.artifacts.skops_trust`)."""
     import skops.io
 
+    from auditor.artifacts.skops_trust import check_functions, trusted_types
+
     untrusted = skops.io.get_untrusted_types(file=str(path))
-    allowed = [t for t in untrusted if t.startswith(("sklearn.", "numpy."))]
-    if len(allowed) != len(untrusted):
-        others = sorted(set(untrusted) - set(allowed))
-        raise fail(
-            str(path),
-            "artifact.path",
-            f"holds {len(others)} types outside scikit-learn/numpy (first: {others[0][:60]})",
-            "save a plain scikit-learn estimator with skops",
-        )
-    return skops.io.load(str(path), trusted=allowed)
+    trusted = trusted_types(path, untrusted, trusted_functions)
+    estimator = skops.io.load(str(path), trusted=trusted)
+    check_functions(path, estimator, trusted_functions)
+    return estimator
 
 
 def load_torchscript(path: Path) -> nn.Module:

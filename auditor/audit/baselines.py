@@ -52,7 +52,11 @@ def real_records_model(
     preset, the artifact's architecture, or the user's training function) on the members."""
     spec = run.spec
     if spec.baseline is not None:
-        model = load_model(spec.baseline, allow_pickle=run.allow_pickle)
+        model = load_model(
+            spec.baseline,
+            allow_code=run.allow_code,
+            trusted_functions=spec.artifact.trusted_functions,
+        )
         return Baseline(model.logits, f"real-records model from {spec.baseline.name}")
     hp = replace(
         PRESETS["default"],

@@ -45,14 +45,14 @@ class Run:
     spec: AuditSpec
     seeds: SeedStreams
     stages: Stages
-    allow_pickle: bool = False
+    allow_code: bool = False
 
     @classmethod
     def start(
-        cls, spec: AuditSpec, *, allow_pickle: bool = False, progress: Reporter | None = None
+        cls, spec: AuditSpec, *, allow_code: bool = False, progress: Reporter | None = None
     ) -> Run:
         stages = Stages(progress or Quiet())
-        return cls(spec, SeedStreams.from_seed(spec.seed), stages, allow_pickle)
+        return cls(spec, SeedStreams.from_seed(spec.seed), stages, allow_code)
 
     @property
     def architecture(self) -> str | None:

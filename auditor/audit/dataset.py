@@ -100,9 +100,7 @@ def audit_dataset(run: Run) -> Audited:
     """Every stage of a dataset artifact's audit."""
     spec, stages = run.spec, run.stages
     stages.say("load")
-    released = load_dataset(
-        spec.artifact.path, label=spec.data.label, allow_pickle=run.allow_pickle
-    )
+    released = load_dataset(spec.artifact.path, label=spec.data.label, allow_code=run.allow_code)
     data = load_audit_data(spec.data, released.encoding)
     recipe = spec.scheme or released.recipe
     release = release_params(released, recipe)

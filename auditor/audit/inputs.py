@@ -100,19 +100,25 @@ def _recipe(spec: AuditSpec, meta: ArtifactMetadata, where: str) -> None:
 Read = tuple[Features, int]  # what the data is checked against: features, outputs
 
 
-def _model(spec: AuditSpec, allow_pickle: bool, problems: list[Problem]) -> Read | None:
+def _model(spec: AuditSpec, allow_code: bool, problems: list[Problem]) -> Read | None:
     artifact = spec.artifact
     meta = _collect(
         problems,
         lambda: inspect_model(
-            artifact.path, architecture=artifact.architecture, allow_pickle=allow_pickle
+            artifact.path,
+            architecture=artifact.architecture,
+            allow_code=allow_code,
+            trusted_functions=artifact.trusted_functions,
         ),
     )
     if artifact.base is not None:
         _collect(
             problems,
             lambda: inspect_model(
-                artifact.base, architecture=artifact.architecture, allow_pickle=allow_pickle
+                artifact.base,
+                architecture=artifact.architecture,
+                allow_code=allow_code,
+                trusted_functions=artifact.trusted_functions,
             ),
         )
     if artifact.site_vectors is not None:
@@ -141,7 +147,7 @@ def _model(spec: AuditSpec, allow_pickle: bool, problems: list[Problem]) -> Read
     return meta.features, meta.n_classes
 
 
-def _dataset(spec: AuditSpec, allow_pickle: bool, problems: list[Problem]) -> Read | None:
+def _dataset(spec: AuditSpec, allow_code: bool, problems: list[Problem]) -> Read | None:
     if spec.data.multilabel:
         fix = 'name one outcome column: label = "..."'
         problems.append(
@@ -150,7 +156,7 @@ def _dataset(spec: AuditSpec, allow_pickle: bool, problems: list[Problem]) -> Re
         return None
     released = _collect(
         problems,
-        lambda: load_dataset(spec.artifact.path, label=spec.data.label, allow_pickle=allow_pickle),
+        lambda: load_dataset(spec.artifact.path, label=spec.data.label, allow_code=allow_code),
     )
     if released is None:
         return None
@@ -169,13 +175,17 @@ def _dataset(spec: AuditSpec, allow_pickle: bool, problems: list[Problem]) -> Re
     return released.encoding, 2
 
 
-def _baseline(spec: AuditSpec, features: Features, allow_pickle: bool) -> list[Problem]:
+def _baseline(spec: AuditSpec, features: Features, allow_code: bool) -> list[Problem]:
     """The `[utility] baseline` model must read the artifact's features: it is queried on
     the same encoded test records."""
     if spec.baseline is None:
         return []
     problems: list[Problem] = []
-    meta = _collect(problems, lambda: inspect_model(spec.baseline, allow_pickle=allow_pickle))
+    functions = spec.artifact.trusted_functions
+    meta = _collect(
+        problems,
+        lambda: inspect_model(spec.baseline, allow_code=allow_code, trusted_functions=functions),
+    )
     if meta is not None and meta.features != features:
         problems.append(
             Problem(
@@ -189,14 +199,14 @@ def _baseline(spec: AuditSpec, features: Features, allow_pickle: bool) -> list[P
     return problems
 
 
-def check_inputs(spec: AuditSpec, *, allow_pickle: bool = False) -> None:
+def check_inputs(spec: AuditSpec, *, allow_code: bool = False) -> None:
     """AuditInputError listing every problem a run of `spec` would meet in its inputs."""
     problems: list[Problem] = []
     check = _dataset if spec.artifact.kind == "dataset" else _model
-    read = check(spec, allow_pickle, problems)
+    read = check(spec, allow_code, problems)
     if read is not None:
         features, n_classes = read
-        problems += _baseline(spec, features, allow_pickle)
+        problems += _baseline(spec, features, allow_code)
         data = _collect(problems, lambda: load_audit_data(spec.data, features, n_classes))
         if data is not None and spec.artifact.kind != "dataset":
             problems += _attribute_gates(spec, data.encoding, data.multilabel)

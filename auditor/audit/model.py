@@ -27,7 +27,10 @@ def load_target(run: Run) -> tuple[LoadedModel, AuditData]:
     audit data encoded for it; AuditInputError when they do not fit together."""
     run.stages.say("load")
     model = load_model(
-        run.spec.artifact.path, architecture=run.architecture, allow_pickle=run.allow_pickle
+        run.spec.artifact.path,
+        architecture=run.architecture,
+        allow_code=run.allow_code,
+        trusted_functions=run.spec.artifact.trusted_functions,
     )
     problems = label_structure_problems(run.spec, model.metadata)
     if problems:

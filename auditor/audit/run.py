@@ -85,19 +85,19 @@ def assemble(spec: AuditSpec, audited: Audited) -> dict[str, Any]:
 
 
 def run_audit(
-    spec: AuditSpec, *, allow_pickle: bool = False, progress: Reporter | None = None
+    spec: AuditSpec, *, allow_code: bool = False, progress: Reporter | None = None
 ) -> AuditOutcome:
     """Run every stage of the audit described by `spec` (already validated)."""
     check_device(spec)
-    check_inputs(spec, allow_pickle=allow_pickle)  # the same check as `auditor validate`
-    run = Run.start(spec, allow_pickle=allow_pickle, progress=progress)
+    check_inputs(spec, allow_code=allow_code)  # the same check as `auditor validate`
+    run = Run.start(spec, allow_code=allow_code, progress=progress)
     result = assemble(spec, KINDS[spec.artifact.kind](run))
     result["gates"] = [o.to_dict() for o in evaluate(spec.gates, result)]
     return AuditOutcome(seal(result), run.stages.timings)
 
 
 def run_dp_audit(
-    spec: AuditSpec, *, allow_pickle: bool = False, progress: Reporter | None = None
+    spec: AuditSpec, *, allow_code: bool = False, progress: Reporter | None = None
 ) -> dict[str, Any]:
     """The DP audit alone (`auditor dp-audit`): the model and data checked and loaded as
     for `run_audit`, then only the `privacy.dp_audit` section, with the artifact's name and
@@ -111,8 +111,8 @@ def run_dp_audit(
             'add [dp_audit] canaries = ["gradient", "input"] to the spec of a DP-SGD model',
         )
     check_device(spec)
-    check_inputs(spec, allow_pickle=allow_pickle)
-    run = Run.start(spec, allow_pickle=allow_pickle, progress=progress)
+    check_inputs(spec, allow_code=allow_code)
+    run = Run.start(spec, allow_code=allow_code, progress=progress)
     model, data = load_target(run)
     recipe = spec.scheme or model.metadata.recipe
     hp = user_training(run, data, recipe_parameters(model.metadata, recipe, str(model.path)))

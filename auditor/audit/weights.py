@@ -118,7 +118,10 @@ def audit_weights(run: Run) -> Audited:
     base = None
     if spec.artifact.base is not None:
         base = load_model(
-            spec.artifact.base, architecture=run.architecture, allow_pickle=run.allow_pickle
+            spec.artifact.base,
+            architecture=run.architecture,
+            allow_code=run.allow_code,
+            trusted_functions=spec.artifact.trusted_functions,
         )
     recipe = spec.scheme or meta.recipe
     hp = recipe_parameters(meta, recipe, str(merged.path))

@@ -45,6 +45,7 @@ FIELDS: tuple[Field, ...] = (
     Field("artifact.architecture", "str"),
     Field("artifact.train", "str"),
     Field("artifact.base", "path"),
+    Field("artifact.trusted_functions", "names", ()),
     Field("artifact.site_vectors", "path"),
     *(Field(f"data.{split}", "path", required=True) for split in SPLIT_NAMES),
     Field("data.label", "str"),
@@ -86,6 +87,8 @@ class ArtifactSpec:
     base: Path | None = None  # weights: the public pre-trained model, if released
     site_vectors: Path | None = None  # weights: per-site data vectors, if released
     train: str | None = None  # the user's training function, "package.module:function"
+    # functions a skops model may hold and call ("numpy.log1p"): the user's word for them
+    trusted_functions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -295,6 +298,7 @@ def load_spec(path: Path) -> AuditSpec:
             base=v["artifact.base"],
             site_vectors=v["artifact.site_vectors"],
             train=v["artifact.train"],
+            trusted_functions=tuple(v["artifact.trusted_functions"]),
         ),
         data=DataSpec(
             **{split: v[f"data.{split}"] for split in SPLIT_NAMES},

@@ -1,5 +1,11 @@
 """Output paths: checked before any work (so that a long audit is never lost to an
-unwritable folder), and written whole or not at all."""
+unwritable folder), written whole or not at all, and never over a file the auditor did
+not write.
+
+What the auditor wrote is recognised without a registry: a folder it publishes into holds
+the marker file `MARKER`; an HTML page or JUnit file it writes names `GENERATOR` near its
+start. Anything else that stands where an output would go is refused unless the user
+passes `--force`."""
 
 from __future__ import annotations
 
@@ -11,6 +17,57 @@ from pathlib import Path
 from auditor.errors import Problem
 
 OWNED = ("result.json", "timings.json", "report.html")  # the files an audit folder holds
+MARKER = ".release-auditor"  # in every folder the auditor writes outputs into
+GENERATOR = "release-auditor"  # named in every HTML page and JUnit file it writes
+_HEAD = 1 << 16  # where the generator's name is looked for in a file
+
+
+def ours(path: Path, writes: tuple[str, ...] | None = None) -> bool:
+    """Whether writing at `path` replaces nothing the auditor did not write: it is absent,
+    an HTML or JUnit file naming `GENERATOR`, a folder holding `MARKER`, or a folder holding
+    none of the names in `writes` (None: an empty folder)."""
+    if not path.exists():
+        return True
+    if path.is_dir():
+        if (path / MARKER).is_file():
+            return True
+        if writes is None:
+            return not any(path.iterdir())
+        return not any((path / name).exists() for name in writes)
+    try:
+        with path.open("rb") as handle:
+            return GENERATOR.encode() in handle.read(_HEAD)
+    except OSError:
+        return False
+
+
+def mark(folder: Path) -> None:
+    """Create `folder` (and parents) if needed and mark it as the auditor's."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).touch(exist_ok=True)
+
+
+def foreign_problems(
+    path: Path, *, field: str, folder: bool, writes: tuple[str, ...] | None = None
+) -> list[Problem]:
+    """A problem when writing at `path` would replace something the auditor did not write."""
+    if ours(path, writes):
+        return []
+    if not folder:
+        what = "is a file the auditor did not write"
+    elif writes is None:
+        what = "is a folder with files the auditor did not write"
+    else:
+        found = [n for n in writes if (path / n).exists()]
+        what = f"holds {', '.join(found)}, which the auditor did not write there"
+    return [
+        Problem(
+            "command line",
+            field,
+            f"{path} {what}; it would be overwritten",
+            "choose a new or empty " + ("folder" if folder else "file name") + ", or pass --force",
+        )
+    ]
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -20,10 +77,18 @@ def _nearest_existing(path: Path) -> Path:
     return Path("/")
 
 
-def output_problems(path: Path, *, field: str, folder: bool) -> list[Problem]:
+def output_problems(
+    path: Path,
+    *,
+    field: str,
+    folder: bool,
+    force: bool = False,
+    writes: tuple[str, ...] | None = OWNED,
+) -> list[Problem]:
     """What stands between the auditor and writing `path` (a folder, or a file), leaving
-    nothing behind: it exists as the wrong kind, or its nearest existing folder cannot be
-    written to."""
+    nothing behind: it exists as the wrong kind, its nearest existing folder cannot be
+    written to, or (unless `force`) writing would replace what the auditor did not write
+    (a folder's `writes`: the names it will hold; None: anything in it)."""
     where = "command line"
     try:
         path = Path(os.path.abspath(path))
@@ -42,7 +107,7 @@ def output_problems(path: Path, *, field: str, folder: bool) -> list[Problem]:
             pass
     except OSError:
         return [Problem(where, field, f"{base} is not writable", "choose a writable folder")]
-    return []
+    return [] if force else foreign_problems(path, field=field, folder=folder, writes=writes)
 
 
 def publish(files: dict[str, str], folder: Path) -> None:
@@ -52,6 +117,7 @@ def publish(files: dict[str, str], folder: Path) -> None:
     does not write (report.html after --no-report) is removed, never left stale."""
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).touch(exist_ok=True)
     staged: dict[str, Path] = {}
     try:
         for name, text in files.items():
@@ -62,8 +128,10 @@ def publish(files: dict[str, str], folder: Path) -> None:
     except BaseException:
         for tmp in staged.values():
             tmp.unlink(missing_ok=True)
-        if created and not any(folder.iterdir()):
-            folder.rmdir()
+        if created:
+            (folder / MARKER).unlink(missing_ok=True)
+            if not any(folder.iterdir()):
+                folder.rmdir()
         raise
     for name in OWNED:
         if name not in files:

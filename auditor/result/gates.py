@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from auditor.core.outputs import GENERATOR
 from auditor.errors import Problem
 from auditor.result.schema import lookup, metric_paths
 
@@ -171,6 +172,9 @@ def write_junit(outcomes: list[dict[str, Any]], path: Path, suite: str) -> None:
         failures=str(failures),
         errors="0",
     )
+    # names the writer, so that a re-run may replace this file and no other (core.outputs)
+    properties = ET.SubElement(root, "properties")
+    ET.SubElement(properties, "property", name="generator", value=GENERATOR)
     for o in outcomes:
         case = ET.SubElement(root, "testcase", classname="auditor.gates", name=o["metric"])
         if not o["passed"]:

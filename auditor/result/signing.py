@@ -44,6 +44,11 @@ def _public_raw(key: Any) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
+def public_key_path(private_path: Path) -> Path:
+    """Where `generate_key` writes the public half of `private_path`."""
+    return private_path.with_name(private_path.stem + ".pub.pem")
+
+
 def generate_key(private_path: Path) -> tuple[Path, str]:
     """Write a new private key (PEM, PKCS#8, owner-only permissions; encrypted when
     $AUDITOR_KEY_PASSPHRASE is set) and its public key beside it (`.pub.pem`)."""
@@ -58,15 +63,27 @@ def generate_key(private_path: Path) -> tuple[Path, str]:
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
     )
-    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    public_path = private_path.with_name(private_path.stem + ".pub.pem")
-    public_path.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+    public_path = public_key_path(private_path)
+    private_path.parent.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    try:  # O_EXCL: neither half of an existing pair is ever replaced, even in a race
+        for path, data, mode in ((private_path, pem, 0o600), (public_path, public_pem, 0o644)):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            written.append(path)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+    except FileExistsError as exc:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise fail(
+            str(exc.filename),
+            "--out",
+            "exists already (a key pair is never replaced)",
+            "choose a new file name, or move the old pair away first",
+        ) from exc
     return public_path, fingerprint(_public_raw(key.public_key()))
 
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,14 @@ import numpy as np
 
 log = logging.getLogger("auditor.cache")
 CACHE_VERSION = 2  # bump when what an entry means (or how it is computed) changes
+# The cache directory tag (bford.ca/cachedir): backup tools skip the folder, and `clear`
+# deletes entries only in a folder that carries it.
+TAG = "CACHEDIR.TAG"
+TAG_TEXT = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by release-auditor (reference models).\n"
+)
+_ENTRY = re.compile(r"[0-9a-f]{64}\.safetensors")
 
 
 def default_dir() -> Path:
@@ -90,6 +99,8 @@ class DiskCache:
         from safetensors.numpy import save_file
 
         self.folder.mkdir(parents=True, exist_ok=True)
+        if not (self.folder / TAG).is_file():
+            (self.folder / TAG).write_text(TAG_TEXT)
         meta = {"content_sha256": _tensor_digest(arrays), "description": description}
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".safetensors")
         os.close(fd)
@@ -99,12 +110,29 @@ class DiskCache:
         finally:
             Path(tmp).unlink(missing_ok=True)
 
+    def _owned(self) -> list[Path]:
+        """The entries this cache wrote: a 64-hex-digit name and a content hash in the
+        header. Anything else in the folder is not the cache's."""
+        from safetensors import safe_open
+
+        owned = []
+        for path in sorted(self.folder.glob("*.safetensors")):
+            if not _ENTRY.fullmatch(path.name):
+                continue
+            try:
+                with safe_open(str(path), framework="numpy") as handle:
+                    if "content_sha256" in (handle.metadata() or {}):
+                        owned.append(path)
+            except Exception:  # an entry cut short by a crash is still the cache's
+                owned.append(path)
+        return owned
+
     def entries(self) -> list[tuple[str, int, str]]:
         """(key, size in bytes, description) of every entry."""
         from safetensors import safe_open
 
         out = []
-        for path in sorted(self.folder.glob("*.safetensors")):
+        for path in self._owned():
             try:
                 with safe_open(str(path), framework="numpy") as handle:
                     description = (handle.metadata() or {}).get("description", "")
@@ -113,10 +141,25 @@ class DiskCache:
             out.append((path.stem, path.stat().st_size, description))
         return out
 
+    def is_cache(self) -> bool:
+        """Whether the folder is this cache: it carries the tag `put` writes, or (a cache
+        from before the tag) holds nothing but the cache's entries."""
+        if (self.folder / TAG).is_file():
+            return True
+        if not self.folder.is_dir():
+            return False
+        names = {p.name for p in self.folder.iterdir() if not p.name.startswith(".tmp-")}
+        return bool(names) and names == {p.name for p in self._owned()}
+
     def clear(self) -> int:
-        """Delete every entry (and stray temporary files); returns how many entries."""
+        """Delete every entry the cache wrote (and its stray temporary files), nothing else;
+        returns how many entries. Call it only on a folder for which `is_cache()` holds."""
+        if not self.is_cache():
+            raise ValueError(f"{self.folder} is not a release-auditor cache (no {TAG})")
         removed = 0
-        for path in list(self.folder.glob("*.safetensors")) + list(self.folder.glob(".tmp-*")):
-            removed += not path.name.startswith(".tmp-")
+        for path in self._owned():
+            path.unlink(missing_ok=True)
+            removed += 1
+        for path in self.folder.glob(".tmp-*.safetensors"):
             path.unlink(missing_ok=True)
         return removed

@@ -445,7 +445,7 @@ CASES = [
         id="feature-count-vs-weights",
     ),
     pytest.param(
-        Case(pickle_without_opt_in, "model.pkl", "artifact.path", ("--allow-pickle",)),
+        Case(pickle_without_opt_in, "model.pkl", "artifact.path", ("--allow-code",)),
         id="pickle-without-opt-in",
     ),
     pytest.param(
@@ -710,10 +710,10 @@ def test_three_data_problems_in_three_files_are_reported_together(
 def test_pickle_is_loaded_only_with_opt_in(
     make_tree: Callable[..., Any], tmp_path: Path, cli: Callable[..., Result]
 ) -> None:
-    """The refusal above is about consent: with --allow-pickle the same file is unpickled."""
+    """The refusal above is about consent: with --allow-code the same file is unpickled."""
     tree = make_tree()
     spec = tree.spec("supervised")
     pickle_without_opt_in(tree, spec)
-    result = cli("run", spec, "--out", tmp_path / "out", "--allow-pickle")
+    result = cli("run", spec, "--out", tmp_path / "out", "--allow-code")
     assert (tree.root / "unpickled").is_dir()
     assert result.exit_code != 0

@@ -11,7 +11,7 @@ import pytest
 from test_bad_input import flat
 from typer.testing import Result
 
-from auditor.core.outputs import publish
+from auditor.core.outputs import MARKER, publish
 
 UNWRITABLE = Path("/proc/auditor-no-such-folder/out")  # not creatable, even by root
 
@@ -96,9 +96,18 @@ def test_report_and_compare_refuse_a_bad_output_before_writing(
 
     result_file = tmp_path / "result.json"
     result_file.write_text(dumps(demo_results["supervised"]))
-    for target, text in ((tmp_path, "is a folder"), (UNWRITABLE / "r.html", "is not writable")):
+    mine = tmp_path / "mine.html"  # a page the auditor did not write: kept without --force
+    mine.write_text("<p>my notes</p>\n")
+    for target, text in (
+        (tmp_path, "is a folder"),
+        (UNWRITABLE / "r.html", "is not writable"),
+        (mine, "--force"),
+    ):
         _refused(cli(command, result_file, "--out", target), "--out", text)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["result.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.html", "result.json"]
+    assert mine.read_text() == "<p>my notes</p>\n"
+    assert cli(command, result_file, "--out", mine, "--force").exit_code == 0
+    assert cli(command, result_file, "--out", mine).exit_code == 0  # now the auditor's page
 
 
 def test_publish_stages_inside_the_folder_and_removes_a_stale_report(tmp_path: Path) -> None:
@@ -107,5 +116,5 @@ def test_publish_stages_inside_the_folder_and_removes_a_stale_report(tmp_path: P
     folder = tmp_path / "mount-point"
     publish({"result.json": "{}\n", "report.html": "<html></html>\n"}, folder)
     publish({"result.json": '{"new": 1}\n', "timings.json": "{}\n"}, folder)
-    assert sorted(p.name for p in folder.iterdir()) == ["result.json", "timings.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [MARKER, "result.json", "timings.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mount-point"]

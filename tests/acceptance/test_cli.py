@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
+from auditor.core.outputs import MARKER
+
 OUTPUTS = ("result.json", "report.html", "timings.json")
 
 
@@ -72,7 +74,8 @@ def test_failing_gate_exits_1_and_writes_outputs_and_junit(overfit_run: Run) -> 
     assert_clean_exit(overfit_run.result, 1)
     for name in OUTPUTS:
         assert (overfit_run.out / name).is_file(), name
-    assert sorted(p.name for p in overfit_run.out.iterdir()) == sorted(OUTPUTS)
+    # the outputs and the marker that lets a re-run replace them (core.outputs.MARKER)
+    assert sorted(p.name for p in overfit_run.out.iterdir()) == sorted([*OUTPUTS, MARKER])
     # no staging folder left beside the output
     assert [p.name for p in overfit_run.out.parent.iterdir() if p.name.startswith(".")] == []
 

@@ -1,5 +1,5 @@
 """One orchestration for every artifact kind: the decisions that the three audit copies
-used to make differently (delta, --allow-pickle, recipe parameters) are made once."""
+used to make differently (delta, --allow-code, recipe parameters) are made once."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ def _pickled_model_in_place_of(tree: Any, spec: Path, artifact: str) -> Path:
     [("merge", "merge.safetensors"), ("condense", "condense.safetensors")],
     ids=["weights", "dataset"],
 )
-def test_allow_pickle_reaches_every_artifact_kind(
+def test_allow_code_reaches_every_artifact_kind(
     fixture: str,
     artifact: str,
     make_tree: Callable[..., Any],
@@ -112,11 +112,11 @@ def test_allow_pickle_reaches_every_artifact_kind(
 
     refused = cli("run", spec, "--out", tmp_path / "out")
     assert refused.exit_code == 2, flat(refused.output)
-    assert "--allow-pickle" in flat(refused.output)
+    assert "--allow-code" in flat(refused.output)
     assert not marker.exists()
 
-    cli("run", spec, "--out", tmp_path / "out", "--allow-pickle")
-    assert marker.is_dir(), "--allow-pickle did not reach the loader"
+    cli("run", spec, "--out", tmp_path / "out", "--allow-code")
+    assert marker.is_dir(), "--allow-code did not reach the loader"
 
 
 def test_a_typo_in_the_recipe_parameters_is_named(

@@ -82,9 +82,9 @@ def test_a_pickled_table_loads_only_with_consent(tmp_path: Path) -> None:
     path = tmp_path / "released.pkl"
     FRAME.to_pickle(path)
     _sidecar(path)
-    with pytest.raises(AuditInputError, match="--allow-pickle"):
+    with pytest.raises(AuditInputError, match="--allow-code"):
         load_dataset(path, label="death")
-    loaded = load_dataset(path, label="death", allow_pickle=True)
+    loaded = load_dataset(path, label="death", allow_code=True)
     np.testing.assert_allclose(loaded.x, ENCODING.encode(FRAME))
 
 

@@ -69,7 +69,10 @@ def test_torchscript(tmp_path: Path, module: torch.nn.Module) -> None:
     path = tmp_path / "m.pt"
     _script(module, path)
     _sidecar(path, _meta())
-    np.testing.assert_allclose(load_model(path).logits(X), _expected(module), rtol=1e-6)
+    with pytest.raises(AuditInputError, match="--allow-code"):  # its code would run
+        load_model(path)
+    loaded = load_model(path, allow_code=True)
+    np.testing.assert_allclose(loaded.logits(X), _expected(module), rtol=1e-6)
 
 
 def test_onnx(tmp_path: Path, module: torch.nn.Module) -> None:
@@ -109,9 +112,9 @@ def test_pickle_needs_opt_in(tmp_path: Path, module: torch.nn.Module) -> None:
     path = tmp_path / "m.pkl"
     path.write_bytes(pickle.dumps(module))
     _sidecar(path, _meta())
-    with pytest.raises(AuditInputError, match="--allow-pickle"):
+    with pytest.raises(AuditInputError, match="--allow-code"):
         load_model(path)
-    loaded = load_model(path, allow_pickle=True)
+    loaded = load_model(path, allow_code=True)
     np.testing.assert_allclose(loaded.logits(X), _expected(module), rtol=1e-6)
 
 
@@ -126,4 +129,4 @@ def test_missing_sidecar_is_explained(tmp_path: Path, module: torch.nn.Module) -
     path = tmp_path / "m.pt"
     _script(module, path)
     with pytest.raises(AuditInputError, match=r"m\.pt\.meta\.json"):
-        load_model(path)
+        load_model(path, allow_code=True)

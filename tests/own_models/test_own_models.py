@@ -133,15 +133,17 @@ def test_own_model_from_file_to_report_by_init_and_run_and_by_the_api(
     model = BUILDERS[kind](frames["members"], tmp_path)
     spec = tmp_path / "audit.toml"
     paths = [f"--{name.replace('_', '-')}={path}" for name, path in splits.items()]
+    # TorchScript runs the file's own code: read only with the user's consent
+    code = ["--allow-code"] if kind == "torchscript" else []
     made = _cli(
-        "init", model, *paths, "--spec", spec, "--sensitive", SENSITIVE, "--attacks", "loss"
+        "init", model, *paths, "--spec", spec, "--sensitive", SENSITIVE, "--attacks", "loss", *code
     )
     assert made.exit_code == 0, made.output
     assert "confirm: which procedure trained the model" in made.output
-    assert _cli("init", model, *paths, "--spec", spec).exit_code == 2  # no overwrite
-    assert _cli("validate", spec).exit_code == 0
+    assert _cli("init", model, *paths, "--spec", spec, *code).exit_code == 2  # no overwrite
+    assert _cli("validate", spec, *code).exit_code == 0
     out = tmp_path / "out"
-    ran = _cli("run", spec, "--out", out)
+    ran = _cli("run", spec, "--out", out, *code)
     assert ran.exit_code in (0, 1), ran.output
     document = json.loads((out / "result.json").read_text(encoding="utf-8"))
     loss = document["privacy"]["membership"]["loss"]
@@ -159,6 +161,7 @@ def test_own_model_from_file_to_report_by_init_and_run_and_by_the_api(
         sensitive=SENSITIVE.split(","),
         attacks=["loss"],
         progress=False,
+        allow_code=bool(code),
     )
     assert api.document["privacy"]["membership"]["loss"]["auc"] == loss["auc"]
     assert api.document["utility"]["artifact"] == document["utility"]["artifact"]
