@@ -27,8 +27,8 @@ from auditor.audit.progress import Quiet, StageLog
 from auditor.audit.run import run_audit
 from auditor.config.spec import load_spec
 from auditor.core.outputs import mark, output_problems
-from auditor.data.tables import SPLIT_NAMES
-from auditor.errors import AuditInputError, Problem
+from auditor.data.tables import SPLIT_NAMES, csv_failure
+from auditor.errors import AuditInputError, Problem, fail
 from auditor.init import infer, write_setup
 from auditor.result.document import dumps
 
@@ -88,6 +88,10 @@ def _model_file(model: Any, folder: Path, numeric_width: int) -> Path:
     module as TorchScript: the caller's own object, so its code is the caller's)."""
     if isinstance(model, str | Path):
         source = Path(model)
+        if not source.is_file():
+            raise AuditInputError(
+                Problem(_WHERE, "model", f"{source} is not a file", "check the model's path")
+            )
         target = folder / source.name  # init writes the metadata beside it: not the user's
         shutil.copyfile(source, target)
         return target
@@ -158,6 +162,20 @@ def audit(
     `trusted_functions` names the functions a skops model may call ("numpy.log1p").
     Raises AuditInputError (every problem, with its fix) for bad input.
     """
+    problems = _argument_problems(
+        {"members": members, "non_members": non_members, "test": test, "population": population},
+        {"label": label, "id": id, "train": train},
+        {"sensitive": sensitive, "attacks": attacks, "trusted_functions": trusted_functions},
+        {"seed": seed, "bootstrap": bootstrap, "reference_models": reference_models},
+        gates,
+    )
+    if problems:
+        raise AuditInputError(problems)
+    sensitive = [sensitive] if isinstance(sensitive, str) else sensitive
+    attacks = [attacks] if isinstance(attacks, str) else attacks
+    trusted_functions = (
+        [trusted_functions] if isinstance(trusted_functions, str) else trusted_functions
+    )
     own = workdir is None
     folder = Path(tempfile.mkdtemp(prefix="auditor-")) if own else Path(workdir)
     if not own:
@@ -168,7 +186,12 @@ def audit(
         mark(folder)
         splits = dict(zip(SPLIT_NAMES, (members, non_members, test, population), strict=True))
         data = {name: _table(value, folder, name) for name, value in splits.items()}
-        first = pd.read_csv(data["members"], nrows=50)
+        try:
+            first = pd.read_csv(data["members"], nrows=50)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise fail(
+                str(data["members"]), "csv", csv_failure(exc), "write it as UTF-8 CSV"
+            ) from exc
         width = sum(pd.api.types.is_numeric_dtype(first[c]) for c in first.columns) - 2
         path = _model_file(model, folder, max(width, 1))
         # A module the caller passed in is the caller's code; a file's code needs the opt-in.
@@ -220,9 +243,64 @@ def _with_settings(
         f"[attacks]\nbootstrap = {int(bootstrap)}\nreference_models = {int(reference_models)}\n",
         1,
     )
-    if gates:
+    if gates:  # written as the spec's own syntax; the spec's parser checks each gate
         text += "\n[gates]\n"
         for metric, bounds in gates.items():
-            inner = ", ".join(f"{k} = {float(v)!r}" for k, v in bounds.items())
-            text += f"{json.dumps(metric)} = {{ {inner} }}\n"
+            inner = ", ".join(f"{json.dumps(str(k))} = {_toml(v)}" for k, v in bounds.items())
+            text += f"{json.dumps(str(metric))} = {{ {inner} }}\n"
     return text
+
+
+def _toml(value: Any) -> str:
+    """A number or string as a TOML value (a string is a JSON string in TOML)."""
+    return repr(value) if isinstance(value, int | float) else json.dumps(str(value))
+
+
+_WHERE = "auditor.audit(...)"
+
+
+def _argument_problems(
+    tables: dict[str, Any],
+    names: dict[str, Any],
+    lists: dict[str, Any],
+    counts: dict[str, Any],
+    gates: Any,
+) -> list[Problem]:
+    """Every argument of the wrong type, as the problems `auditor.audit` raises."""
+    problems = []
+    for key, value in tables.items():
+        if isinstance(value, pd.DataFrame):
+            continue
+        if not isinstance(value, str | Path):
+            what = f"is a {type(value).__name__}"
+            problems.append(Problem(_WHERE, key, what, "pass a DataFrame or a CSV path"))
+        elif not Path(value).is_file():
+            problems.append(Problem(_WHERE, key, f"{value} is not a file", "check the path"))
+    for key, value in names.items():
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            problems.append(Problem(_WHERE, key, "must be a column name", f"e.g. {key}='death'"))
+    for key, value in lists.items():
+        ok = (
+            value is None
+            or isinstance(value, str)
+            or (isinstance(value, Sequence) and all(isinstance(v, str) for v in value))
+        )
+        if not ok:
+            problems.append(Problem(_WHERE, key, "must be a list of names", f"e.g. {key}=['sex']"))
+    for key, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            what = f"is a {type(value).__name__}"
+            problems.append(Problem(_WHERE, key, what, f"pass an integer, e.g. {key}=1000"))
+    ok_gates = gates is None or (
+        isinstance(gates, Mapping)
+        and all(isinstance(b, Mapping) for b in gates.values())
+        and all(
+            isinstance(v, int | float | str) and not isinstance(v, bool)
+            for b in gates.values()
+            for v in b.values()
+        )
+    )
+    if not ok_gates:
+        fix = 'e.g. gates={"privacy.loss.auc": {"max": 0.6, "bound": "upper"}}'
+        problems.append(Problem(_WHERE, "gates", "must map metrics to {op: number}", fix))
+    return problems

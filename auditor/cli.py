@@ -7,6 +7,7 @@ file, the field and the fix). Heavy libraries are imported inside the commands.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -188,8 +189,15 @@ def run(
         typer.Option(help="sign result.json with this Ed25519 private key (auditor keygen)"),
     ] = None,
     force: Annotated[bool, typer.Option(help=FORCE_HELP)] = False,
+    verbose: Annotated[
+        bool, typer.Option(help="show your training function's error messages (may quote records)")
+    ] = False,
 ) -> None:
     """Audit the artifact a spec describes; write result.json (+ report.html, timings.json)."""
+    if verbose:
+        from auditor.training.recipes.user import VERBOSE_ENV
+
+        os.environ[VERBOSE_ENV] = "1"
     folder = out_dir or spec.parent / f"{spec.stem}-audit"
     outputs = output_problems(folder, field="--out", folder=True, force=force)
     if junit is not None:

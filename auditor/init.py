@@ -22,7 +22,8 @@ import pandas as pd
 
 from auditor.artifacts.inspect import model_format
 from auditor.artifacts.metadata import METADATA_VERSION
-from auditor.data.tables import SPLIT_NAMES, csv_failure
+from auditor.core.outputs import output_problems
+from auditor.data.tables import SPLIT_NAMES, csv_failure, header_problems, read_header
 from auditor.errors import AuditInputError, Problem, fail
 
 LABEL_NAMES = ("death", "event", "outcome", "label", "target", "y", "mortality", "died")
@@ -49,8 +50,14 @@ class Inferred:
 
 
 def _read(path: Path) -> pd.DataFrame:
+    """The members' table, its header checked as `run` checks it (pandas would rename a
+    repeated column `age.1` and a blank one `Unnamed: 3`)."""
     try:
-        return pd.read_csv(path)
+        frame = pd.read_csv(path)
+        problems = header_problems(frame, path, read_header(path))
+        if problems:
+            raise AuditInputError(problems)
+        return frame
     except FileNotFoundError as exc:
         raise fail(str(path), "data", "does not exist", "check the path") from exc
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -75,7 +82,8 @@ def _pick(
 def _model_columns(
     path: Path, fmt: str, features: list[str], numeric: list[str], functions: tuple[str, ...]
 ) -> tuple:
-    """(raw columns, output, the model's class name, how the columns were found)."""
+    """(raw columns, output, the model's class name, how the columns were found, the
+    number of outputs where the file says it)."""
     if fmt == "skops":
         from auditor.artifacts.query import load_skops
 
@@ -83,11 +91,13 @@ def _model_columns(
         kind = type(model).__name__
         if hasattr(model, "steps"):
             kind = f"{kind} ending in {type(model.steps[-1][1]).__name__}"
+        classes = getattr(model, "classes_", None)
+        n_out = len(classes) if classes is not None and np.ndim(classes) == 1 else None
         names = getattr(model, "feature_names_in_", None)
         if names is not None:
-            return [str(n) for n in names], "probabilities", kind, "its feature_names_in_"
+            return [str(n) for n in names], "probabilities", kind, "its feature_names_in_", n_out
         width = getattr(model, "n_features_in_", None)
-        return _by_width(path, width, numeric), "probabilities", kind, "its input width"
+        return _by_width(path, width, numeric), "probabilities", kind, "its input width", n_out
     if fmt == "onnx":
         import onnxruntime
 
@@ -96,21 +106,26 @@ def _model_columns(
         outputs = [o.name for o in session.get_outputs()]
         output = "probabilities" if any("prob" in o.lower() for o in outputs) else "logits"
         if len(inputs) > 1 or inputs[0].name in features:
-            return _named(path, [i.name for i in inputs], features), output, "ONNX", "its inputs"
+            named = _named(path, [i.name for i in inputs], features)
+            return named, output, "ONNX", "its inputs", None
         width = inputs[0].shape[-1] if isinstance(inputs[0].shape[-1], int) else None
-        return _by_width(path, width, numeric), output, "ONNX graph", "its input width"
+        return _by_width(path, width, numeric), output, "ONNX graph", "its input width", None
     if fmt == "lightgbm":
         from auditor.artifacts.query import load_lightgbm
 
-        names = load_lightgbm(path).feature_name()
+        booster = load_lightgbm(path)
+        names = booster.feature_name()
+        per_round = booster.num_model_per_iteration()
+        n_out = 2 if per_round == 1 else per_round
         if all(n in features for n in names):
-            return names, "probabilities", "LightGBM Booster", "its feature names"
-        return _by_width(path, len(names), numeric), "probabilities", "LightGBM Booster", "width"
+            return names, "probabilities", "LightGBM Booster", "its feature names", n_out
+        by_width = _by_width(path, len(names), numeric)
+        return by_width, "probabilities", "LightGBM Booster", "width", n_out
     if fmt == "torchscript":
         from auditor.artifacts.query import load_torchscript, torch_logits
 
         try:
-            torch_logits(load_torchscript(path))(np.zeros((2, len(numeric)), np.float32))
+            probe = torch_logits(load_torchscript(path))(np.zeros((2, len(numeric)), np.float32))
         except Exception as exc:
             raise fail(
                 str(path),
@@ -118,7 +133,8 @@ def _model_columns(
                 f"does not take the data's {len(numeric)} numeric feature columns as a matrix",
                 "write the metadata by hand (README 'Artifacts') with the model's encoding",
             ) from exc
-        return numeric, "logits", "TorchScript module", "its input width"
+        n_out = probe.shape[1] if probe.ndim == 2 else None
+        return numeric, "logits", "TorchScript module", "its input width", n_out
     raise fail(
         str(path),
         "artifact.path",
@@ -177,7 +193,8 @@ def infer(
     label = _pick(columns, label, LABEL_NAMES, "label", members)
     id = _pick(columns, id, ID_NAMES, "id", members)
     classes = sorted(pd.unique(frame[label]).tolist())
-    if len(classes) < 2 or classes != list(range(len(classes))):
+    boolean = pd.api.types.is_bool_dtype(frame[label])
+    if boolean or len(classes) < 2 or classes != list(range(len(classes))):
         raise AuditInputError(
             Problem(
                 str(members),
@@ -188,7 +205,19 @@ def infer(
         )
     features = [c for c in columns if c not in (label, id)]
     numeric = [c for c in features if pd.api.types.is_numeric_dtype(frame[c])]
-    raw, output, kind, how = _model_columns(model, fmt, features, numeric, trusted_functions)
+    try:
+        raw, output, kind, how, n_out = _model_columns(
+            model, fmt, features, numeric, trusted_functions
+        )
+    except AuditInputError:
+        raise
+    except Exception as exc:  # random bytes, a cut-off file: each runtime fails its own way
+        raise fail(
+            str(model),
+            "artifact.path",
+            f"cannot be read as {fmt} ({type(exc).__name__})",
+            f"check that the file is a complete {fmt} model (re-export or re-download it)",
+        ) from exc
     missing = [c for c in raw if c not in columns]
     if missing:
         raise fail(
@@ -196,6 +225,22 @@ def infer(
             "raw_columns",
             f"reads {len(missing)} columns the data does not have (first: {missing[0][:60]!r})",
             "give data files with every column the model reads",
+        )
+    if n_out is not None and n_out != len(classes):
+        raise fail(
+            str(model),
+            "n_classes",
+            f"has {n_out} outputs, but {label!r} in {members.name} has {len(classes)} classes",
+            "give the data the model was trained for (its label column and classes), or the "
+            "model trained on this label",
+        )
+    unknown = [c for c in sensitive or () if c not in columns]
+    if unknown:
+        raise fail(
+            str(members),
+            "--sensitive",
+            f"names {len(unknown)} columns the data does not have (first: {unknown[0][:60]!r})",
+            f"choose among the data's columns: {', '.join(c[:40] for c in columns[:12])}",
         )
     architecture = (
         "random_forest"
@@ -289,14 +334,18 @@ def write_setup(
     file that exists already unless `force`."""
     sidecar = model.with_name(model.name + ".meta.json")
     targets = [sidecar, spec]
-    existing = [p for p in targets if p.exists()]
-    if existing and not force:
-        raise AuditInputError(
-            [
-                Problem(str(p), "init", "exists already", "pass --force to overwrite")
-                for p in existing
-            ]
-        )
+    existing = [p for p in targets if p.exists() and not p.is_dir()]
+    problems = [
+        *(
+            Problem(str(p), "init", "exists already", "pass --force to overwrite")
+            for p in existing
+            if not force
+        ),
+        *output_problems(sidecar, field="metadata", folder=False, force=True),
+        *output_problems(spec, field="--spec", folder=False, force=True),
+    ]
+    if problems:  # nothing is written unless both files can be
+        raise AuditInputError(problems)
     sidecar.write_text(json.dumps(inferred.metadata, indent=2) + "\n", encoding="utf-8")
     spec.parent.mkdir(parents=True, exist_ok=True)
     text = spec_text(inferred, model, data, spec, train=train, attacks=attacks)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from auditor.artifacts.datasets import load_dataset
 from auditor.artifacts.inspect import inspect_model
 from auditor.artifacts.metadata import ArtifactMetadata
@@ -19,6 +21,7 @@ from auditor.config.spec import AuditSpec
 from auditor.core.encoding import FeatureEncoding
 from auditor.data.tables import Features, load_audit_data
 from auditor.errors import AuditInputError, Problem
+from auditor.training.cache import cache_problems
 from auditor.training.recipes import RECIPES, stored_params
 from auditor.training.recipes.user import import_training
 
@@ -160,6 +163,29 @@ def _dataset(spec: AuditSpec, allow_code: bool, problems: list[Problem]) -> Read
     )
     if released is None:
         return None
+    if len(np.unique(released.y)) < 2:
+        problems.append(
+            Problem(
+                str(released.path),
+                spec.data.label,
+                "holds one class only: a model trained on the release predicts one outcome",
+                "release records of every outcome class",
+            )
+        )
+    recipe = RECIPES.get(released.recipe)
+    if recipe is not None and recipe.releases != "dataset":
+        ours = ", ".join(n for n, d in RECIPES.items() if d.releases == "dataset")
+        problems.append(
+            Problem(
+                str(released.path),
+                "recipe",
+                f"is {released.recipe!r}, a recipe that releases a {recipe.releases}, "
+                "not a dataset",
+                f"name the recipe that made the released records ({ours}), or audit the "
+                "artifact as a model",
+            )
+        )
+        return None
     if released.recipe in RECIPES or spec.scheme is None:
         field = "settings" if released.legacy_params else "params"
         _collect(
@@ -210,5 +236,7 @@ def check_inputs(spec: AuditSpec, *, allow_code: bool = False) -> None:
         data = _collect(problems, lambda: load_audit_data(spec.data, features, n_classes))
         if data is not None and spec.artifact.kind != "dataset":
             problems += _attribute_gates(spec, data.encoding, data.multilabel)
+    if spec.attacks.cache:
+        problems += cache_problems()
     if problems:
         raise AuditInputError(problems)

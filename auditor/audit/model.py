@@ -160,7 +160,10 @@ def user_training(run: Run, data: AuditData, hp: Params) -> Params:
             "fed the table's columns",
             "write the metadata with auditor init, or drop train",
         )
-    return replace(hp, user=UserTraining.resolve(name, data.raw, str(run.spec.path)))
+    user = UserTraining.resolve(
+        name, data.raw, str(run.spec.path), data.n_outputs, run.spec.artifact.train_timeout
+    )
+    return replace(hp, user=user)
 
 
 def audit_model(run: Run) -> Audited:

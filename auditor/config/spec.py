@@ -25,8 +25,12 @@ from auditor.errors import AuditInputError, Problem
 from auditor.result.gates import Gate, metric_names, parse_gates
 from auditor.training.executors import EXECUTORS, INSTALL_RAY, ray_installed
 from auditor.training.recipes import RECIPES
+from auditor.training.recipes.user import DEFAULT_TIMEOUT
 
 MAX_CANARY_RUNS = 4096  # runs of the canary game: one ensemble, held in memory at once
+# canaries over all runs: each run's model trains on its own, so the game's time grows
+# with runs x per_run; 4096 x 3000 ran for hours with no end in sight
+MAX_CANARIES = 200_000
 
 CONSUMERS = ("mlp", "random_forest")  # default consumer architectures for datasets
 TABLE_BUILTIN = tuple(a for a in BUILTIN if a != "cnn")  # what a table-record consumer can be
@@ -46,6 +50,7 @@ FIELDS: tuple[Field, ...] = (
     Field("artifact.train", "str"),
     Field("artifact.base", "path"),
     Field("artifact.trusted_functions", "names", ()),
+    Field("artifact.train_timeout", "number", DEFAULT_TIMEOUT, low=1.0, high=7 * 86400.0),
     Field("artifact.site_vectors", "path"),
     *(Field(f"data.{split}", "path", required=True) for split in SPLIT_NAMES),
     Field("data.label", "str"),
@@ -55,6 +60,7 @@ FIELDS: tuple[Field, ...] = (
     Field("data.site", "str"),
     Field("data.records", "path"),
     Field("data.description", "str"),
+    Field("data.max_tensor_mib", "int", 512, low=1, high=1 << 20),
     Field("scheme.name", "choice", options=lambda: tuple(RECIPES)),
     Field("attacks.run", "names", DEFAULT_ATTACKS, options=lambda: tuple(ATTACKS)),
     Field("attacks.bootstrap", "int", 1000, low=50, high=MAX_REPLICATES, why=_REPLICATES),
@@ -89,6 +95,7 @@ class ArtifactSpec:
     train: str | None = None  # the user's training function, "package.module:function"
     # functions a skops model may hold and call ("numpy.log1p"): the user's word for them
     trusted_functions: tuple[str, ...] = ()
+    train_timeout: float = DEFAULT_TIMEOUT  # seconds per call of the training function
 
 
 @dataclass(frozen=True)
@@ -172,9 +179,18 @@ def _read(path: Path) -> tuple[bytes, dict[str, Any]]:
         raise AuditInputError(Problem(where, "toml", message, "write a flat spec")) from exc
 
 
+def canary_problems(runs: int, per_run: int, where: str, field: str) -> list[Problem]:
+    """A DP audit whose games would not end in a working day."""
+    if runs * per_run <= MAX_CANARIES:
+        return []
+    message = f"asks for {runs} runs x {per_run} canaries = {runs * per_run:,} canaries"
+    fix = f"keep runs x per_run at most {MAX_CANARIES:,} (the game's time grows with both)"
+    return [Problem(where, field, message, fix)]
+
+
 def _cross_checks(v: dict[str, Any], where: str) -> list[Problem]:
     """Problems that involve more than one field."""
-    problems = []
+    problems = canary_problems(v["dp_audit.runs"], v["dp_audit.per_run"], where, "dp_audit")
     kind, run = v["artifact.kind"], v["attacks.run"]
     if kind != "weights" and (v["artifact.base"] or v["artifact.site_vectors"]):
         fix = 'set kind = "weights" or remove them'
@@ -299,6 +315,7 @@ def load_spec(path: Path) -> AuditSpec:
             site_vectors=v["artifact.site_vectors"],
             train=v["artifact.train"],
             trusted_functions=tuple(v["artifact.trusted_functions"]),
+            train_timeout=v["artifact.train_timeout"],
         ),
         data=DataSpec(
             **{split: v[f"data.{split}"] for split in SPLIT_NAMES},
@@ -306,6 +323,7 @@ def load_spec(path: Path) -> AuditSpec:
             labels=tuple(v["data.labels"]),
             records=v["data.records"],
             description=v["data.description"],
+            max_tensor_mib=v["data.max_tensor_mib"],
             id=v["data.id"],
             sensitive=tuple(v["data.sensitive"]),
             site=v["data.site"],
@@ -379,6 +397,8 @@ def with_dp_audit(
         if problem is not None:
             problems.append(Problem("command line", option, problem.message, problem.fix))
         settings = replace(settings, **{key: tuple(parsed) if key == "canaries" else parsed})
+    if not problems:
+        problems = canary_problems(settings.runs, settings.per_run, "command line", "--runs")
     if problems:
         raise AuditInputError(problems)
     return replace(spec, dp_audit=settings)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from auditor.errors import Problem
 PATH_COLUMN = "path"
 MODES = {1: "L", 3: "RGB"}
 MAX_PROBLEMS_PER_FILE = 5  # the first few bad rows, then a count
+MAX_IMAGE_BYTES = 64 << 20  # one image file; a record's image is far smaller
 
 
 def _image(content: bytes, shape: tuple[int, ...]) -> tuple[np.ndarray | None, str | None]:
@@ -34,15 +36,29 @@ def _image(content: bytes, shape: tuple[int, ...]) -> tuple[np.ndarray | None, s
     channels, height, width = shape
     try:
         with Image.open(io.BytesIO(content)) as image:
-            image.load()
-            if image.size != (width, height):
+            if image.size != (width, height):  # before decoding: a huge image stays undecoded
                 return None, f"is {image.size[0]}x{image.size[1]} pixels, not {width}x{height}"
+            image.load()
             if image.mode != MODES.get(channels):
                 return None, f"has mode {image.mode}, not {MODES.get(channels, '?')}"
             pixels = np.asarray(image, dtype=np.float32) / 255.0
     except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
         return None, "is not a readable image"
     return (pixels[None] if channels == 1 else pixels.transpose(2, 0, 1)), None
+
+
+def _not_an_image_file(target: Path) -> str | None:
+    """Why `target` is not read at all: not a regular file (a FIFO would block, a device
+    never end) or larger than any image a model of this size takes."""
+    try:
+        info = target.stat()
+    except (OSError, ValueError):
+        return "names an image that cannot be read"
+    if not stat.S_ISREG(info.st_mode):
+        return "names something that is not a regular file"
+    if info.st_size > MAX_IMAGE_BYTES:
+        return f"names a file over {MAX_IMAGE_BYTES >> 20} MiB"
+    return None
 
 
 def read_manifest(
@@ -71,10 +87,17 @@ def read_manifest(
     folder = path.parent.resolve()
     images, bad = [], []
     digest = hashlib.sha256(path.read_bytes())
-    for row, name in enumerate(frame[PATH_COLUMN].astype(str), start=2):
+    for row, name in enumerate(frame[PATH_COLUMN], start=2):
+        if not isinstance(name, str) or not name.strip():
+            bad.append((row, "has no image path", "name each record's image file"))
+            continue
         target = (folder / name).resolve()
         if not target.is_relative_to(folder):
             bad.append((row, "points outside the manifest's folder", "keep images beside it"))
+            continue
+        why = _not_an_image_file(target)
+        if why is not None:
+            bad.append((row, why, "name a regular image file"))
             continue
         try:
             content = target.read_bytes()

@@ -31,6 +31,7 @@ class DataSpec:
     # Tensor data (images, series): a CSV of per-record columns (id, sensitive) by id.
     records: Path | None = None
     description: str | None = None  # what the data is, shown in the report
+    max_tensor_mib: int = 512  # cap on one tensor split file's arrays (data.tensors)
 
     @property
     def label_columns(self) -> tuple[str, ...]:

@@ -26,7 +26,7 @@ from auditor.errors import AuditInputError, Problem
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def _header(path: Path) -> list[str]:
+def read_header(path: Path) -> list[str]:
     """The header row as written (pandas renames repeated names, so they are read here)."""
     import csv
 
@@ -61,7 +61,7 @@ NEEDS_BOTH_CLASSES = {
 }
 
 
-def _header_problems(frame: pd.DataFrame, path: Path, header: list[str]) -> list[Problem]:
+def header_problems(frame: pd.DataFrame, path: Path, header: list[str]) -> list[Problem]:
     """Columns named by position, never quoted: without a header row the "names" are a
     patient's values."""
     where, problems = str(path), []
@@ -153,6 +153,9 @@ def _label_problems(
         return problems
     label, labels = spec.label, frame[spec.label]
     allowed = set(range(n_classes))
+    if pd.api.types.is_bool_dtype(labels):  # True == 1 in Python: would pass as 0/1 unseen
+        fix = "encode the outcome as 0/1 (1 for the event), not True/False"
+        return [Problem(where, label, "label is True/False, not a class index", fix)]
     if labels.isna().any() or not set(pd.unique(labels)) <= allowed:
         if n_classes == 2:
             message = f"label is not binary 0/1 ({labels.nunique(dropna=False)} distinct values)"
@@ -178,7 +181,7 @@ def _check_frame(
     where = str(path)
     if len(frame) == 0:
         return [Problem(where, "rows", "has no rows (header only)", "write the split's records")]
-    problems = _header_problems(frame, path, header)
+    problems = header_problems(frame, path, header)
     if len(frame) < MIN_ROWS:
         message = f"has {len(frame)} rows; a split needs at least {MIN_ROWS}"
         problems.append(Problem(where, "rows", message, "give the split more patients"))
@@ -191,6 +194,35 @@ def _check_frame(
     return _label_problems(frame, path, name, spec, n_classes) + _value_problems(
         frame, path, spec, encoding
     )
+
+
+def _text_in_numbers(
+    frames: dict[str, pd.DataFrame], spec: DataSpec, columns: tuple[str, ...]
+) -> list[Problem]:
+    """A column that is numeric in one split but holds text in another: the model reads
+    numbers there, and would fail on the text mid-run. Named by file, column and row, never
+    by the value (it may be a patient's name)."""
+    problems = []
+    for column in columns:
+        numeric = [n for n, f in frames.items() if pd.api.types.is_numeric_dtype(f[column])]
+        if not numeric:
+            continue
+        for name, frame in frames.items():
+            if name in numeric:
+                continue
+            values = frame[column]
+            text = values.notna() & pd.to_numeric(values, errors="coerce").isna()
+            row = int(np.flatnonzero(text.to_numpy())[0]) + 2 if text.any() else None
+            where = f"row {row}" if row is not None else "a row"
+            problems.append(
+                Problem(
+                    str(spec.paths()[name]),
+                    column,
+                    f"holds text in {where} (numbers in {spec.paths()[numeric[0]].name})",
+                    "give the column as numbers in every split, or leave the cell empty",
+                )
+            )
+    return problems
 
 
 def load_audit_data(spec: DataSpec, encoding: Features, n_classes: int = 2) -> AuditData:
@@ -216,7 +248,7 @@ def load_audit_data(spec: DataSpec, encoding: Features, n_classes: int = 2) -> A
     for name, path in spec.paths().items():
         frame = _read_csv(path, problems)
         if frame is not None:
-            header = _header(path)
+            header = read_header(path)
             problems += _check_frame(frame, path, name, spec, encoding, header, n_classes)
             frames[name] = frame
     if not problems:
@@ -231,6 +263,8 @@ def load_audit_data(spec: DataSpec, encoding: Features, n_classes: int = 2) -> A
                     "split by patient: each patient in one split only",
                 )
             )
+    if not problems and isinstance(encoding, RawColumns):
+        problems += _text_in_numbers(frames, spec, encoding.columns)
     if problems:
         raise AuditInputError(problems)
     raw = None

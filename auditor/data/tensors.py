@@ -8,6 +8,7 @@ Messages name the file, the array and the fix, never a value.
 
 from __future__ import annotations
 
+import math
 import zipfile
 from pathlib import Path
 
@@ -28,11 +29,63 @@ def is_tensor_file(path: Path) -> bool:
     return path.suffix.lower() in TENSOR_SUFFIXES
 
 
-def _read(path: Path, problems: list[Problem]) -> dict[str, np.ndarray] | None:
+MAX_TENSOR_MIB = 512  # default cap on one split file's arrays, as declared in its headers
+
+
+def _npz_bytes(path: Path) -> int:
+    """The bytes an .npz archive's arrays take once loaded, from their .npy headers alone
+    (a small compressed file can declare terabytes)."""
+    total = 0
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            with archive.open(name) as handle:
+                version = np.lib.format.read_magic(handle)
+                read = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
+                shape, _, dtype = read(handle)
+            total += math.prod(shape) * dtype.itemsize
+    return total
+
+
+def _safetensors_bytes(path: Path) -> int:
+    from safetensors import safe_open
+
+    total = 0
+    with safe_open(str(path), framework="numpy") as handle:
+        for key in handle.keys():  # noqa: SIM118
+            part = handle.get_slice(key)
+            total += math.prod(part.get_shape()) * _SAFETENSORS_WIDTH.get(part.get_dtype(), 8)
+    return total
+
+
+_SAFETENSORS_WIDTH = {"F64": 8, "I64": 8, "U64": 8, "F32": 4, "I32": 4, "U32": 4, "F16": 2}
+
+
+def _too_large(path: Path, limit_mib: int) -> Problem | None:
+    """A problem when the arrays a tensor file declares exceed `limit_mib` once loaded."""
+    safetensors = path.suffix.lower() == ".safetensors"
+    declared = _safetensors_bytes(path) if safetensors else _npz_bytes(path)
+    if declared <= limit_mib * 2**20:
+        return None
+    message = f"declares arrays of {declared / 2**20:,.0f} MiB, over the {limit_mib} MiB limit"
+    fix = "check the file; for data this large raise [data] max_tensor_mib"
+    return Problem(str(path), "file", message, fix)
+
+
+def _read(
+    path: Path, problems: list[Problem], limit_mib: int = MAX_TENSOR_MIB
+) -> dict[str, np.ndarray] | None:
     from safetensors import SafetensorError
 
     where = str(path)
     try:
+        large = _too_large(path, limit_mib)
+        if large is not None:
+            problems.append(large)
+            return None
         if path.suffix.lower() == ".safetensors":
             from safetensors.numpy import load_file
 
@@ -83,8 +136,9 @@ def _split_problems(
         return [Problem(where, "x", message, "store x as (n, *shape), channels first")]
     n = len(x)
     problems = []
-    if not np.issubdtype(x.dtype, np.number) or not np.isfinite(x).all():
-        message = "is not all finite numbers"
+    real = np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)
+    if not real or not np.isfinite(x).all():  # complex: its imaginary part would be dropped
+        message = "is not all finite real numbers"
         problems.append(
             Problem(where, "x", message, "replace NaN/inf values or drop those records")
         )
@@ -159,7 +213,7 @@ def load_tensor_data(spec: DataSpec, encoding: TensorEncoding, n_classes: int) -
             problems.append(Problem(str(path), "file", "is not a tensor file", fix))
             continue
         else:
-            read = _read(path, problems)
+            read = _read(path, problems, spec.max_tensor_mib)
         if read is not None:
             found = _split_problems(read, path, spec, encoding, n_classes)
             problems += found

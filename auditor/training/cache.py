@@ -21,6 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from auditor.core.outputs import output_problems
+from auditor.errors import Problem
+
 log = logging.getLogger("auditor.cache")
 CACHE_VERSION = 2  # bump when what an entry means (or how it is computed) changes
 # The cache directory tag (bford.ca/cachedir): backup tools skip the folder, and `clear`
@@ -39,6 +42,15 @@ def default_dir() -> Path:
         return Path(os.environ["AUDITOR_CACHE_DIR"])
     base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     return base / "release-auditor"
+
+
+def cache_problems(folder: Path | None = None) -> list[Problem]:
+    """What would stop the cache from storing entries in `folder` (default `default_dir()`):
+    found before the audit trains anything, not after."""
+    folder = folder or default_dir()
+    found = output_problems(folder, field="AUDITOR_CACHE_DIR", folder=True, force=True)
+    fix = "point AUDITOR_CACHE_DIR at a writable folder, or set [attacks] cache = false"
+    return [Problem(str(folder), p.field, p.message, fix) for p in found]
 
 
 def content_key(parts: dict[str, Any]) -> str:

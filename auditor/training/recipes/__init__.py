@@ -152,6 +152,12 @@ def stored_params(name: str, raw: Any, *, legacy: bool, where: str, field: str) 
         raise AuditInputError(unknown_recipe(name, where, "recipe.name"))
     own = {f: f for f in RECIPES[name].params.__dataclass_fields__}
     reads = _LEGACY_READS.get(name, own)
+    for key, value in raw.items():  # the fields this recipe leaves must still be well-typed
+        owner = next(
+            (d.params for d in RECIPES.values() if key in d.params.__dataclass_fields__), None
+        )
+        if key not in reads and owner is not None:
+            parse_params(owner, {key: value}, where=where, field_name=field)
     values = {reads[k]: v for k, v in raw.items() if k in reads}
     return recipe_params(name, values, where=where, field=field)
 
