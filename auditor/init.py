@@ -192,9 +192,18 @@ def infer(
     columns = [str(c) for c in frame.columns]
     label = _pick(columns, label, LABEL_NAMES, "label", members)
     id = _pick(columns, id, ID_NAMES, "id", members)
-    classes = sorted(pd.unique(frame[label]).tolist())
-    boolean = pd.api.types.is_bool_dtype(frame[label])
-    if boolean or len(classes) < 2 or classes != list(range(len(classes))):
+    ids = frame[id]
+    if ids.isna().any() or ids.astype(str).str.strip().eq("").any() or ids.duplicated().any():
+        raise fail(
+            str(members),
+            id,
+            "has blank or repeated patient ids",
+            "give every row its own patient id (one row per patient)",
+        )
+    values = frame[label]  # integers only: True/False, text and NaN are no class index
+    integral = pd.api.types.is_integer_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    classes = sorted(pd.unique(values).tolist()) if integral else []
+    if len(classes) < 2 or classes != list(range(len(classes))):
         raise AuditInputError(
             Problem(
                 str(members),

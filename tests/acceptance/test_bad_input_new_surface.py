@@ -313,6 +313,11 @@ def test_init_refuses_what_run_would_refuse(
             "has 2 outputs, but 'death' in members.csv has 3 classes",
         ),
         "unknown sensitive": (text, ("--sensitive", "nosuchcol"), "[--sensitive] names 1 columns"),
+        "repeated id": (
+            _records().assign(patient_id=0).to_csv(index=False),
+            (),
+            "[patient_id] has blank or repeated patient ids",
+        ),
     }
     for name, (content, extra, expected) in cases.items():
         members.write_text(content)
