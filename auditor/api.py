@@ -23,13 +23,13 @@ from typing import Any
 import pandas as pd
 
 from auditor.artifacts.query import is_torch_module
-from auditor.audit.progress import Quiet, StageLog
-from auditor.audit.run import run_audit
 from auditor.config.spec import load_spec
 from auditor.core.outputs import mark, output_problems
 from auditor.data.tables import SPLIT_NAMES, csv_failure
 from auditor.errors import AuditInputError, Problem, fail
 from auditor.init import infer, write_setup
+from auditor.orchestration.progress import Quiet, StageLog
+from auditor.orchestration.run import run_audit
 from auditor.result.document import dumps
 
 Table = pd.DataFrame | str | Path

@@ -57,8 +57,8 @@ class AuditFile(pytest.File):
             if self.path.suffix == ".json":
                 result = load_result(self.path)
             else:
-                from auditor.audit.run import run_audit
                 from auditor.config.spec import load_spec
+                from auditor.orchestration.run import run_audit
 
                 result = run_audit(load_spec(self.path)).result
         except (AuditInputError, ResultSchemaError) as exc:

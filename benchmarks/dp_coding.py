@@ -13,9 +13,9 @@ import json
 import time
 from pathlib import Path
 
-from auditor.audit.run import run_audit
 from auditor.config.spec import load_spec
 from auditor.demo.coding import build_dp_coding, coding_tradeoffs
+from auditor.orchestration.run import run_audit
 
 
 def _fmt(e: dict | None) -> str:

@@ -17,9 +17,9 @@ import re
 import tempfile
 from pathlib import Path
 
-from auditor.audit.run import run_audit
 from auditor.config.spec import load_spec
 from auditor.demo import build_fixtures
+from auditor.orchestration.run import run_audit
 
 ATTACKS = ("loss", "lira_offline_fixed", "rmia")
 

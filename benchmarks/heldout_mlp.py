@@ -21,10 +21,10 @@ from pathlib import Path
 import torch
 
 from auditor.artifacts.models import ArtifactMetadata, save_model
-from auditor.audit.run import run_audit
 from auditor.config.spec import load_spec
 from auditor.data.embedded import ID, LABEL
 from auditor.demo import support2_splits
+from auditor.orchestration.run import run_audit
 from auditor.training.recipes import RecipeInput, TrainParams, run_recipe
 
 SPEC = """\

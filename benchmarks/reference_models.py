@@ -163,9 +163,9 @@ def calibrated_spec(text: str, k: int, device: str) -> str:
 
 def audit_timing(device: str, k: int, bootstrap: int) -> dict[str, Any]:
     """The demo `supervised` fixture audited with calibrated attacks: cold, then warm."""
-    from auditor.audit.run import run_audit
     from auditor.config.spec import load_spec
     from auditor.demo import build_fixtures
+    from auditor.orchestration.run import run_audit
 
     with tempfile.TemporaryDirectory(prefix="bench-audit-") as tmp:
         start = time.perf_counter()

@@ -58,8 +58,8 @@ def demo_specs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def demo_results(demo_specs: dict[str, Path]) -> dict[str, dict[str, Any]]:
     """Result documents by fixture name, each audit run once per session (lazily)."""
-    from auditor.audit.run import run_audit
     from auditor.config.spec import load_spec
+    from auditor.orchestration.run import run_audit
 
     class Lazy(dict):
         def __missing__(self, name: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ def no_audit(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the audit ran although an output path was bad")
 
-    monkeypatch.setattr("auditor.audit.run.run_audit", refuse)
+    monkeypatch.setattr("auditor.orchestration.run.run_audit", refuse)
 
 
 def _refused(result: Result, option: str, text: str) -> None:

@@ -127,9 +127,9 @@ def test_output_that_is_not_a_terminal_gets_one_line_per_stage(overfit_run: Run)
 
 @pytest.mark.slow
 def test_reference_model_shards_are_reported(make_tree: Callable[..., Any], tmp_path: Path) -> None:
-    from auditor.audit.progress import StageLog
-    from auditor.audit.run import run_audit
     from auditor.config.spec import load_spec
+    from auditor.orchestration.progress import StageLog
+    from auditor.orchestration.run import run_audit
 
     tree = make_tree()
     spec = tree.spec("population")

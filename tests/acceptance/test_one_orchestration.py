@@ -13,8 +13,8 @@ import pytest
 from test_bad_input import Unpickled, append, edit_safetensors_metadata, flat, replace_in
 from typer.testing import Result
 
-from auditor.audit.run import run_audit
 from auditor.config.spec import load_spec
+from auditor.orchestration.run import run_audit
 
 
 def _bounds(result: dict[str, Any]) -> Iterator[float]:

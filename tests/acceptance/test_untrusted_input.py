@@ -243,7 +243,7 @@ def test_console_shows_markup_in_a_spec_name_as_written() -> None:
     had been written."""
     from rich.console import Console
 
-    from auditor.cli import _verdict_table
+    from auditor.cli.console import verdict_table as _verdict_table
 
     estimate = {"value": 0.5, "lower": 0.4, "upper": 0.6}
     figures = {

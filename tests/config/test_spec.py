@@ -110,7 +110,7 @@ def test_validate_imports_no_torch(demo_specs: dict[str, Path]) -> None:
 
 def test_artifact_kinds_are_one_registry() -> None:
     from auditor.artifacts import KINDS
-    from auditor.audit.run import KINDS as AUDITS
+    from auditor.orchestration.run import KINDS as AUDITS
 
     assert set(KINDS) == set(AUDITS)
 

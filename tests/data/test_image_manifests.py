@@ -13,11 +13,11 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from auditor.audit.run import run_audit
 from auditor.cli import app
 from auditor.config.spec import load_spec
 from auditor.data.splits import SPLIT_NAMES as SPLITS
 from auditor.demo.images import OVERFIT_CNN, build_image_fixture
+from auditor.orchestration.run import run_audit
 
 
 def _write_manifests(data: Path) -> None:

@@ -107,9 +107,9 @@ def test_an_image_models_report_shows_its_inversion_pictures(
     """Digits CNN (not patient data): MIFace's and the gradient reconstruction's one
     reconstruction per class drawn as pictures, without JavaScript, with no console error
     and no network request."""
-    from auditor.audit.run import run_audit
     from auditor.config.spec import load_spec
     from auditor.demo.images import build_image_fixture
+    from auditor.orchestration.run import run_audit
 
     folder = tmp_path_factory.mktemp("image-report")
     fixture = build_image_fixture(folder, name="cnn", attacks=("loss",))

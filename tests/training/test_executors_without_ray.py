@@ -24,7 +24,7 @@ def test_in_process_never_imports_ray() -> None:
         "import sys, numpy as np\n"
         "from auditor.training.executors import make_executor\n"
         "from auditor.training.references import train_task\n"
-        "import auditor.audit.run, auditor.cli\n"
+        "import auditor.orchestration.run, auditor.cli\n"
         "assert make_executor('in_process').device_type('cpu') == 'cpu'\n"
         "assert 'ray' not in sys.modules, 'ray was imported'\n"
     )

@@ -11,16 +11,16 @@ from collections.abc import Callable
 from typing import Any
 
 from auditor.attacks import ATTACKS
-from auditor.audit.context import Audited, AuditOutcome, Run
-from auditor.audit.dataset import audit_dataset
-from auditor.audit.dp_audit import dp_audit_section, dp_audit_stage
-from auditor.audit.inputs import check_inputs
-from auditor.audit.model import audit_model, load_target, recipe_parameters, user_training
-from auditor.audit.progress import Reporter
-from auditor.audit.sections import data_section, run_section
-from auditor.audit.weights import audit_weights
 from auditor.config.spec import AuditSpec
 from auditor.errors import fail
+from auditor.orchestration.context import Audited, AuditOutcome, Run
+from auditor.orchestration.dataset import audit_dataset
+from auditor.orchestration.dp_audit import dp_audit_section, dp_audit_stage
+from auditor.orchestration.inputs import check_inputs
+from auditor.orchestration.model import audit_model, load_target, recipe_parameters, user_training
+from auditor.orchestration.progress import Reporter
+from auditor.orchestration.sections import data_section, run_section
+from auditor.orchestration.weights import audit_weights
 from auditor.result.document import seal
 from auditor.result.gates import evaluate
 

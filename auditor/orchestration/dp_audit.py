@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auditor.audit.context import Run
 from auditor.data.tables import AuditData
 from auditor.errors import fail
+from auditor.orchestration.context import Run
 from auditor.training.recipes import Params
 from auditor.training.recipes.base import RecipeInput
 from auditor.training.recipes.params import DPParams

@@ -61,8 +61,8 @@ def test_artifacts_are_set_beside_the_real_records_model_and_a_dp_baseline(
 
 
 def test_same_spec_and_seed_give_identical_json(demo_specs: dict[str, Path]) -> None:
-    from auditor.audit.run import run_audit
     from auditor.config.spec import load_spec
+    from auditor.orchestration.run import run_audit
     from auditor.result.document import dumps
 
     spec = load_spec(demo_specs["mimic"])
@@ -106,8 +106,8 @@ def test_report_escapes_hostile_strings_from_spec_and_data(
 
     import pandas as pd
 
-    from auditor.audit.run import run_audit
     from auditor.config.spec import load_spec
+    from auditor.orchestration.run import run_audit
     from auditor.report import render_report
 
     root = tmp_path / "demo"

@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditor.audit.progress import Quiet, Reporter
 from auditor.config.spec import AuditSpec
 from auditor.core.seeds import SeedStreams
 from auditor.data.tables import AuditData
+from auditor.orchestration.progress import Quiet, Reporter
 
 DEFAULT_DELTA = 1e-5  # the delta of the epsilon bounds when neither spec nor artifact sets one
 

@@ -1,6 +1,6 @@
 """Audit of a model artifact (student model, DP model, any classifier): every membership
 attack, attribute inference, model inversion, utility beside the real-records model, the
-baselines and fairness. Weights artifacts reuse these steps (`auditor.audit.weights`)."""
+baselines and fairness. Weights artifacts reuse these steps (`auditor.orchestration.weights`)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from typing import Any
 from auditor.artifacts.metadata import ArtifactMetadata
 from auditor.artifacts.models import LoadedModel, bind_raw, load_model
 from auditor.attacks.inference.inversion import inversion_figures
-from auditor.audit.baselines import baselines_section, real_records_model, utility_section
-from auditor.audit.context import Audited, Run
-from auditor.audit.dp_audit import dp_audit_problems, dp_audit_section
-from auditor.audit.inputs import label_structure_problems
-from auditor.audit.sections import attribute_section, fairness_section, membership_section
 from auditor.core.types import LogitsFn
 from auditor.data.tables import AuditData, load_audit_data
 from auditor.errors import AuditInputError, fail
+from auditor.orchestration.baselines import baselines_section, real_records_model, utility_section
+from auditor.orchestration.context import Audited, Run
+from auditor.orchestration.dp_audit import dp_audit_problems, dp_audit_section
+from auditor.orchestration.inputs import label_structure_problems
+from auditor.orchestration.sections import attribute_section, fairness_section, membership_section
 from auditor.training.recipes import Params, as_recipe, stored_params
 from auditor.training.recipes.user import UserTraining
 

@@ -19,12 +19,12 @@ import numpy as np
 
 from auditor.artifacts.models import load_model
 from auditor.artifacts.query import logits_fn
-from auditor.audit.context import DEFAULT_DELTA, Run
 from auditor.core.scores import true_class_log_prob
 from auditor.core.types import LogitsFn
 from auditor.data.tables import AuditData
 from auditor.metrics.membership import membership_figures
 from auditor.metrics.utility import metric_table, per_label_recall, structured_utility_figures
+from auditor.orchestration.context import DEFAULT_DELTA, Run
 from auditor.training.recipes import PRESETS, RecipeInput, run_recipe
 from auditor.training.recipes.user import UserTraining
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from auditor.audit.run import run_audit
 from auditor.cli import app
 from auditor.config.spec import load_spec
 from auditor.demo.labels import build_label_fixture
+from auditor.orchestration.run import run_audit
 
 pytestmark = pytest.mark.slow
 

@@ -13,12 +13,12 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from auditor.audit.run import run_audit
 from auditor.cli import app
 from auditor.config.spec import load_spec
 from auditor.core.tensors import fit_tensor_encoding
 from auditor.data.embedded import load_gunpoint_series
 from auditor.demo.series import OVERFIT_CNN_1D, build_series_fixture
+from auditor.orchestration.run import run_audit
 from auditor.training.ensembles import device_for, fit_ensemble, half_subsets, init_ensemble
 from auditor.training.recipes import RecipeInput
 from auditor.training.recipes.supervised import train as supervised

@@ -21,8 +21,8 @@ pytestmark = pytest.mark.slow
 
 
 def _audit(spec: Path) -> dict[str, Any]:
-    from auditor.audit.run import run_audit
     from auditor.config.spec import load_spec
+    from auditor.orchestration.run import run_audit
 
     return run_audit(load_spec(spec)).result
 

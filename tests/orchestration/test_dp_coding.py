@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from auditor.audit.run import run_audit
 from auditor.config.spec import load_spec
 from auditor.demo.coding import EPSILONS, build_dp_coding, coding_tradeoffs, fixture_names
+from auditor.orchestration.run import run_audit
 
 pytestmark = pytest.mark.slow
 

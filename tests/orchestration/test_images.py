@@ -13,14 +13,14 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from auditor.audit import sections
-from auditor.audit.run import run_audit
 from auditor.cli import app
 from auditor.config.spec import load_spec
 from auditor.core.tensors import fit_tensor_encoding
 from auditor.data.embedded import load_digits_tensors
 from auditor.demo.images import OVERFIT_CNN, build_image_fixture
 from auditor.metrics.membership import read_roc
+from auditor.orchestration import sections
+from auditor.orchestration.run import run_audit
 from auditor.training.ensembles import device_for, fit_ensemble, half_subsets, init_ensemble
 from auditor.training.recipes import RecipeInput, TrainParams
 from auditor.training.recipes.supervised import train as supervised

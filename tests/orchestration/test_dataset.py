@@ -41,8 +41,8 @@ def _variant(demo_specs: dict[str, Path], tmp_path: Path, rows: str) -> Path:
 
 
 def _audit(spec: Path) -> dict[str, Any]:
-    from auditor.audit.run import run_audit
     from auditor.config.spec import load_spec
+    from auditor.orchestration.run import run_audit
 
     return run_audit(load_spec(spec)).result
 

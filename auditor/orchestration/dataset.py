@@ -18,11 +18,11 @@ from auditor.artifacts.datasets import LoadedDataset, load_dataset
 from auditor.artifacts.query import logits_fn
 from auditor.attacks.records.anonymity import inference_risk, linkability_risk, singling_out_risk
 from auditor.attacks.records.linkage import linkage_figures
-from auditor.audit.baselines import baselines_section, real_records_model, utility_section
-from auditor.audit.context import Audited, Run
-from auditor.audit.sections import fairness_section, membership_section
 from auditor.core.estimates import Estimate
 from auditor.data.tables import AuditData, load_audit_data
+from auditor.orchestration.baselines import baselines_section, real_records_model, utility_section
+from auditor.orchestration.context import Audited, Run
+from auditor.orchestration.sections import fairness_section, membership_section
 from auditor.training.recipes import (
     CONSUMER,
     RECIPES,

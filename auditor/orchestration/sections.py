@@ -13,8 +13,6 @@ from auditor.artifacts.query import logits_fn
 from auditor.attacks import ATTACKS, AttackContext
 from auditor.attacks.inference.attribute import attribute_inference
 from auditor.attacks.membership.lira import reference_statistics
-from auditor.audit.context import Run
-from auditor.audit.reliability import attack_warnings
 from auditor.config.spec import AuditSpec
 from auditor.core.encoding import FeatureEncoding
 from auditor.core.scores import logit_scaled_confidence
@@ -26,6 +24,8 @@ from auditor.metrics.fairness import structured_fairness_figures
 from auditor.metrics.fidelity import reference_fidelity
 from auditor.metrics.groups import group_figures
 from auditor.metrics.membership import membership_figures
+from auditor.orchestration.context import Run
+from auditor.orchestration.reliability import attack_warnings
 from auditor.result.document import library_versions
 from auditor.training.cache import DiskCache, default_dir
 from auditor.training.ensembles import device_for

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from auditor.audit.run import run_audit
 from auditor.config.spec import load_spec
 from auditor.demo.images import OVERFIT_CNN, build_image_fixture
+from auditor.orchestration.run import run_audit
 from auditor.report.summary import summary_context
 
 

@@ -1,7 +1,7 @@
 """Audit of a weights artifact (merged "data vectors"), optionally released with the public
 base model and the per-site vectors.
 
-The merged weights are audited as a model (`auditor.audit.model`: every membership attack
+The merged weights are audited as a model (`auditor.orchestration.model`: every membership attack
 with the `merge` recipe for shadow and reference models, and with the base as a free
 reference, `base_reference`). With per-site vectors, each site's model (base + its vector)
 is attacked on its own patients (per-site membership), and each member is attributed to the
@@ -21,20 +21,20 @@ from auditor.artifacts.models import load_model
 from auditor.artifacts.query import torch_logits
 from auditor.artifacts.weights import load_site_vectors
 from auditor.attacks.membership.base_reference import loss_drop
-from auditor.audit.baselines import model_utility
-from auditor.audit.context import Audited, Run
-from auditor.audit.model import (
+from auditor.core.estimates import proportion
+from auditor.data.tables import AuditData
+from auditor.errors import fail
+from auditor.metrics.membership import membership_figures
+from auditor.orchestration.baselines import model_utility
+from auditor.orchestration.context import Audited, Run
+from auditor.orchestration.model import (
     artifact_section,
     load_target,
     privacy_sections,
     recipe_parameters,
     utility_and_baselines,
 )
-from auditor.audit.sections import fairness_section
-from auditor.core.estimates import proportion
-from auditor.data.tables import AuditData
-from auditor.errors import fail
-from auditor.metrics.membership import membership_figures
+from auditor.orchestration.sections import fairness_section
 
 
 def _site_model(base: nn.Module, vector: dict[str, torch.Tensor], where: str) -> nn.Module:
