@@ -2,11 +2,14 @@
 DataFrames (or paths) to the sealed result, in a notebook or a script. The CLI's `init` and
 `run` are the same two steps: infer the metadata and spec (`auditor.init`), then run it.
 
-Objects are written to a private working folder first (a scikit-learn model as skops, a
-LightGBM model in its text format, a torch module as TorchScript; DataFrames as CSV) so
-that the audit reads exactly what `auditor run` would, hashes included; the folder is
-removed afterwards unless you name it (`workdir`). A named `workdir` must be new, empty,
-or one the API made before: it never writes over a file it did not create.
+DataFrames stay in memory: the spec is built as a mapping (`config.spec.parse_spec`) and
+each split is read and hashed as the CSV file `to_csv(index=False)` would write, so the
+result equals that of `auditor run` on such files, and no patient record is written to
+disk. The fitted model is written to a private working folder (a scikit-learn model as
+skops, a LightGBM model in its text format, a torch module as TorchScript) with its
+metadata, and the folder is removed afterwards unless you name it (`workdir`). A named
+`workdir` must be new, empty, or one the API made before: it never writes over a file it
+did not create.
 """
 
 from __future__ import annotations
@@ -23,11 +26,11 @@ from typing import Any
 import pandas as pd
 
 from auditor.artifacts.query import is_torch_module
-from auditor.config.spec import load_spec
+from auditor.config.spec import parse_spec
 from auditor.core.outputs import mark, output_problems
 from auditor.data.tables import SPLIT_NAMES, csv_failure
 from auditor.errors import AuditInputError, Problem, fail
-from auditor.init import infer, write_setup
+from auditor.init import infer, spec_mapping, write_metadata
 from auditor.orchestration.progress import Quiet, StageLog
 from auditor.orchestration.run import run_audit
 from auditor.result.document import dumps
@@ -73,14 +76,6 @@ class AuditResult:
         from auditor.report.notebook import notebook_summary
 
         return notebook_summary(self.document)
-
-
-def _table(value: Table, folder: Path, name: str) -> Path:
-    if isinstance(value, pd.DataFrame):
-        path = folder / f"{name}.csv"
-        value.to_csv(path, index=False)
-        return path
-    return Path(value)
 
 
 def _model_file(model: Any, folder: Path, numeric_width: int) -> Path:
@@ -184,42 +179,40 @@ def audit(
             raise AuditInputError(problems)
     try:
         mark(folder)
-        splits = dict(zip(SPLIT_NAMES, (members, non_members, test, population), strict=True))
-        data = {name: _table(value, folder, name) for name, value in splits.items()}
-        try:
-            first = pd.read_csv(data["members"], nrows=50)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise fail(
-                str(data["members"]), "csv", csv_failure(exc), "write it as UTF-8 CSV"
-            ) from exc
+        given = dict(zip(SPLIT_NAMES, (members, non_members, test, population), strict=True))
+        # DataFrames stay in memory: their [data] entry is only the name the result shows
+        frames = {n: v for n, v in given.items() if isinstance(v, pd.DataFrame)}
+        data = {n: folder / f"{n}.csv" if n in frames else Path(v) for n, v in given.items()}
+        first = frames.get("members")
+        if first is None:
+            first = _head(data["members"])
         width = sum(pd.api.types.is_numeric_dtype(first[c]) for c in first.columns) - 2
         path = _model_file(model, folder, max(width, 1))
         # A module the caller passed in is the caller's code; a file's code needs the opt-in.
         code = allow_code or is_torch_module(model)
-        sensitive_list = list(sensitive) if sensitive is not None else None
         inferred = infer(
             path,
             data["members"],
             label=label,
             id=id,
-            sensitive=sensitive_list,
+            sensitive=list(sensitive) if sensitive is not None else None,
             train=train,
             allow_code=code,
             trusted_functions=tuple(trusted_functions),
+            table=frames.get("members"),
         )
-        spec_path = folder / "audit.toml"
-        write_setup(
-            inferred,
-            path,
-            data,
-            spec_path,
-            force=True,
-            train=train,
-            attacks=list(attacks) if attacks is not None else None,
-        )
-        spec_path.write_text(_with_settings(spec_path, seed, bootstrap, reference_models, gates))
+        write_metadata(inferred, path)
+        run_attacks = list(attacks) if attacks is not None else None
+        mapping = {
+            "seed": seed,
+            **spec_mapping(inferred, path, data, folder, train=train, attacks=run_attacks),
+        }
+        mapping["attacks"] |= {"bootstrap": bootstrap, "reference_models": reference_models}
+        if gates:
+            mapping["gates"] = {str(m): dict(bounds) for m, bounds in gates.items()}
+        spec = parse_spec(mapping, folder, tables=frames)
         reporter = StageLog(lambda line: print(line, file=sys.stderr)) if progress else Quiet()
-        outcome = run_audit(load_spec(spec_path), allow_code=code, progress=reporter)
+        outcome = run_audit(spec, allow_code=code, progress=reporter)
         if isinstance(reporter, StageLog):
             reporter.close()
         return AuditResult(outcome.result, outcome.timings)
@@ -228,32 +221,12 @@ def audit(
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _with_settings(
-    spec: Path,
-    seed: int,
-    bootstrap: int,
-    reference_models: int,
-    gates: Mapping[str, Mapping[str, float]] | None,
-) -> str:
-    """The spec init wrote, with the run's seed, attack settings and gates added."""
-    text = spec.read_text(encoding="utf-8")
-    text = f"seed = {int(seed)}\n\n" + text
-    text = text.replace(
-        "[attacks]\n",
-        f"[attacks]\nbootstrap = {int(bootstrap)}\nreference_models = {int(reference_models)}\n",
-        1,
-    )
-    if gates:  # written as the spec's own syntax; the spec's parser checks each gate
-        text += "\n[gates]\n"
-        for metric, bounds in gates.items():
-            inner = ", ".join(f"{json.dumps(str(k))} = {_toml(v)}" for k, v in bounds.items())
-            text += f"{json.dumps(str(metric))} = {{ {inner} }}\n"
-    return text
-
-
-def _toml(value: Any) -> str:
-    """A number or string as a TOML value (a string is a JSON string in TOML)."""
-    return repr(value) if isinstance(value, int | float) else json.dumps(str(value))
+def _head(path: Path) -> pd.DataFrame:
+    """The first rows of a members CSV (its numeric width, for tracing a torch module)."""
+    try:
+        return pd.read_csv(path, nrows=50)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise fail(str(path), "csv", csv_failure(exc), "write it as UTF-8 CSV") from exc
 
 
 _WHERE = "auditor.audit(...)"

@@ -11,6 +11,8 @@ procedure made the model, is stated as a decision for a person.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -22,8 +24,15 @@ import pandas as pd
 
 from auditor.artifacts.inspect import model_format
 from auditor.artifacts.metadata import METADATA_VERSION
+from auditor.config.writer import spec_toml
 from auditor.core.outputs import output_problems
-from auditor.data.tables import SPLIT_NAMES, csv_failure, header_problems, read_header
+from auditor.data.tables import (
+    SPLIT_NAMES,
+    csv_bytes,
+    csv_failure,
+    header_problems,
+    read_header,
+)
 from auditor.errors import AuditInputError, Problem, fail
 
 LABEL_NAMES = ("death", "event", "outcome", "label", "target", "y", "mortality", "died")
@@ -49,12 +58,18 @@ class Inferred:
     trusted_functions: tuple[str, ...] = ()  # the user's word for a skops model's functions
 
 
-def _read(path: Path) -> pd.DataFrame:
-    """The members' table, its header checked as `run` checks it (pandas would rename a
-    repeated column `age.1` and a blank one `Unnamed: 3`)."""
+def _read(path: Path, table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The members' table (from `table` in memory, as its CSV would read, else from the
+    file), its header checked as `run` checks it (pandas would rename a repeated column
+    `age.1` and a blank one `Unnamed: 3`)."""
     try:
-        frame = pd.read_csv(path)
-        problems = header_problems(frame, path, read_header(path))
+        if table is not None:
+            content = csv_bytes(table)
+            frame = pd.read_csv(io.BytesIO(content))
+            header = next(csv.reader(io.StringIO(content.decode("utf-8"))), [])
+        else:
+            frame, header = pd.read_csv(path), read_header(path)
+        problems = header_problems(frame, path, header)
         if problems:
             raise AuditInputError(problems)
         return frame
@@ -182,13 +197,15 @@ def infer(
     train: str | None = None,
     allow_code: bool = False,
     trusted_functions: tuple[str, ...] = (),
+    table: pd.DataFrame | None = None,
 ) -> Inferred:
     """Metadata for `model` and the spec's data fields, from the model file and the
     members' CSV; AuditInputError when something cannot be inferred (with the flag that
     settles it). TorchScript is probed only with `allow_code` (its code runs);
-    `trusted_functions` are the functions a skops model may hold."""
+    `trusted_functions` are the functions a skops model may hold. With `table` the
+    members are that DataFrame (nothing is read from disk; `members` names it)."""
     fmt = model_format(model, allow_code=allow_code)
-    frame = _read(members)
+    frame = _read(members, table)
     columns = [str(c) for c in frame.columns]
     label = _pick(columns, label, LABEL_NAMES, "label", members)
     id = _pick(columns, id, ID_NAMES, "id", members)
@@ -299,34 +316,43 @@ def _relative(path: Path, folder: Path) -> str:
         return path.resolve().as_posix()
 
 
-def spec_text(
+DEFAULT_RUN = ["loss", "confidence", "entropy", "lira_offline", "rmia"]
+
+
+def spec_mapping(
     inferred: Inferred,
     model: Path,
     data: dict[str, Path],
-    spec: Path,
+    folder: Path,
     *,
     train: str | None = None,
     attacks: list[str] | None = None,
-) -> str:
-    """The TOML spec of an audit of `model` on `data` (paths relative to the spec)."""
-    folder = spec.parent
-
-    def q(value: str) -> str:
-        return json.dumps(value)  # a TOML basic string is a JSON string
-
-    lines = ["[artifact]", 'kind = "model"', f"path = {q(_relative(model, folder))}"]
+) -> dict[str, Any]:
+    """The spec of an audit of `model` on `data`, as a mapping (`config.spec.parse_spec`;
+    paths relative to `folder`, where the spec is or would be)."""
+    artifact: dict[str, Any] = {"kind": "model", "path": _relative(model, folder)}
     if train is not None:
-        lines.append(f"train = {q(train)}")
+        artifact["train"] = train
     if inferred.trusted_functions:
-        names = ", ".join(q(f) for f in inferred.trusted_functions)
-        lines.append(f"trusted_functions = [{names}]")
-    lines += ["", "[data]"]
-    lines += [f"{name} = {q(_relative(data[name], folder))}" for name in SPLIT_NAMES]
-    lines += [f"label = {q(inferred.label)}", f"id = {q(inferred.id)}"]
-    lines.append(f"sensitive = [{', '.join(q(s) for s in inferred.sensitive)}]")
-    run = attacks or ["loss", "confidence", "entropy", "lira_offline", "rmia"]
-    lines += ["", "[attacks]", f"run = [{', '.join(q(a) for a in run)}]", ""]
-    return "\n".join(lines)
+        artifact["trusted_functions"] = list(inferred.trusted_functions)
+    splits = {name: _relative(data[name], folder) for name in SPLIT_NAMES}
+    return {
+        "artifact": artifact,
+        "data": {
+            **splits,
+            "label": inferred.label,
+            "id": inferred.id,
+            "sensitive": list(inferred.sensitive),
+        },
+        "attacks": {"run": list(attacks or DEFAULT_RUN)},
+    }
+
+
+def write_metadata(inferred: Inferred, model: Path) -> Path:
+    """Write the model's `<file>.meta.json` (the metadata `infer` read)."""
+    sidecar = model.with_name(model.name + ".meta.json")
+    sidecar.write_text(json.dumps(inferred.metadata, indent=2) + "\n", encoding="utf-8")
+    return sidecar
 
 
 def write_setup(
@@ -355,8 +381,8 @@ def write_setup(
     ]
     if problems:  # nothing is written unless both files can be
         raise AuditInputError(problems)
-    sidecar.write_text(json.dumps(inferred.metadata, indent=2) + "\n", encoding="utf-8")
+    write_metadata(inferred, model)
     spec.parent.mkdir(parents=True, exist_ok=True)
-    text = spec_text(inferred, model, data, spec, train=train, attacks=attacks)
-    spec.write_text(text, encoding="utf-8")
+    mapping = spec_mapping(inferred, model, data, spec.parent, train=train, attacks=attacks)
+    spec.write_text(spec_toml(mapping), encoding="utf-8")
     return targets

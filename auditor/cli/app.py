@@ -34,7 +34,8 @@ def checked(
     address: str | None = None,
 ) -> Any:
     """The spec, or typer.Exit(2) with its problems and the output paths' together."""
-    from auditor.config.spec import load_spec, with_executor
+    from auditor.config.overrides import with_executor
+    from auditor.config.spec import load_spec
 
     try:
         spec = load_spec(spec_path)

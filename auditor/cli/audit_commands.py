@@ -95,7 +95,7 @@ def dp_audit(
 ) -> None:
     """Test the artifact's DP claim with canary games alone; write dp_audit.json. Exit 1
     when a lower bound exceeds the claimed epsilon."""
-    from auditor.config.spec import with_dp_audit
+    from auditor.config.overrides import with_dp_audit
     from auditor.orchestration.run import run_dp_audit
 
     folder = out_dir or spec.parent / f"{spec.stem}-dp-audit"

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from auditor.artifacts import KINDS
 from auditor.artifacts.builtin import BUILTIN
 from auditor.attacks import ATTACKS, DEFAULT_ATTACKS
-from auditor.config.fields import Field, parse_field, parse_table
+from auditor.config.fields import Field, parse_table
 from auditor.core.types import CANARY_KINDS
 from auditor.data.tables import SPLIT_NAMES, DataSpec
 from auditor.errors import AuditInputError, Problem
@@ -283,9 +284,44 @@ def _scheme_checks(scheme: str | None, kind: str, where: str) -> list[Problem]:
 
 def load_spec(path: Path) -> AuditSpec:
     """Read and validate a spec file; AuditInputError listing every problem found."""
-    where = str(path)
     raw_bytes, raw = _read(path)
+    return _parse(raw, path, hashlib.sha256(raw_bytes).hexdigest(), {})
+
+
+def parse_spec(
+    mapping: Mapping[str, Any],
+    base_dir: Path,
+    *,
+    tables: Mapping[str, Any] | None = None,
+    name: str = "audit",
+) -> AuditSpec:
+    """A spec from a mapping in memory, as a spec file's TOML would read (relative paths
+    relative to `base_dir`); AuditInputError listing every problem found. `tables` gives
+    splits as DataFrames by name (`members`, ...): their `[data]` entry is then only the
+    file name the result shows, and nothing is read from or written to disk for them. The
+    spec's hash is that of its TOML (`config.writer.spec_toml`), so the same mapping gives
+    the same result as the file that writer makes."""
+    from auditor.config.writer import spec_toml
+
+    tables = dict(tables or {})
+    try:
+        text = spec_toml(mapping)
+    except (TypeError, ValueError) as exc:  # a value no spec file could hold
+        fix = "give strings, finite numbers, booleans, lists and tables only"
+        raise AuditInputError(
+            Problem(str(base_dir / f"{name}.toml"), "spec", str(exc), fix)
+        ) from None
+    raw = tomllib.loads(text)  # the mapping as a file would hold it (paths as strings)
+    return _parse(raw, base_dir / f"{name}.toml", hashlib.sha256(text.encode()).hexdigest(), tables)
+
+
+def _parse(raw: dict[str, Any], path: Path, sha256: str, tables: dict[str, Any]) -> AuditSpec:
+    where = str(path)
     v, problems = parse_table(raw, FIELDS, where, path.parent)
+    in_memory = {f"data.{split}" for split in tables}
+    problems = [p for p in problems if p.field not in in_memory]  # no file to look for
+    for split in tables:
+        v[f"data.{split}"] = path.parent / str(raw.get("data", {}).get(split, f"{split}.csv"))
     problems += _cross_checks(v, where)
     kind, consumers = v["artifact.kind"], v["consumer.architectures"]
     known = metric_names(
@@ -304,7 +340,7 @@ def load_spec(path: Path) -> AuditSpec:
         raise AuditInputError(problems)
     return AuditSpec(
         path=path.resolve(),
-        sha256=hashlib.sha256(raw_bytes).hexdigest(),
+        sha256=sha256,
         name=v["name"] or path.stem,
         seed=v["seed"],
         artifact=ArtifactSpec(
@@ -324,6 +360,7 @@ def load_spec(path: Path) -> AuditSpec:
             records=v["data.records"],
             description=v["data.description"],
             max_tensor_mib=v["data.max_tensor_mib"],
+            tables=tables,
             id=v["data.id"],
             sensitive=tuple(v["data.sensitive"]),
             site=v["data.site"],
@@ -354,51 +391,3 @@ def load_spec(path: Path) -> AuditSpec:
             tuple(v["dp_audit.canaries"]), v["dp_audit.runs"], v["dp_audit.per_run"]
         ),
     )
-
-
-def with_executor(spec: AuditSpec, name: str | None, address: str | None) -> AuditSpec:
-    """`spec` with its executor overridden (the command line's --executor / --address);
-    AuditInputError if the override is invalid. The spec's hash, and so the result, is kept."""
-    by_name = {f.name: f for f in FIELDS}
-    settings, problems = spec.executor, []
-    for option, key, value in (("--executor", "name", name), ("--address", "address", address)):
-        if value is None:
-            continue
-        parsed, problem = parse_field(by_name[f"executor.{key}"], value, spec.path.parent)
-        if problem is not None:
-            problems.append(Problem("command line", option, problem.message, problem.fix))
-        settings = replace(settings, **{key: parsed})
-    if settings.name == "ray" and not ray_installed():
-        message = '"ray" but Ray is not installed'
-        problems.append(
-            Problem("command line", "--executor", message, f"install it: {INSTALL_RAY}")
-        )
-    if problems:
-        raise AuditInputError(problems)
-    return replace(spec, executor=settings)
-
-
-def with_dp_audit(
-    spec: AuditSpec, canaries: str | None, runs: int | None, per_run: int | None
-) -> AuditSpec:
-    """`spec` with its DP audit settings overridden (`auditor dp-audit --canaries --runs
-    --per-run`); AuditInputError if an override is invalid."""
-    by_name = {f.name: f for f in FIELDS}
-    settings, problems = spec.dp_audit, []
-    kinds = None if canaries is None else [c.strip() for c in canaries.split(",") if c.strip()]
-    for option, key, value in (
-        ("--canaries", "canaries", kinds),
-        ("--runs", "runs", runs),
-        ("--per-run", "per_run", per_run),
-    ):
-        if value is None:
-            continue
-        parsed, problem = parse_field(by_name[f"dp_audit.{key}"], value, spec.path.parent)
-        if problem is not None:
-            problems.append(Problem("command line", option, problem.message, problem.fix))
-        settings = replace(settings, **{key: tuple(parsed) if key == "canaries" else parsed})
-    if not problems:
-        problems = canary_problems(settings.runs, settings.per_run, "command line", "--runs")
-    if problems:
-        raise AuditInputError(problems)
-    return replace(spec, dp_audit=settings)

@@ -4,7 +4,8 @@ manifests): the spec's data section, one split, all four splits."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,9 @@ class DataSpec:
     records: Path | None = None
     description: str | None = None  # what the data is, shown in the report
     max_tensor_mib: int = 512  # cap on one tensor split file's arrays (data.tensors)
+    # Splits given in memory (DataFrames by split name, the Python API): read from here,
+    # never from disk; their path is then only the file name the result shows.
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def label_columns(self) -> tuple[str, ...]:

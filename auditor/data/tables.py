@@ -6,6 +6,9 @@ quote a patient's values.
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import re
 from pathlib import Path
 
@@ -28,15 +31,36 @@ CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 def read_header(path: Path) -> list[str]:
     """The header row as written (pandas renames repeated names, so they are read here)."""
-    import csv
-
     with path.open(newline="", encoding="utf-8") as handle:
         return next(csv.reader(handle), [])
 
 
-def _read_csv(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A DataFrame as the CSV file `DataFrame.to_csv(path, index=False)` would write, in
+    memory: what an in-memory split is read from and hashed as, so that it audits exactly
+    as that file would."""
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+def _read_split(
+    name: str, path: Path, spec: DataSpec, problems: list[Problem]
+) -> tuple[pd.DataFrame, list[str], str] | None:
+    """(table, header row as written, SHA-256) of one split: from memory when the spec
+    holds it as a DataFrame (nothing touches the disk), else from its CSV file."""
+    if name in spec.tables:
+        content = csv_bytes(spec.tables[name])
+        frame = _read_csv(io.BytesIO(content), path, problems)
+        header = next(csv.reader(io.StringIO(content.decode("utf-8"))), [])
+        return (frame, header, hashlib.sha256(content).hexdigest()) if frame is not None else None
+    frame = _read_csv(path, path, problems)
+    return (frame, read_header(path), sha256_file(path)) if frame is not None else None
+
+
+def _read_csv(
+    source: Path | io.BytesIO, path: Path, problems: list[Problem]
+) -> pd.DataFrame | None:
     try:
-        return pd.read_csv(path)
+        return pd.read_csv(source)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         problems.append(
             Problem(
@@ -245,10 +269,11 @@ def load_audit_data(spec: DataSpec, encoding: Features, n_classes: int = 2) -> A
         )
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
+    digests: dict[str, str] = {}
     for name, path in spec.paths().items():
-        frame = _read_csv(path, problems)
-        if frame is not None:
-            header = read_header(path)
+        read = _read_split(name, path, spec, problems)
+        if read is not None:
+            frame, header, digests[name] = read
             problems += _check_frame(frame, path, name, spec, encoding, header, n_classes)
             frames[name] = frame
     if not problems:
@@ -277,7 +302,7 @@ def load_audit_data(spec: DataSpec, encoding: Features, n_classes: int = 2) -> A
         splits[name] = Split(
             name=name,
             path=path,
-            sha256=sha256_file(path),
+            sha256=digests[name],
             x=encoding.encode(frame),
             y=(
                 frame[list(spec.labels)].to_numpy().astype(np.int64)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from auditor.config.spec import load_spec, with_executor
+from auditor.config.overrides import with_executor
+from auditor.config.spec import load_spec
 from auditor.errors import AuditInputError
 
 INSTALL = 'pip install ".[ray]"'
