@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -37,3 +39,10 @@ def fail(where: str, field: str, message: str, fix: str) -> AuditInputError:
 class ResultSchemaError(AuditInputError):
     """A result JSON that this version of the auditor cannot read (unknown, malformed or
     tampered); exit code 2 like any bad input."""
+
+
+def did_you_mean(name: str, options: Sequence[str], lead: str = "use one of") -> str:
+    """A fix naming the closest option ("did you mean 'x'?"), then all of them."""
+    close = difflib.get_close_matches(name, list(options), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{hint}{lead} {', '.join(options)}"

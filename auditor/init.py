@@ -114,9 +114,9 @@ def _model_columns(
         width = getattr(model, "n_features_in_", None)
         return _by_width(path, width, numeric), "probabilities", kind, "its input width", n_out
     if fmt == "onnx":
-        import onnxruntime
+        from auditor.artifacts.query import onnx_session
 
-        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        session = onnx_session(path)
         inputs = session.get_inputs()
         outputs = [o.name for o in session.get_outputs()]
         output = "probabilities" if any("prob" in o.lower() for o in outputs) else "logits"

@@ -194,9 +194,9 @@ def _inspect(
         return safetensors_metadata(path, architecture)
     meta = trusted_metadata(read_sidecar(path), architecture, str(path))
     if fmt == "onnx":
-        import onnxruntime
+        from auditor.artifacts.query import onnx_session
 
-        onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        onnx_session(path)
     elif fmt == "skops":
         from auditor.artifacts.query import load_skops
 

@@ -76,12 +76,18 @@ def logits_fn(model: Any) -> LogitsFn:
     return torch_logits(model) if is_torch_module(model) else sklearn_logits(model)
 
 
+def onnx_session(path: Path) -> Any:
+    """An onnxruntime session of the model at `path`, on the CPU (the one place one is made)."""
+    import onnxruntime
+
+    return onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
 def onnx_logits(path: Path, output: str) -> LogitsFn:
     """The logits of an ONNX model (onnxruntime, CPU); log-probabilities when its `output`
     is probabilities."""
-    import onnxruntime
 
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = onnx_session(path)
     name = session.get_inputs()[0].name
 
     def logits(x: np.ndarray) -> np.ndarray:
@@ -120,9 +126,8 @@ def onnx_table_logits(path: Path, columns: tuple[str, ...], output: str) -> Tabl
     a Pipeline; each fed its column as a (n, 1) tensor of the input's type), or a single
     input taking the columns as a float32 matrix. Probability outputs (a tensor, or
     skl2onnx's list of {class: probability}) become log-probabilities."""
-    import onnxruntime
 
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = onnx_session(path)
     inputs = {i.name: i.type for i in session.get_inputs()}
     outputs = [o.name for o in session.get_outputs()]
     wanted = next((o for o in outputs if "probab" in o.lower()), outputs[-1])
@@ -162,9 +167,8 @@ def _column(values: pd.Series, onnx_type: str) -> np.ndarray:
 
 def onnx_input_names(path: Path) -> list[str]:
     """The named inputs of an ONNX model."""
-    import onnxruntime
 
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = onnx_session(path)
     return [i.name for i in session.get_inputs()]
 
 

@@ -3,14 +3,13 @@ bounds, options, fix); every problem collected with the file, the field and the 
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from auditor.errors import Problem
+from auditor.errors import Problem, did_you_mean
 
 MAX_KEYS = 2000  # keys in a spec (gates included); more is not a spec, and would be slow
 
@@ -37,13 +36,6 @@ class Field:
     @property
     def key(self) -> str:
         return self.name.rsplit(".", 1)[-1]
-
-
-def did_you_mean(name: str, options: Sequence[str]) -> str:
-    """A fix naming the closest option, then all of them."""
-    close = difflib.get_close_matches(name, list(options), n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return f"{hint}use one of {', '.join(options)}"
 
 
 def _bounds(field: Field) -> str:

@@ -49,11 +49,8 @@ def recall_gap_interval(
         recall = hits[positives > 0] / positives[positives > 0]
         if len(recall) >= 2:
             gaps.append(recall.max() - recall.min())
-    if not gaps:
-        return None, None
-    tail = (1.0 - confidence) / 2.0 * 100.0
-    low, high = np.percentile(gaps, [tail, 100.0 - tail])
-    return float(low), float(high)
+    interval = percentile_interval(float("nan"), np.asarray(gaps, dtype=float), confidence)
+    return interval.lower, interval.upper
 
 
 def rank_auroc(scores: np.ndarray, n_positive: int) -> np.ndarray:
@@ -96,12 +93,10 @@ def group_intervals(
             ],
             axis=1,
         )
-        aucs = rank_auroc(sample, n1)
-        tail = (1.0 - confidence) / 2.0 * 100.0
-        low, high = np.percentile(aucs, [tail, 100.0 - tail])
+        interval = percentile_interval(float("nan"), rank_auroc(sample, n1), confidence)
         out["auroc_interval"] = {
-            "lower": float(low),
-            "upper": float(high),
+            "lower": interval.lower,
+            "upper": interval.upper,
             "method": "percentile bootstrap, stratified by outcome",
         }
     return out
@@ -112,14 +107,13 @@ def fairness_figures(
     p_positive: np.ndarray,
     groups: dict[str, np.ndarray],
     *,
-    rng: np.random.Generator | None = None,
+    rng: np.random.Generator,
     replicates: int = 200,
     confidence: float = 0.95,
 ) -> dict[str, Any]:
     """Per attribute: group recall, AUROC, FPR and size; recall gap (with a bootstrap
     interval), AUROC gap and the equalized-odds difference (largest between-group
     difference in TPR or FPR)."""
-    rng = rng if rng is not None else np.random.default_rng(0)
     # The groups' own intervals draw from a child stream, leaving `rng` to the gap intervals.
     interval_rng = rng.spawn(1)[0]
     y = np.asarray(y).astype(int)
@@ -208,7 +202,7 @@ def structured_fairness_figures(
     logits: np.ndarray,
     groups: dict[str, np.ndarray],
     *,
-    rng: np.random.Generator | None = None,
+    rng: np.random.Generator,
     replicates: int = 200,
     confidence: float = 0.95,
 ) -> dict[str, Any]:
@@ -219,7 +213,6 @@ def structured_fairness_figures(
     from a bootstrap that resamples records (a record's entries are not independent), and
     the recall gap, AUROC gap and equalized-odds difference (largest gap in micro recall or
     false-positive rate)."""
-    rng = rng if rng is not None else np.random.default_rng(0)
     y = np.asarray(y).astype(int)
     if y.ndim == 1 and logits.shape[1] == 2:
         return fairness_figures(

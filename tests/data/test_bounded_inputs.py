@@ -19,14 +19,17 @@ import pytest
 
 from auditor.demo.images import OVERFIT_CNN, build_image_fixture
 
-# The child reports its own peak RSS (KiB on Linux), so the figure is this validate's alone.
+# The child reports its own peak RSS: VmHWM of its address space, in KiB. (getrusage's
+# ru_maxrss would not do: Linux carries the forking parent's peak across exec, so a child of
+# a large test worker would report the worker's size.)
 CHILD = """
-import resource, sys
+import re, sys
 from auditor.cli import app
 try:
     app(["validate", sys.argv[1]])
 except SystemExit as exit:
-    print("PEAK_RSS_KIB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+    status = open("/proc/self/status").read()
+    print("PEAK_RSS_KIB", re.search(r"VmHWM:\\s+(\\d+)", status).group(1), file=sys.stderr)
     sys.exit(exit.code)
 """
 LIMIT_KIB = 1 << 20  # 1 GiB

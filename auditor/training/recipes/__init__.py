@@ -10,13 +10,12 @@ a recipe runs).
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
-from auditor.errors import AuditInputError, Problem
+from auditor.errors import AuditInputError, Problem, did_you_mean
 from auditor.training.recipes.base import RecipeInput, Trained
 from auditor.training.recipes.params import (
     CONSUMER,
@@ -108,16 +107,10 @@ _LEGACY_READS = {
 }
 
 
-def _did_you_mean(name: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(name, options, n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return f"{hint}use one of {', '.join(options)}"
-
-
 def unknown_recipe(name: Any, where: str, field: str) -> Problem:
     """The problem of a recipe name that is not registered, with a "did you mean"."""
     message = f"names unknown recipe {str(name)[:40]!r}"
-    return Problem(where, field, message, _did_you_mean(str(name), list(RECIPES)))
+    return Problem(where, field, message, did_you_mean(str(name), list(RECIPES)))
 
 
 def recipe_params(name: str, raw: Any, *, where: str, field: str) -> Any:
@@ -141,7 +134,7 @@ def stored_params(name: str, raw: Any, *, legacy: bool, where: str, field: str) 
             where,
             f"{field}.{key}",
             "is not a recipe parameter",
-            _did_you_mean(str(key), sorted(_LEGACY)),
+            did_you_mean(str(key), sorted(_LEGACY)),
         )
         for key in raw
         if key not in _LEGACY

@@ -7,13 +7,12 @@ Torch-free, so that checking a spec or an artifact's metadata never imports torc
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, TypeVar
 
 from auditor.artifacts.builtin import model_params
-from auditor.errors import AuditInputError, Problem
+from auditor.errors import AuditInputError, Problem, did_you_mean
 from auditor.training.recipes.user import UserTraining
 
 
@@ -179,14 +178,12 @@ def parse_params(cls: type[P], raw: Any, *, where: str, field_name: str) -> P:
     problems, values = [], {}
     for key, value in raw.items():
         if key not in known:
-            close = difflib.get_close_matches(str(key), list(known), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
             problems.append(
                 Problem(
                     where,
                     f"{field_name}.{key}",
                     f"is not a parameter of {cls.__name__}",
-                    f"{hint}use only {', '.join(known)}",
+                    did_you_mean(str(key), list(known), "use only"),
                 )
             )
             continue
