@@ -9,6 +9,7 @@ data that needs the artifact's encoding is checked once the artifact's metadata 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -105,25 +106,18 @@ Read = tuple[Features, int]  # what the data is checked against: features, outpu
 
 def _model(spec: AuditSpec, allow_code: bool, problems: list[Problem]) -> Read | None:
     artifact = spec.artifact
-    meta = _collect(
-        problems,
-        lambda: inspect_model(
-            artifact.path,
+
+    def inspect(path: Path) -> ArtifactMetadata:
+        return inspect_model(
+            path,
             architecture=artifact.architecture,
             allow_code=allow_code,
             trusted_functions=artifact.trusted_functions,
-        ),
-    )
-    if artifact.base is not None:
-        _collect(
-            problems,
-            lambda: inspect_model(
-                artifact.base,
-                architecture=artifact.architecture,
-                allow_code=allow_code,
-                trusted_functions=artifact.trusted_functions,
-            ),
         )
+
+    meta = _collect(problems, lambda: inspect(artifact.path))
+    if artifact.base is not None:
+        _collect(problems, lambda: inspect(artifact.base))
     if artifact.site_vectors is not None:
         from auditor.artifacts.weights import check_site_vectors
 

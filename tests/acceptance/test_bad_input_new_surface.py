@@ -242,25 +242,27 @@ def test_a_cache_folder_that_cannot_be_written_is_found_by_validate(
     assert blocker.read_text() == "not a folder\n"
 
 
-def test_a_dataset_naming_a_model_recipe_is_refused_at_validate(
-    make_tree: Callable[..., Any], cli: Callable[..., Result]
-) -> None:
+def _resave_condensed(tree: Any, *, one_class: bool = False, **changes: Any) -> Path:
+    """The demo tree's condensed set saved again with `changes` to its metadata (recipe,
+    params), or with the records of its first record's class only; returns its spec."""
     from auditor.artifacts.datasets import load_dataset, save_dataset
     from auditor.config.spec import load_spec
 
-    tree = make_tree()
     spec = tree.spec("condense")
     path = tree.artifact("condense.safetensors")
     released = load_dataset(path, label=load_spec(spec).data.label)
+    keep = released.y == released.y[0] if one_class else np.ones(len(released.y), bool)
+    stored = {"recipe": released.recipe, "params": released.params, **changes}
     save_dataset(
-        released.x,
-        released.y,
-        encoding=released.encoding,
-        recipe="supervised",
-        params={},
-        seed=0,
-        path=path,
+        released.x[keep], released.y[keep], encoding=released.encoding, seed=0, path=path, **stored
     )
+    return spec
+
+
+def test_a_dataset_naming_a_model_recipe_is_refused_at_validate(
+    make_tree: Callable[..., Any], cli: Callable[..., Result]
+) -> None:
+    spec = _resave_condensed(make_tree(), recipe="supervised", params={})
     result = cli("validate", spec)
     output = flat(result.output)
     assert result.exit_code == 2, output
@@ -349,23 +351,7 @@ def test_a_stored_parameter_of_the_wrong_type_is_refused_though_unread() -> None
 def test_a_one_class_release_is_refused(
     make_tree: Callable[..., Any], cli: Callable[..., Result]
 ) -> None:
-    from auditor.artifacts.datasets import load_dataset, save_dataset
-    from auditor.config.spec import load_spec
-
-    tree = make_tree()
-    spec = tree.spec("condense")
-    path = tree.artifact("condense.safetensors")
-    released = load_dataset(path, label=load_spec(spec).data.label)
-    keep = released.y == released.y[0]
-    save_dataset(
-        released.x[keep],
-        released.y[keep],
-        encoding=released.encoding,
-        recipe=released.recipe,
-        params=released.params,
-        seed=0,
-        path=path,
-    )
+    spec = _resave_condensed(make_tree(), one_class=True)
     result = cli("validate", spec)
     output = flat(result.output)
     assert result.exit_code == 2, output
