@@ -70,17 +70,25 @@ OPTIONS: dict[str, Any] = {
 }
 
 
-def test_dataframes_are_audited_without_writing_a_record(tmp_path: Path) -> None:
+def test_dataframes_are_audited_without_writing_a_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     frames = _frames()
     model = _model(frames["members"])
-    temp = Path(tempfile.gettempdir())
-    before = sorted(temp.iterdir())
+    # the temporary folder the API uses, private to this test (the machine's /tmp is shared
+    # with the other test worker, which creates folders there at any time)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     _recording.append([])
     try:
         result = auditor.audit(model, **frames, **OPTIONS)
     finally:
         written = _recording.pop()
-    assert sorted(temp.iterdir()) == before, "a file was left in the temporary folder"
+    # no file left, and the API's private folder gone (torch may create its own empty cache
+    # folder, torchinductor_<user>, in the temporary folder on first use: no file in it)
+    assert [p for p in temp.rglob("*") if not p.is_dir()] == [], "a file was left behind"
+    assert [p.name for p in temp.iterdir() if p.name.startswith("auditor-")] == []
     assert not [w for w in written if w.endswith(".csv")], written
     # written: the model, its metadata and the folder's marker in the API's private folder
     # (removed), and writability probes of folders (an unnamed file that deletes itself)

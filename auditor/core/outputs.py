@@ -20,6 +20,11 @@ OWNED = ("result.json", "timings.json", "report.html")  # the files an audit fol
 MARKER = ".release-auditor"  # in every folder the auditor writes outputs into
 GENERATOR = "release-auditor"  # named in every HTML page and JUnit file it writes
 _HEAD = 1 << 16  # where the generator's name is looked for in a file
+# How a page (report and comparison templates) and a JUnit file (result.gates) name it.
+_SIGNATURES = (
+    f'<meta name="generator" content="{GENERATOR}">'.encode(),
+    f'<property name="generator" value="{GENERATOR}" />'.encode(),
+)
 
 
 def ours(path: Path, writes: tuple[str, ...] | None = None) -> bool:
@@ -36,7 +41,8 @@ def ours(path: Path, writes: tuple[str, ...] | None = None) -> bool:
         return not any((path / name).exists() for name in writes)
     try:
         with path.open("rb") as handle:
-            return GENERATOR.encode() in handle.read(_HEAD)
+            head = handle.read(_HEAD)
+        return any(signature in head for signature in _SIGNATURES)
     except OSError:
         return False
 
