@@ -5,6 +5,7 @@ traceback, no quoted record value, and nothing left behind."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -356,3 +357,20 @@ def test_a_one_class_release_is_refused(
     output = flat(result.output)
     assert result.exit_code == 2, output
     assert "holds one class only" in output
+
+
+def swallows(records: pd.DataFrame, labels: pd.Series) -> Any:
+    """Sleeps inside a broad `except Exception`, as training loops with retries do."""
+    for _ in range(60):
+        with contextlib.suppress(Exception):  # the deadline must not end up here
+            time.sleep(0.5)
+
+
+def test_a_deadline_is_not_swallowed_by_the_users_except(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    table = _table()
+    x = table.encoding.encode(table.frame)
+    start = time.perf_counter()
+    with pytest.raises(AuditInputError, match="did not return within"):
+        _user("swallows", timeout=0.5).fit(x, np.arange(len(x)) % 2, seed=0)
+    assert time.perf_counter() - start < 10

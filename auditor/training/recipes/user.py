@@ -170,8 +170,9 @@ def _raised_at(exc: BaseException) -> str:
     return f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
 
 
-class TrainingTimeout(Exception):
-    """The user's training function ran past its deadline."""
+class TrainingTimeout(BaseException):
+    """The user's training function ran past its deadline (a BaseException, so that the
+    user's own `except Exception` cannot swallow it)."""
 
 
 @contextmanager
