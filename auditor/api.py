@@ -175,8 +175,9 @@ def audit(
     folder = Path(tempfile.mkdtemp(prefix="auditor-")) if own else Path(workdir)
     if not own:
         problems = output_problems(folder, field="workdir", folder=True, writes=None)
-        if problems:
-            raise AuditInputError(problems)
+        if problems:  # the API has no force: a workdir is new, empty, or the API's own
+            fix = "name a new or empty folder (or leave workdir out: a private one is used)"
+            raise AuditInputError([Problem(_WHERE, p.field, p.message, fix) for p in problems])
     try:
         mark(folder)
         given = dict(zip(SPLIT_NAMES, (members, non_members, test, population), strict=True))
