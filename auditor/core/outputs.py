@@ -39,6 +39,8 @@ def ours(path: Path, writes: tuple[str, ...] | None = None) -> bool:
         if writes is None:
             return not any(path.iterdir())
         return not any((path / name).exists() for name in writes)
+    if not path.is_file():  # a FIFO or device: never opened (a FIFO would block)
+        return False
     try:
         with path.open("rb") as handle:
             head = handle.read(_HEAD)

@@ -307,3 +307,6 @@ def test_a_page_is_replaced_only_when_the_auditor_wrote_it(tmp_path: Path) -> No
     page.write_text(render_comparison([]))
     assert GENERATOR in page.read_text()
     assert output_problems(page, field="--out", folder=False) == []
+    pipe = tmp_path / "pipe.html"  # never opened to be checked: a FIFO would block
+    os.mkfifo(pipe)
+    assert output_problems(pipe, field="--out", folder=False)
