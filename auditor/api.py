@@ -151,7 +151,8 @@ def audit(
     DataFrame or a CSV path, one row per patient. `label` and `id` are inferred from the
     column names when left out; `sensitive` from names such as sex or race. `train`
     ("package.module:function") is your training code for the reference models. `gates`
-    maps metric names to {"max": x} or {"min": x}. Progress lines go to stderr unless
+    maps metric names to {"max": x} or {"min": x} (and optionally "bound": "upper" or
+    "lower", as in a spec). Progress lines go to stderr unless
     `progress=False`. A model *file* in pickle or TorchScript format runs its own code
     and is read only with `allow_code=True` (a torch module object is yours already);
     `trusted_functions` names the functions a skops model may call ("numpy.log1p").
