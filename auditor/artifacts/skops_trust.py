@@ -18,7 +18,6 @@ feature selection below, which compute statistics and act on nothing.
 from __future__ import annotations
 
 import inspect
-import types
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -100,9 +99,8 @@ def trusted_types(path: Path, untrusted: Iterable[str], named: Iterable[str]) ->
 
 
 def _is_function(value: Any) -> bool:
-    return isinstance(
-        value, types.FunctionType | types.BuiltinFunctionType | np.ufunc | types.MethodType
-    ) or (inspect.isroutine(value) and not inspect.isclass(value))
+    """Python and built-in functions, methods, and numpy's ufuncs (not routines to inspect)."""
+    return inspect.isroutine(value) or isinstance(value, np.ufunc)
 
 
 def _qualified(value: Any) -> str:

@@ -61,7 +61,13 @@ def _safetensors_bytes(path: Path) -> int:
     return total
 
 
-_SAFETENSORS_WIDTH = {"F64": 8, "I64": 8, "U64": 8, "F32": 4, "I32": 4, "U32": 4, "F16": 2}
+# Bytes per element of safetensors' dtypes (an unknown one counts as 8: the larger estimate).
+_SAFETENSORS_WIDTH = {
+    **dict.fromkeys(("F64", "I64", "U64"), 8),
+    **dict.fromkeys(("F32", "I32", "U32"), 4),
+    **dict.fromkeys(("F16", "BF16", "I16", "U16"), 2),
+    **dict.fromkeys(("I8", "U8", "BOOL", "F8_E4M3", "F8_E5M2"), 1),
+}
 
 
 def _too_large(path: Path, limit_mib: int) -> Problem | None:
