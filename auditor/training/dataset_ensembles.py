@@ -37,7 +37,6 @@ from auditor.training.recipes import (
 )
 from auditor.training.recipes.condense import random_embedding
 
-DATASET_RECIPES = ("stimuli", "condense")
 KEEP_RELEASES = 4  # shards of releases kept for the next consumer (each K x m x d floats)
 _RELEASES: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -52,6 +51,35 @@ def vectorisable(recipe: str, params: object) -> bool:
     if recipe == "stimuli":
         return isinstance(params, StimuliParams) and _builtin_mlp(params.teacher)
     return recipe == "condense" and isinstance(params, CondenseParams)
+
+
+def stimuli_shard(
+    params: StimuliParams,
+    pool: RecipeInput,
+    subsets: np.ndarray,
+    seeds: list[int],
+    query_x: np.ndarray,
+    device: torch.device,
+) -> np.ndarray | None:
+    """The `stimuli` recipe's ensemble trainer (its `RecipeDef.ensemble`): None where
+    `vectorisable` says no, or for multi-label records."""
+    if not vectorisable("stimuli", params) or pool.multilabel:
+        return None
+    return dataset_shard("stimuli", params, pool, subsets, seeds, query_x, device)
+
+
+def condense_shard(
+    params: CondenseParams,
+    pool: RecipeInput,
+    subsets: np.ndarray,
+    seeds: list[int],
+    query_x: np.ndarray,
+    device: torch.device,
+) -> np.ndarray | None:
+    """The `condense` recipe's ensemble trainer (its `RecipeDef.ensemble`)."""
+    if not vectorisable("condense", params) or pool.multilabel:
+        return None
+    return dataset_shard("condense", params, pool, subsets, seeds, query_x, device)
 
 
 def dataset_shard(

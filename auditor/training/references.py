@@ -25,13 +25,10 @@ import torch
 
 from auditor.artifacts.query import logits_fn
 from auditor.training.cache import DiskCache, array_digest, content_key
-from auditor.training.dataset_ensembles import DATASET_RECIPES, dataset_shard, vectorisable
-from auditor.training.dp_ensembles import fit_dp_ensemble
-from auditor.training.ensembles import fit_ensemble, half_subsets, init_ensemble
+from auditor.training.ensembles import half_subsets
 from auditor.training.executors import Executor, InProcess, ShardData, ShardTask
-from auditor.training.recipes import Params, RecipeInput, run_recipe
+from auditor.training.recipes import RECIPES, Params, RecipeInput, run_recipe
 
-VECTORISED = ("supervised", "mimic")  # exact ensemble trainers; dp_sgd has its own
 Mode = Literal["online", "offline"]
 
 
@@ -111,42 +108,15 @@ def train_shard(
     """Train one model per row of `subsets` by `recipe`; float64 logits (K, n_query, C).
 
     Model k equals `run_recipe(recipe, RecipeInput(pool.x[subsets[k]], ...), hp, seeds[k])`:
-    vectorised for the recipes in VECTORISED with torch architectures; dp_sgd through the
-    vectorised DP-SGD (same privacy accounting, its own noise stream); stimuli and condense
-    through `dataset_ensembles` (every stage for all K runs at once); one after another
-    otherwise (e.g. random forests, merge, the user's own training code).
+    all K at once by the recipe's ensemble trainer (`RecipeDef.ensemble`: the built-in
+    MLPs, DP-SGD, stimuli, condense) where it takes these parameters, one after another
+    otherwise (random forests, merge, the user's own training code, a recipe without one).
     """
-    if recipe == "dp_sgd" and hp.architecture != "random_forest" and hp.user is None:
-        ens = init_ensemble(hp, pool.x.shape[1], pool.n_classes, seeds, device)
-        fit_dp_ensemble(ens, pool.x, pool.y, subsets, hp, seeds[0] + 1)
-        return ens.logits(query_x)
-    if recipe in DATASET_RECIPES and vectorisable(recipe, hp) and not pool.multilabel:
-        return dataset_shard(recipe, hp, pool, subsets, seeds, query_x, device)
-    own_code = getattr(hp, "user", None) is not None  # the user's training: one at a time
-    if recipe in VECTORISED and hp.architecture != "random_forest" and not own_code:
-        d, c = pool.x.shape[1], pool.n_classes
-        ens = init_ensemble(hp, d, c, seeds, device)
-        multilabel = pool.multilabel
-        fit_ensemble(
-            ens, pool.x, pool.y, subsets, hp, [s + 1 for s in seeds], multilabel=multilabel
-        )
-        if recipe == "mimic":
-            if pool.public_x is None:
-                raise ValueError("the mimic recipe needs public records")
-            public = ens.logits(pool.public_x)  # (K, n_public, C)
-            labels = (public > 0).astype(np.int64) if multilabel else public.argmax(axis=2)
-            ens = init_ensemble(hp, d, c, [s + 2 for s in seeds], device)
-            everyone = np.tile(np.arange(len(pool.public_x)), (len(seeds), 1))
-            fit_ensemble(
-                ens,
-                pool.public_x,
-                labels,
-                everyone,
-                hp,
-                [s + 3 for s in seeds],
-                multilabel=multilabel,
-            )
-        return ens.logits(query_x)
+    ensemble = RECIPES[recipe].ensemble_trainer()
+    if ensemble is not None:
+        logits = ensemble(hp, pool, subsets, seeds, query_x, device)
+        if logits is not None:
+            return logits
     out = []
     for rows, seed in zip(subsets, seeds, strict=True):
         data = RecipeInput(

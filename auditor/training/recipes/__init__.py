@@ -10,8 +10,7 @@ a recipe runs).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +27,7 @@ from auditor.training.recipes.params import (
     convert,
     parse_params,
 )
+from auditor.training.recipes.registry import RECIPES, RecipeDef, register_recipe
 
 __all__ = [
     "CONSUMER",
@@ -43,33 +43,69 @@ __all__ = [
     "TrainParams",
     "Trained",
     "recipe_params",
+    "register_recipe",
     "release_dataset",
     "run_recipe",
     "stored_params",
 ]
 
 
-@dataclass(frozen=True)
-class RecipeDef:
-    """A registered recipe: its parameters and what it releases."""
+_HERE = "auditor.training.recipes"
+_SHARDS = "auditor.training.model_shards"
+_DATASET_SHARDS = "auditor.training.dataset_ensembles"
 
-    name: str
-    params: type
-    releases: Literal["model", "dataset", "weights"]
-    description: str
-
-
-RECIPES: dict[str, RecipeDef] = {
-    d.name: d
-    for d in (
-        RecipeDef("supervised", TrainParams, "model", "a model trained on the records"),
-        RecipeDef("mimic", TrainParams, "model", "a student trained on a teacher's labels"),
-        RecipeDef("dp_sgd", DPParams, "model", "a model trained with DP-SGD (Opacus)"),
-        RecipeDef("condense", CondenseParams, "dataset", "a condensed set (distribution matching)"),
-        RecipeDef("stimuli", StimuliParams, "dataset", "synthetic stimuli of a trained network"),
-        RecipeDef("merge", MergeParams, "weights", "merged per-site data vectors"),
-    )
-}
+for _definition in (
+    RecipeDef(
+        "supervised",
+        TrainParams,
+        "model",
+        "a model trained on the records",
+        train=f"{_HERE}.supervised:train",
+        ensemble=f"{_SHARDS}:supervised_shard",
+    ),
+    RecipeDef(
+        "mimic",
+        TrainParams,
+        "model",
+        "a student trained on a teacher's labels",
+        train=f"{_HERE}.mimic:train",
+        ensemble=f"{_SHARDS}:mimic_shard",
+    ),
+    RecipeDef(
+        "dp_sgd",
+        DPParams,
+        "model",
+        "a model trained with DP-SGD (Opacus)",
+        train=f"{_HERE}.dp_sgd:train",
+        ensemble=f"{_SHARDS}:dp_sgd_shard",
+    ),
+    RecipeDef(
+        "condense",
+        CondenseParams,
+        "dataset",
+        "a condensed set (distribution matching)",
+        train=f"{_HERE}.condense:train",
+        ensemble=f"{_DATASET_SHARDS}:condense_shard",
+        release=f"{_HERE}.condense:release",
+    ),
+    RecipeDef(
+        "stimuli",
+        StimuliParams,
+        "dataset",
+        "synthetic stimuli of a trained network",
+        train=f"{_HERE}.stimuli:train",
+        ensemble=f"{_DATASET_SHARDS}:stimuli_shard",
+        release=f"{_HERE}.stimuli:release",
+    ),
+    RecipeDef(
+        "merge",
+        MergeParams,
+        "weights",
+        "merged per-site data vectors",
+        train=f"{_HERE}.merge:train",
+    ),
+):
+    register_recipe(_definition)
 
 # Named presets used by the demo and the tests.
 PRESETS: dict[str, Any] = {
@@ -164,34 +200,14 @@ def release_dataset(
     name: str, data: RecipeInput, params: Any, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """The samples a dataset-releasing recipe ("condense", "stimuli") makes from the
-    private records: (x, y)."""
-    from auditor.training.recipes import condense, stimuli
-
-    releases = {"condense": condense.release, "stimuli": stimuli.release}
-    if name not in releases:
-        raise ValueError(f"recipe {name!r} does not release a dataset")
-    return releases[name](data, params, seed)
+    private records: (x, y); ValueError for a recipe that releases no dataset."""
+    if name not in RECIPES:
+        raise ValueError(f"unknown recipe {name!r}: use one of {', '.join(RECIPES)}")
+    return RECIPES[name].releaser()(data, params, seed)
 
 
 def run_recipe(name: str, data: RecipeInput, params: Any, seed: int) -> Trained:
     """Run the recipe called `name`; ValueError if there is none by that name."""
-    from auditor.training.recipes import (
-        condense,
-        dp_sgd,
-        merge,
-        mimic,
-        stimuli,
-        supervised,
-    )
-
-    trainers = {
-        "supervised": supervised.train,
-        "mimic": mimic.train,
-        "dp_sgd": dp_sgd.train,
-        "condense": condense.train,
-        "stimuli": stimuli.train,
-        "merge": merge.train,
-    }
-    if name not in trainers:
+    if name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}: use one of {', '.join(RECIPES)}")
-    return trainers[name](data, params, seed)
+    return RECIPES[name].trainer()(data, params, seed)
