@@ -14,9 +14,9 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from auditor.artifacts import KINDS
+from auditor.artifacts import KINDS, MetricScope
 from auditor.artifacts.builtin import BUILTIN
 from auditor.attacks import ATTACKS, DEFAULT_ATTACKS
 from auditor.config.fields import Field, parse_table
@@ -88,7 +88,7 @@ FIELDS: tuple[Field, ...] = (
 
 @dataclass(frozen=True)
 class ArtifactSpec:
-    kind: Literal["model", "dataset", "weights"]
+    kind: str  # a registered artifact kind (`auditor.artifacts.KINDS`)
     path: Path
     architecture: str | None
     base: Path | None = None  # weights: the public pre-trained model, if released
@@ -193,13 +193,7 @@ def _cross_checks(v: dict[str, Any], where: str) -> list[Problem]:
     """Problems that involve more than one field."""
     problems = canary_problems(v["dp_audit.runs"], v["dp_audit.per_run"], where, "dp_audit")
     kind, run = v["artifact.kind"], v["attacks.run"]
-    if kind != "weights" and (v["artifact.base"] or v["artifact.site_vectors"]):
-        fix = 'set kind = "weights" or remove them'
-        problems.append(
-            Problem(
-                where, "artifact.base", "base and site_vectors belong to weights artifacts", fix
-            )
-        )
+    problems += _kind_fields(v, kind, where)
     if (v["data.label"] is None) == (not v["data.labels"]):
         problems.append(
             Problem(
@@ -209,11 +203,6 @@ def _cross_checks(v: dict[str, Any], where: str) -> list[Problem]:
                 'label = "death" names the outcome column (binary or multi-class); labels = '
                 '["a", "b"] names one 0/1 column per label of a multi-label model',
             )
-        )
-    if v["artifact.train"] is not None and kind != "model":
-        fix = 'remove train, or audit the model itself (kind = "model")'
-        problems.append(
-            Problem(where, "artifact.train", 'is for model artifacts (kind = "model")', fix)
         )
     if "base_reference" in run and v["artifact.base"] is None:
         fix = 'set [artifact] base = "path/to/base.safetensors"'
@@ -238,9 +227,6 @@ def _cross_checks(v: dict[str, Any], where: str) -> list[Problem]:
         problems.append(
             Problem(where, "attacks.run", "names no attack", f"e.g. run = {list(DEFAULT_ATTACKS)}")
         )
-    if v["dp_audit.canaries"] and kind != "model":
-        fix = 'audit a DP-SGD model (kind = "model"), or remove [dp_audit]'
-        problems.append(Problem(where, "dp_audit.canaries", "is for model artifacts", fix))
     if not v["consumer.architectures"]:
         problems.append(
             Problem(where, "consumer.architectures", "is empty", f"e.g. {list(CONSUMERS)}")
@@ -255,6 +241,19 @@ def _cross_checks(v: dict[str, Any], where: str) -> list[Problem]:
                 f"install it: {INSTALL_RAY}",
             )
         )
+    return problems
+
+
+def _kind_fields(v: dict[str, Any], kind: str, where: str) -> list[Problem]:
+    """A spec field that only another artifact kind reads (`ArtifactKind.fields`)."""
+    own = KINDS[kind].fields if kind in KINDS else ()
+    problems = []
+    for owner in KINDS.values():
+        for name in owner.fields:
+            if name not in own and v.get(name) not in (None, (), [], ""):
+                message = f'is for {owner.name} artifacts (kind = "{owner.name}")'
+                fix = f'remove it, or audit a {owner.name} artifact (kind = "{owner.name}")'
+                problems.append(Problem(where, name, message, fix))
     return problems
 
 
@@ -324,13 +323,8 @@ def _parse(raw: dict[str, Any], path: Path, sha256: str, tables: dict[str, Any])
         v[f"data.{split}"] = path.parent / str(raw.get("data", {}).get(split, f"{split}.csv"))
     problems += _cross_checks(v, where)
     kind, consumers = v["artifact.kind"], v["consumer.architectures"]
-    known = metric_names(
-        v["attacks.run"],
-        v["data.sensitive"],
-        consumers if kind == "dataset" else (),
-        weights=kind == "weights",
-        canaries=v["dp_audit.canaries"],
-    )
+    scope = MetricScope(v["attacks.run"], v["data.sensitive"], consumers, v["dp_audit.canaries"])
+    known = metric_names(kind, scope)
     gates_raw = raw.get("gates", {})
     gates, gate_problems = parse_gates(
         gates_raw if isinstance(gates_raw, dict) else {}, where, known

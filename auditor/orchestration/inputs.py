@@ -14,12 +14,14 @@ from typing import Any
 
 import numpy as np
 
+from auditor.artifacts import KINDS
 from auditor.artifacts.datasets import load_dataset
 from auditor.artifacts.inspect import inspect_model
 from auditor.artifacts.metadata import ArtifactMetadata
 from auditor.attacks import ATTACKS
 from auditor.config.spec import AuditSpec
 from auditor.core.encoding import FeatureEncoding
+from auditor.core.refs import resolve
 from auditor.data.tables import Features, load_audit_data
 from auditor.errors import AuditInputError, Problem
 from auditor.training.cache import cache_problems
@@ -104,7 +106,7 @@ def _recipe(spec: AuditSpec, meta: ArtifactMetadata, where: str) -> None:
 Read = tuple[Features, int]  # what the data is checked against: features, outputs
 
 
-def _model(spec: AuditSpec, allow_code: bool, problems: list[Problem]) -> Read | None:
+def read_model_inputs(spec: AuditSpec, allow_code: bool, problems: list[Problem]) -> Read | None:
     artifact = spec.artifact
 
     def inspect(path: Path) -> ArtifactMetadata:
@@ -144,7 +146,7 @@ def _model(spec: AuditSpec, allow_code: bool, problems: list[Problem]) -> Read |
     return meta.features, meta.n_classes
 
 
-def _dataset(spec: AuditSpec, allow_code: bool, problems: list[Problem]) -> Read | None:
+def read_dataset_inputs(spec: AuditSpec, allow_code: bool, problems: list[Problem]) -> Read | None:
     if spec.data.multilabel:
         fix = 'name one outcome column: label = "..."'
         problems.append(
@@ -222,13 +224,13 @@ def _baseline(spec: AuditSpec, features: Features, allow_code: bool) -> list[Pro
 def check_inputs(spec: AuditSpec, *, allow_code: bool = False) -> None:
     """AuditInputError listing every problem a run of `spec` would meet in its inputs."""
     problems: list[Problem] = []
-    check = _dataset if spec.artifact.kind == "dataset" else _model
-    read = check(spec, allow_code, problems)
+    kind = KINDS[spec.artifact.kind]
+    read = resolve(kind.read_inputs)(spec, allow_code, problems)
     if read is not None:
         features, n_classes = read
         problems += _baseline(spec, features, allow_code)
         data = _collect(problems, lambda: load_audit_data(spec.data, features, n_classes))
-        if data is not None and spec.artifact.kind != "dataset":
+        if data is not None and kind.attribute_inference:
             problems += _attribute_gates(spec, data.encoding, data.multilabel)
     if spec.attacks.cache:
         problems += cache_problems()

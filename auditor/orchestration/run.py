@@ -1,34 +1,26 @@
 """Run one audit: load -> attacks -> metrics -> result (one document) -> gates.
 
-The only orchestration: each artifact kind (`model`, `dataset`, `weights`) contributes its
-sections through one function registered in KINDS; the result document is assembled and
-sealed here, in one place.
+The only orchestration: each artifact kind (`model`, `dataset`, `weights`, any registered
+one) contributes its sections through its `ArtifactKind.audit` (`auditor.artifacts.KINDS`);
+the result document is assembled and sealed here, in one place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from auditor.attacks import ATTACKS
+from auditor.artifacts import KINDS
 from auditor.config.spec import AuditSpec
+from auditor.core.refs import resolve
 from auditor.errors import fail
 from auditor.orchestration.context import Audited, AuditOutcome, Run
-from auditor.orchestration.dataset import audit_dataset
-from auditor.orchestration.dp_audit import dp_audit_section, dp_audit_stage
+from auditor.orchestration.dp_audit import dp_audit_section
 from auditor.orchestration.inputs import check_inputs
-from auditor.orchestration.model import audit_model, load_target, recipe_parameters, user_training
+from auditor.orchestration.model import load_target, recipe_parameters, user_training
 from auditor.orchestration.progress import Reporter
 from auditor.orchestration.sections import data_section, run_section
-from auditor.orchestration.weights import audit_weights
 from auditor.result.document import seal
 from auditor.result.gates import evaluate
-
-KINDS: dict[str, Callable[[Run], Audited]] = {
-    "model": audit_model,
-    "dataset": audit_dataset,
-    "weights": audit_weights,
-}
 
 
 def check_device(spec: AuditSpec) -> None:
@@ -48,27 +40,7 @@ def check_device(spec: AuditSpec) -> None:
 
 def plan(spec: AuditSpec) -> list[str]:
     """The stages of this audit, in the order they report themselves (for progress)."""
-    kind = spec.artifact.kind
-    targets = [f"@{c}" for c in spec.consumers] if kind == "dataset" else [""]
-    modes = sorted({ATTACKS[a].reference_models for a in spec.attacks.run} - {None})
-    stages = ["load"] + (["linkage"] if kind == "dataset" else [])
-    for target in targets:
-        k = spec.attacks.reference_models
-        stages += [f"{k} reference models ({mode}){target}" for mode in modes]
-        stages += [f"attack {a}{target}" for a in spec.attacks.run]
-        if kind == "dataset":
-            stages.append(f"utility {target}")
-    if kind != "dataset":
-        stages += [f"attribute inference {s}" for s in spec.data.sensitive]
-    if kind == "model":
-        stages += [dp_audit_stage(spec.dp_audit.runs, c) for c in spec.dp_audit.canaries]
-        stages.append("model inversion")
-    if kind != "dataset":
-        stages.append("utility")
-    stages.append("baselines")
-    if kind == "weights" and spec.artifact.site_vectors is not None:
-        stages.append("sites")
-    return [*stages, "fairness"]
+    return list(resolve(KINDS[spec.artifact.kind].stages)(spec))
 
 
 def assemble(spec: AuditSpec, audited: Audited) -> dict[str, Any]:
@@ -91,7 +63,7 @@ def run_audit(
     check_device(spec)
     check_inputs(spec, allow_code=allow_code)  # the same check as `auditor validate`
     run = Run.start(spec, allow_code=allow_code, progress=progress)
-    result = assemble(spec, KINDS[spec.artifact.kind](run))
+    result = assemble(spec, resolve(KINDS[spec.artifact.kind].audit)(run))
     result["gates"] = [o.to_dict() for o in evaluate(spec.gates, result)]
     return AuditOutcome(seal(result), run.stages.timings)
 

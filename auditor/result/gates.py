@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from auditor.artifacts.kinds import MetricScope
 from auditor.core.outputs import GENERATOR
 from auditor.errors import Problem
 from auditor.result.schema import lookup, metric_paths
@@ -51,18 +52,9 @@ class GateOutcome:
         }
 
 
-def metric_names(
-    attacks: tuple[str, ...],
-    sensitive: tuple[str, ...],
-    consumers: tuple[str, ...] = (),
-    weights: bool = False,
-    canaries: tuple[str, ...] = (),
-) -> list[str]:
-    """Every metric name a gate may use for an audit running `attacks` (on the artifact,
-    or, for a dataset artifact, on each consumer model: "<attack>@<consumer>"), and the DP
-    audit's bounds for each canary kind played."""
-    kind = "dataset" if consumers else ("weights" if weights else "model")
-    return list(metric_paths(attacks, sensitive, kind, consumers, canaries))
+def metric_names(kind: str, scope: MetricScope) -> list[str]:
+    """Every metric name a gate may use for an audit of `kind` (`schema.metric_paths`)."""
+    return list(metric_paths(kind, scope))
 
 
 def _flatten(raw: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:

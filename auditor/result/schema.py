@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from auditor.artifacts.kinds import MetricScope, Path, kind_paths
 from auditor.metrics.utility import UTILITY_METRICS
 
 FPRS = ("0.01", "0.001")
 FAIRNESS_FIGURES = ("recall_gap", "auroc_gap", "equalized_odds_difference")
-
-Path = tuple[str, ...]
 
 
 def _membership(attack: str, sensitive: Iterable[str]) -> dict[str, Path]:
@@ -39,43 +38,53 @@ def _membership(attack: str, sensitive: Iterable[str]) -> dict[str, Path]:
 DP_BOUNDS = ("one_run", "many_runs")
 
 
-def metric_paths(
-    attacks: Iterable[str],
-    sensitive: Iterable[str],
-    kind: str,
-    consumers: Iterable[str] = (),
-    canaries: Iterable[str] = (),
-) -> dict[str, Path]:
-    """Every metric name an audit of `kind` running `attacks` produces, with its path. For
-    a dataset artifact the attacks run on each consumer model (`<attack>@<consumer>`);
-    `canaries`: the DP audit's canary kinds (`privacy.dp_audit.<kind>.<bound>`)."""
-    sensitive, consumers = tuple(sensitive), tuple(consumers)
-    targets = [f"{a}@{c}" for a in attacks for c in consumers] if kind == "dataset" else attacks
+def model_paths(scope: MetricScope) -> dict[str, Path]:
+    """A model's privacy figures: each attack's, and attribute inference per sensitive
+    column (the `model` kind's `privacy_paths`)."""
     out: dict[str, Path] = {}
-    for target in targets:
-        out.update(_membership(target, sensitive))
-    if kind == "dataset":
-        out["privacy.linkage.dcr_linkage"] = ("privacy", "linkage", "dcr_linkage")
-        out["privacy.linkability.risk"] = ("privacy", "linkability", "risk")
-        out["privacy.singling_out.risk"] = ("privacy", "singling_out", "risk")
-        for s in sensitive:
-            out[f"privacy.inference.{s}.risk"] = ("privacy", "inference", s, "risk")
-    else:
-        for s in sensitive:
-            entry = ("privacy", "attribute_inference", s, "advantage_loss_membership")
-            out[f"privacy.attribute_inference.{s}.advantage"] = (*entry, "members")
-            out[f"privacy.attribute_inference.{s}.excess"] = (*entry, "excess_on_members")
-    for canary in canaries:
+    for attack in scope.attacks:
+        out.update(_membership(attack, scope.sensitive))
+    for s in scope.sensitive:
+        entry = ("privacy", "attribute_inference", s, "advantage_loss_membership")
+        out[f"privacy.attribute_inference.{s}.advantage"] = (*entry, "members")
+        out[f"privacy.attribute_inference.{s}.excess"] = (*entry, "excess_on_members")
+    return out
+
+
+def weights_paths(scope: MetricScope) -> dict[str, Path]:
+    """Merged weights: a model's figures, and which site a record came from."""
+    site = ("privacy", "site_attribution", "accuracy")
+    return {**model_paths(scope), "privacy.site_attribution.accuracy": site}
+
+
+def dataset_paths(scope: MetricScope) -> dict[str, Path]:
+    """Released records: each attack on each consumer model (`<attack>@<consumer>`), the
+    linkage and the record-level risks of the records themselves."""
+    out: dict[str, Path] = {}
+    for target in (f"{a}@{c}" for a in scope.attacks for c in scope.consumers):
+        out.update(_membership(target, scope.sensitive))
+    out["privacy.linkage.dcr_linkage"] = ("privacy", "linkage", "dcr_linkage")
+    out["privacy.linkability.risk"] = ("privacy", "linkability", "risk")
+    out["privacy.singling_out.risk"] = ("privacy", "singling_out", "risk")
+    for s in scope.sensitive:
+        out[f"privacy.inference.{s}.risk"] = ("privacy", "inference", s, "risk")
+    return out
+
+
+def metric_paths(kind: str, scope: MetricScope) -> dict[str, Path]:
+    """Every metric name an audit of `kind` produces, with its path: the kind's privacy
+    figures (`ArtifactKind.privacy_paths`), the DP audit's bounds for each canary kind
+    (`privacy.dp_audit.<kind>.<bound>`), utility and fairness."""
+    out = kind_paths(kind, scope)
+    for canary in scope.canaries:
         for bound in DP_BOUNDS:
             path = ("privacy", "dp_audit", "kinds", canary, bound)
             out[f"privacy.dp_audit.{canary}.{bound}"] = path
-    if kind == "weights":
-        out["privacy.site_attribution.accuracy"] = ("privacy", "site_attribution", "accuracy")
     for m in UTILITY_METRICS:
         out[f"utility.{m}"] = ("utility", "artifact", m)
         out[f"utility.difference.{m}"] = ("utility", "difference", m)
     for figure in FAIRNESS_FIGURES:
-        for s in sensitive:
+        for s in scope.sensitive:
             out[f"fairness.{figure}.{s}"] = ("fairness", s, figure)
     return out
 
@@ -91,11 +100,12 @@ def result_paths(result: Mapping[str, Any]) -> dict[str, Path]:
     sensitive = [str(s) for s in section(result, "data").get("sensitive", []) or []]
     kind = str(section(result, "artifact").get("kind", "model"))
     consumers: list[str] = []
-    if kind == "dataset":  # a dataset result's attacks are "<attack>@<consumer>"
+    if any("@" in a for a in attacks):  # attacks through consumers: "<attack>@<consumer>"
         consumers = sorted({a.partition("@")[2] for a in attacks})
         attacks = sorted({a.partition("@")[0] for a in attacks})
     canaries = [str(c) for c in section(section(section(result, "privacy"), "dp_audit"), "kinds")]
-    return metric_paths(attacks, sensitive, kind, consumers, canaries)
+    scope = MetricScope(tuple(attacks), tuple(sensitive), tuple(consumers), tuple(canaries))
+    return metric_paths(kind, scope)
 
 
 def lookup(result: Mapping[str, Any], metric: str) -> Mapping[str, Any]:

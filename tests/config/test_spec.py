@@ -108,11 +108,25 @@ def test_validate_imports_no_torch(demo_specs: dict[str, Path]) -> None:
     assert done.stdout.strip() == "False"
 
 
-def test_artifact_kinds_are_one_registry() -> None:
+def test_every_built_in_kind_names_functions_that_exist() -> None:
+    """The kinds' functions are strings (the registry is torch-free): each must import."""
     from auditor.artifacts import KINDS
-    from auditor.orchestration.run import KINDS as AUDITS
+    from auditor.core.refs import resolve
 
-    assert set(KINDS) == set(AUDITS)
+    for kind in KINDS.values():
+        for ref in (kind.audit, kind.read_inputs, kind.stages, kind.privacy_paths):
+            assert callable(resolve(ref)), (kind.name, ref)
+
+
+def test_every_built_in_recipe_names_functions_that_exist() -> None:
+    from auditor.training.recipes import RECIPES
+
+    for recipe in RECIPES.values():
+        assert callable(recipe.trainer()), recipe.name
+        assert recipe.ensemble is None or callable(recipe.ensemble_trainer()), recipe.name
+        assert (recipe.release is None) == (recipe.releases != "dataset"), recipe.name
+        if recipe.release is not None:
+            assert callable(recipe.releaser()), recipe.name
 
 
 def test_paths_outside_the_spec_folder_are_allowed(tmp_path: Path) -> None:

@@ -11,13 +11,13 @@ torch. Adding a recipe is one `register_recipe(RecipeDef(...))` call in its own 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from auditor.core.refs import resolve
 from auditor.training.recipes.base import RecipeInput, Trained
 
 if TYPE_CHECKING:
@@ -32,14 +32,6 @@ Release = Callable[[RecipeInput, Any, int], tuple[np.ndarray, np.ndarray]]
 EnsembleTrainer = Callable[
     [Any, RecipeInput, np.ndarray, list[int], np.ndarray, "torch.device"], "np.ndarray | None"
 ]
-
-
-def resolve(ref: Any) -> Any:
-    """The callable a registry entry names: itself, or the object `"module:name"` names."""
-    if not isinstance(ref, str):
-        return ref
-    module, _, name = ref.partition(":")
-    return getattr(importlib.import_module(module), name)
 
 
 @dataclass(frozen=True)

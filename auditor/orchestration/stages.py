@@ -1,0 +1,43 @@
+"""The stages of each built-in artifact kind, in the order its audit reports them (the
+`stages` of its `ArtifactKind`; `run.plan` reads them for the progress display)."""
+
+from __future__ import annotations
+
+from auditor.attacks import ATTACKS
+from auditor.config.spec import AuditSpec
+from auditor.orchestration.dp_audit import dp_audit_stage
+
+
+def membership_stages(spec: AuditSpec, target: str = "") -> list[str]:
+    """Reference models (one stage per mode the attacks need), then each attack, on one
+    target model (`@consumer` for a dataset's consumers)."""
+    modes = sorted({ATTACKS[a].reference_models for a in spec.attacks.run} - {None})
+    k = spec.attacks.reference_models
+    stages = [f"{k} reference models ({mode}){target}" for mode in modes]
+    return stages + [f"attack {a}{target}" for a in spec.attacks.run]
+
+
+def model_stages(spec: AuditSpec) -> list[str]:
+    """A model: membership, attribute inference, the DP audit, inversion, utility."""
+    stages = ["load", *membership_stages(spec)]
+    stages += [f"attribute inference {s}" for s in spec.data.sensitive]
+    stages += [dp_audit_stage(spec.dp_audit.runs, c) for c in spec.dp_audit.canaries]
+    return [*stages, "model inversion", "utility", "baselines", "fairness"]
+
+
+def weights_stages(spec: AuditSpec) -> list[str]:
+    """Merged weights: as a model without the DP audit and inversion, then the sites."""
+    stages = ["load", *membership_stages(spec)]
+    stages += [f"attribute inference {s}" for s in spec.data.sensitive]
+    stages += ["utility", "baselines"]
+    if spec.artifact.site_vectors is not None:
+        stages.append("sites")
+    return [*stages, "fairness"]
+
+
+def dataset_stages(spec: AuditSpec) -> list[str]:
+    """Released records: linkage, then membership and utility through each consumer."""
+    stages = ["load", "linkage"]
+    for consumer in spec.consumers:
+        stages += [*membership_stages(spec, f"@{consumer}"), f"utility @{consumer}"]
+    return [*stages, "baselines", "fairness"]
