@@ -25,9 +25,11 @@ from typing import Any
 
 import pandas as pd
 
+from auditor.artifacts.formats import FORMATS
 from auditor.artifacts.query import is_torch_module
 from auditor.config.spec import parse_spec
 from auditor.core.outputs import mark, output_problems
+from auditor.core.refs import resolve
 from auditor.data.tables import SPLIT_NAMES, csv_failure
 from auditor.errors import AuditInputError, Problem, fail
 from auditor.init import infer, spec_mapping, write_metadata
@@ -90,28 +92,11 @@ def _model_file(model: Any, folder: Path, numeric_width: int) -> Path:
         target = folder / source.name  # init writes the metadata beside it: not the user's
         shutil.copyfile(source, target)
         return target
-    module = type(model).__module__
-    if module.startswith("sklearn."):
-        import skops.io
-
-        skops.io.dump(model, folder / "model.skops")
-        return folder / "model.skops"
-    if module.startswith("lightgbm."):
-        booster = getattr(model, "booster_", model)
-        booster.save_model(str(folder / "model.txt"))
-        return folder / "model.txt"
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(model, torch.nn.Module):
-        import warnings
-
-        with warnings.catch_warnings():  # torch deprecates TorchScript; it is still read
-            warnings.simplefilter("ignore", DeprecationWarning)
-            try:
-                scripted = torch.jit.script(model.eval())
-            except Exception:  # not scriptable: trace it on a matrix of the numeric columns
-                scripted = torch.jit.trace(model.eval(), torch.zeros(2, numeric_width))
-            scripted.save(str(folder / "model.pt"))
-        return folder / "model.pt"
+    for fmt in FORMATS.values():  # the formats that can store a fitted object
+        if fmt.save is not None:
+            stored = resolve(fmt.save)(model, folder, numeric_width)
+            if stored is not None:
+                return Path(stored)
     raise AuditInputError(
         Problem(
             "model",

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from auditor.artifacts.inspect import model_format
+from auditor.artifacts.formats import FORMATS, LoadOptions, ModelColumns, ModelFormat, model_format
 from auditor.artifacts.metadata import METADATA_VERSION
 from auditor.config.writer import spec_toml
 from auditor.core.outputs import output_problems
+from auditor.core.refs import resolve
 from auditor.data.tables import (
     SPLIT_NAMES,
     csv_bytes,
@@ -95,96 +95,18 @@ def _pick(
 
 
 def _model_columns(
-    path: Path, fmt: str, features: list[str], numeric: list[str], functions: tuple[str, ...]
-) -> tuple:
-    """(raw columns, output, the model's class name, how the columns were found, the
-    number of outputs where the file says it)."""
-    if fmt == "skops":
-        from auditor.artifacts.query import load_skops
-
-        model = load_skops(path, functions)
-        kind = type(model).__name__
-        if hasattr(model, "steps"):
-            kind = f"{kind} ending in {type(model.steps[-1][1]).__name__}"
-        classes = getattr(model, "classes_", None)
-        n_out = len(classes) if classes is not None and np.ndim(classes) == 1 else None
-        names = getattr(model, "feature_names_in_", None)
-        if names is not None:
-            return [str(n) for n in names], "probabilities", kind, "its feature_names_in_", n_out
-        width = getattr(model, "n_features_in_", None)
-        return _by_width(path, width, numeric), "probabilities", kind, "its input width", n_out
-    if fmt == "onnx":
-        from auditor.artifacts.query import onnx_session
-
-        session = onnx_session(path)
-        inputs = session.get_inputs()
-        outputs = [o.name for o in session.get_outputs()]
-        output = "probabilities" if any("prob" in o.lower() for o in outputs) else "logits"
-        if len(inputs) > 1 or inputs[0].name in features:
-            named = _named(path, [i.name for i in inputs], features)
-            return named, output, "ONNX", "its inputs", None
-        width = inputs[0].shape[-1] if isinstance(inputs[0].shape[-1], int) else None
-        return _by_width(path, width, numeric), output, "ONNX graph", "its input width", None
-    if fmt == "lightgbm":
-        from auditor.artifacts.query import load_lightgbm
-
-        booster = load_lightgbm(path)
-        names = booster.feature_name()
-        per_round = booster.num_model_per_iteration()
-        n_out = 2 if per_round == 1 else per_round
-        if all(n in features for n in names):
-            return names, "probabilities", "LightGBM Booster", "its feature names", n_out
-        by_width = _by_width(path, len(names), numeric)
-        return by_width, "probabilities", "LightGBM Booster", "width", n_out
-    if fmt == "torchscript":
-        from auditor.artifacts.query import load_torchscript, torch_logits
-
-        try:
-            probe = torch_logits(load_torchscript(path))(np.zeros((2, len(numeric)), np.float32))
-        except Exception as exc:
-            raise fail(
-                str(path),
-                "raw_columns",
-                f"does not take the data's {len(numeric)} numeric feature columns as a matrix",
-                "write the metadata by hand (README 'Artifacts') with the model's encoding",
-            ) from exc
-        n_out = probe.shape[1] if probe.ndim == 2 else None
-        return numeric, "logits", "TorchScript module", "its input width", n_out
-    raise fail(
-        str(path),
-        "artifact.path",
-        f"is a {fmt} file: auditor init reads skops, ONNX, LightGBM text and TorchScript models",
-        "export the model to one of those formats (safetensors files carry their metadata)",
-    )
-
-
-def _named(path: Path, inputs: list[str], features: list[str]) -> list[str]:
-    """The column behind each named input: the same name, or the name as exporters such as
-    skl2onnx rewrite it (every character other than a letter, digit or _ as _)."""
-    rewritten = {re.sub(r"\W", "_", c): c for c in features}
-    columns = [i if i in features else rewritten.get(i) for i in inputs]
-    unknown = [i for i, c in zip(inputs, columns, strict=True) if c is None]
-    if unknown:
+    path: Path, fmt: ModelFormat, features: list[str], numeric: list[str], options: LoadOptions
+) -> ModelColumns:
+    """What the model file says about its inputs and outputs (its format's `columns`)."""
+    if fmt.columns is None:
+        readable = ", ".join(f.name for f in FORMATS.values() if f.columns is not None)
         raise fail(
             str(path),
-            "raw_columns",
-            f"{len(unknown)} model inputs match no data column (first: {unknown[0][:60]!r})",
-            "give data files whose columns are the model's inputs",
+            "artifact.path",
+            f"is a {fmt.name} file: auditor init reads {readable} models",
+            "export the model to one of those formats (safetensors files carry their metadata)",
         )
-    return [c for c in columns if c is not None]
-
-
-def _by_width(path: Path, width: int | None, numeric: list[str]) -> list[str]:
-    if width is not None and width == len(numeric):
-        return numeric
-    raise fail(
-        str(path),
-        "raw_columns",
-        f"the model takes {width} unnamed inputs; the data has {len(numeric)} numeric "
-        "feature columns",
-        "export the model with its feature names (fit it on a DataFrame), or drop the "
-        "columns it does not read from the data files",
-    )
+    return resolve(fmt.columns)(path, options, features, numeric)  # type: ignore[no-any-return]
 
 
 def infer(
@@ -231,19 +153,25 @@ def infer(
         )
     features = [c for c in columns if c not in (label, id)]
     numeric = [c for c in features if pd.api.types.is_numeric_dtype(frame[c])]
+    options = LoadOptions(allow_code=allow_code, trusted_functions=trusted_functions)
     try:
-        raw, output, kind, how, n_out = _model_columns(
-            model, fmt, features, numeric, trusted_functions
-        )
+        found = _model_columns(model, fmt, features, numeric, options)
     except AuditInputError:
         raise
     except Exception as exc:  # random bytes, a cut-off file: each runtime fails its own way
         raise fail(
             str(model),
             "artifact.path",
-            f"cannot be read as {fmt} ({type(exc).__name__})",
-            f"check that the file is a complete {fmt} model (re-export or re-download it)",
+            f"cannot be read as {fmt.name} ({type(exc).__name__})",
+            f"check that the file is a complete {fmt.name} model (re-export or re-download it)",
         ) from exc
+    raw, output, kind, how, n_out = (
+        found.columns,
+        found.output,
+        found.model_kind,
+        found.how,
+        found.n_outputs,
+    )
     missing = [c for c in raw if c not in columns]
     if missing:
         raise fail(
@@ -287,7 +215,7 @@ def infer(
         "recipe": {"name": "supervised", "supervised": {"architecture": architecture}},
     }
     notes = [
-        f"model: {kind} ({fmt}), returns {output}",
+        f"model: {kind} ({fmt.name}), returns {output}",
         f"reads {len(raw)} raw columns, found from {how}",
         f"label {label!r} (classes 0..{len(classes) - 1}, read from the members), "
         f"patient id {id!r}",

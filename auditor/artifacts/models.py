@@ -1,8 +1,8 @@
 """Model artifacts: metadata that travels with the weights, saving, and safe loading.
 
-Formats: safetensors (+ built-in architecture or `package.module:function`), TorchScript,
-ONNX (onnxruntime) and skops (scikit-learn). Pickle and TorchScript, which run the
-artifact's own code, only with `allow_code`.
+Formats (`artifacts.formats`, one module each): safetensors (+ built-in architecture or
+`package.module:function`), TorchScript, ONNX (onnxruntime), skops (scikit-learn), LightGBM
+text. Pickle and TorchScript, which run the artifact's own code, only with `allow_code`.
 Safetensors files carry their metadata in the file header; the other formats need a
 sidecar `<file>.meta.json`.
 """
@@ -17,21 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from auditor.artifacts.inspect import FORMATS, model_format, read_sidecar, safetensors_metadata
-from auditor.artifacts.metadata import ArtifactMetadata, trusted_metadata
-from auditor.artifacts.query import (
-    TableFn,
-    is_torch_module,
-    load_lightgbm,
-    load_skops,
-    load_torchscript,
-    onnx_logits,
-    onnx_table_logits,
-    sklearn_logits,
-    table_logits,
-    torch_logits,
-)
+from auditor.artifacts.formats import FORMATS, LoadOptions, Queryable, TableFn, model_format
+from auditor.artifacts.inspect import read_metadata
+from auditor.artifacts.metadata import ArtifactMetadata
+from auditor.artifacts.query import is_torch_module
 from auditor.core.hashing import sha256_file
+from auditor.core.refs import resolve
 from auditor.data.raw import RawTable
 from auditor.errors import AuditInputError, fail
 
@@ -93,36 +84,6 @@ def save_model(model: Any, metadata: ArtifactMetadata, path: Path) -> None:
     sidecar.write_text(json.dumps(metadata.to_dict(), sort_keys=True, indent=2) + "\n")
 
 
-def _load_safetensors(path: Path, architecture: str | None) -> tuple[ArtifactMetadata, nn.Module]:
-    from safetensors.torch import load_file
-
-    from auditor.artifacts.architectures import build_model
-    from auditor.artifacts.builtin import model_params
-
-    meta = safetensors_metadata(path, architecture)
-    try:
-        params = model_params(meta.architecture, meta.recipe_params)
-        module = build_model(
-            meta.architecture, n_features=meta.n_features, n_classes=meta.n_classes, params=params
-        )
-        module.load_state_dict(load_file(str(path)))
-    except (ValueError, RuntimeError, TypeError) as exc:
-        raise fail(
-            str(path),
-            "architecture",
-            f"weights do not fit architecture {meta.architecture!r} with "
-            f"{meta.n_features} input features: {_condense(exc)}",
-            "name the architecture the weights were trained with ([artifact] architecture) "
-            "and check that the metadata's feature encoding matches the model's input width",
-        ) from exc
-    module.eval()
-    return meta, module
-
-
-def _condense(exc: Exception) -> str:
-    return " ".join(line.strip() for line in str(exc).splitlines()[:3])[:400]
-
-
 def load_model(
     path: Path,
     *,
@@ -138,8 +99,10 @@ def load_model(
     skops file may hold (`auditor.artifacts.skops_trust`)."""
     fmt = model_format(path, allow_code=allow_code)
     digest = sha256_file(path)
+    options = LoadOptions(architecture, allow_code, trusted_functions)
     try:
-        return _load_format(path, fmt, digest, architecture, trusted_functions)
+        meta = read_metadata(path, fmt, options)
+        loaded: Queryable = resolve(fmt.load)(path, meta, options)
     except AuditInputError:
         raise
     except Exception as exc:  # corrupt or truncated files fail in each runtime's own way
@@ -147,70 +110,8 @@ def load_model(
         raise fail(
             str(path),
             "artifact.path",
-            f"cannot be read as {fmt} ({type(exc).__name__}: {first})",
-            f"check that the file is a complete {fmt} file (re-export or re-download it)",
+            f"cannot be read as {fmt.name} ({type(exc).__name__}: {first})",
+            f"check that the file is a complete {fmt.name} file (re-export or re-download it)",
         ) from exc
-
-
-def _load_format(
-    path: Path, fmt: str, digest: str, architecture: str | None, functions: tuple[str, ...]
-) -> LoadedModel:
-    if fmt == "safetensors":
-        meta, module = _load_safetensors(path, architecture)
-        if meta.raw_columns:
-            table = table_logits(module, meta.raw_columns)
-            return LoadedModel(path, fmt, digest, meta, _unbound, module, table)
-        return LoadedModel(path, fmt, digest, meta, torch_logits(module), module)
-    meta = trusted_metadata(read_sidecar(path), architecture, str(path))
-    if meta.raw_columns:
-        return _load_raw(path, fmt, digest, meta, functions)
-    if fmt == "torchscript":
-        module = load_torchscript(path)
-        return LoadedModel(path, fmt, digest, meta, torch_logits(module), module)
-    if fmt == "onnx":
-        return LoadedModel(path, fmt, digest, meta, onnx_logits(path, meta.output))
-    if fmt == "skops":
-        return LoadedModel(path, fmt, digest, meta, sklearn_logits(load_skops(path, functions)))
-    return _load_raw_or_pickle(path, fmt, digest, meta)
-
-
-def _unpickle(path: Path) -> Any:
-    # Only reached with allow_code: the user vouched for this pickle file.
-    import pickle
-
-    with path.open("rb") as handle:
-        return pickle.load(handle)  # allow_code opt-in checked by load_model
-
-
-def _load_raw(
-    path: Path, fmt: str, digest: str, meta: ArtifactMetadata, functions: tuple[str, ...]
-) -> LoadedModel:
-    """A model that reads the raw columns `meta.raw_columns`."""
-    columns = meta.raw_columns
-    module = None
-    if fmt == "onnx":
-        table = onnx_table_logits(path, columns, meta.output)
-    else:
-        readers = {"skops": lambda p: load_skops(p, functions), "lightgbm": load_lightgbm}
-        readers.update(torchscript=load_torchscript, pickle=_unpickle)
-        model = readers[fmt](path)
-        module = model if is_torch_module(model) else None
-        table = table_logits(model, columns)
-    return LoadedModel(path, fmt, digest, meta, _unbound, module, table)
-
-
-def _load_raw_or_pickle(path: Path, fmt: str, digest: str, meta: ArtifactMetadata) -> LoadedModel:
-    if fmt == "lightgbm":
-        raise fail(
-            str(path),
-            "raw_columns",
-            "a LightGBM model reads raw columns: its metadata must list them",
-            "write the metadata with auditor init",
-        )
-    import pickle
-
-    with path.open("rb") as handle:
-        obj = pickle.load(handle)  # allow_code opt-in checked by load_model
-    if is_torch_module(obj):
-        return LoadedModel(path, fmt, digest, meta, torch_logits(obj.eval()), obj)
-    return LoadedModel(path, fmt, digest, meta, sklearn_logits(obj))
+    logits = loaded.logits if loaded.logits is not None else _unbound
+    return LoadedModel(path, fmt.name, digest, meta, logits, loaded.module, loaded.table)

@@ -155,7 +155,7 @@ def test_skops_functions_that_act_on_files_are_refused(tmp_path: Path) -> None:
     dump_svmlight_file (writes the records it is given) or numpy.resize is refused."""
     from sklearn.preprocessing import FunctionTransformer
 
-    from auditor.artifacts.query import load_skops
+    from auditor.artifacts.formats.skops import read as load_skops
 
     leak = tmp_path / "leaked.svmlight"
     writing = _pipeline(FunctionTransformer(), tmp_path / "writes.skops", **_writer(leak))
@@ -193,7 +193,7 @@ def test_a_function_the_user_names_is_loaded(tmp_path: Path) -> None:
     """FunctionTransformer(numpy.log1p): refused until the user names numpy.log1p."""
     from sklearn.preprocessing import FunctionTransformer
 
-    from auditor.artifacts.query import load_skops
+    from auditor.artifacts.formats.skops import read as load_skops
 
     path = _pipeline(FunctionTransformer(np.abs), tmp_path / "abs.skops")
     with pytest.raises(AuditInputError, match=r"numpy\.absolute"):
