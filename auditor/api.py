@@ -158,7 +158,7 @@ def audit(
         [trusted_functions] if isinstance(trusted_functions, str) else trusted_functions
     )
     own = workdir is None
-    folder = Path(tempfile.mkdtemp(prefix="auditor-")) if own else Path(workdir)
+    folder = Path(tempfile.mkdtemp(prefix="auditor-") if workdir is None else workdir)
     if not own:
         problems = output_problems(folder, field="workdir", folder=True, writes=None)
         if problems:  # the API has no force: a workdir is new, empty, or the API's own
@@ -169,7 +169,10 @@ def audit(
         given = dict(zip(SPLIT_NAMES, (members, non_members, test, population), strict=True))
         # DataFrames stay in memory: their [data] entry is only the name the result shows
         frames = {n: v for n, v in given.items() if isinstance(v, pd.DataFrame)}
-        data = {n: folder / f"{n}.csv" if n in frames else Path(v) for n, v in given.items()}
+        data = {
+            n: Path(v) if isinstance(v, str | Path) else folder / f"{n}.csv"
+            for n, v in given.items()
+        }
         first = frames.get("members")
         if first is None:
             first = _head(data["members"])

@@ -106,7 +106,7 @@ def _model_columns(
             f"is a {fmt.name} file: auditor init reads {readable} models",
             "export the model to one of those formats (safetensors files carry their metadata)",
         )
-    return resolve(fmt.columns)(path, options, features, numeric)  # type: ignore[no-any-return]
+    return resolve(fmt.columns)(path, options, features, numeric)
 
 
 def infer(

@@ -40,7 +40,7 @@ class AuditGates(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
         if isinstance(excinfo.value, GateFailure):
             return f"gate failed: {excinfo.value}"
-        return str(super().repr_failure(excinfo, style=style))  # type: ignore[arg-type]
+        return str(super().repr_failure(excinfo, style=style))
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"gate {self.name}"

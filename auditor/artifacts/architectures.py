@@ -32,7 +32,8 @@ class MLP(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.to(self.net[0].weight.dtype))
+        # net[0] is the first Linear (built above); TorchScript compiles this line as it is
+        return self.net(x.to(self.net[0].weight.dtype))  # type: ignore[arg-type]
 
 
 MAX_CNN_LAYERS, MAX_CNN_CHANNELS = 8, 1024

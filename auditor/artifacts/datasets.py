@@ -75,7 +75,10 @@ def save_dataset(
         "claims": dict(claims or {}),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {"x": np.ascontiguousarray(x, np.float32), "y": np.ascontiguousarray(y, np.int64)}
+    tensors: dict[str, np.ndarray] = {
+        "x": np.ascontiguousarray(x, np.float32),
+        "y": np.ascontiguousarray(y, np.int64),
+    }
     save_file(tensors, str(path), metadata={"auditor": json.dumps(meta, sort_keys=True)})
 
 

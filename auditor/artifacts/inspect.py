@@ -45,7 +45,8 @@ def read_sidecar(path: Path) -> ArtifactMetadata:
 
 def check_width(meta: ArtifactMetadata, where: str) -> None:
     """AuditInputError when the encoding's width is not the declared number of features."""
-    width = len(meta.raw_columns) if meta.raw_columns else meta.features.n_features
+    features = meta.features
+    width = len(meta.raw_columns) if meta.raw_columns else getattr(features, "n_features", 0)
     if width != meta.n_features:
         raise fail(
             where,
@@ -61,7 +62,7 @@ def read_metadata(path: Path, fmt: ModelFormat, options: LoadOptions) -> Artifac
     safetensors header) or in its `<file>.meta.json` sidecar, settled by the user's
     architecture (`trusted_metadata`)."""
     if fmt.metadata is not None:
-        return resolve(fmt.metadata)(path, options)  # type: ignore[no-any-return]
+        return resolve(fmt.metadata)(path, options)
     return trusted_metadata(read_sidecar(path), options.architecture, str(path))
 
 

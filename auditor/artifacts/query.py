@@ -41,8 +41,8 @@ def _label_logits(proba: list[np.ndarray], classes: list[np.ndarray]) -> np.ndar
     label) as one logit per label, log p1 - log p0 (a label seen with one value only in
     training gets that value's probability 1)."""
     columns = []
-    for p, seen in zip(proba, classes, strict=True):
-        seen = list(np.asarray(seen).astype(int))
+    for p, values in zip(proba, classes, strict=True):
+        seen = [int(v) for v in np.asarray(values)]
         p1 = p[:, seen.index(1)] if 1 in seen else np.zeros(len(p))
         columns.append(log_probabilities(p1) - log_probabilities(1.0 - p1))
     return np.stack(columns, axis=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import typer
@@ -25,6 +26,7 @@ def bad_input(exc: Exception) -> typer.Exit:
     return typer.Exit(2)
 
 
+@dataclass
 class Bars:
     """Rich bars in a terminal: one over the stages, one over the current reference-model
     shards."""

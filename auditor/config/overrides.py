@@ -51,7 +51,8 @@ def with_dp_audit(
         parsed, problem = parse_field(by_name[f"dp_audit.{key}"], value, spec.path.parent)
         if problem is not None:
             problems.append(Problem("command line", option, problem.message, problem.fix))
-        settings = replace(settings, **{key: tuple(parsed) if key == "canaries" else parsed})
+        new = tuple(parsed) if key == "canaries" else parsed
+        settings = replace(settings, **{key: new})  # type: ignore[arg-type]  # by name
     if not problems:
         problems = canary_problems(settings.runs, settings.per_run, "command line", "--runs")
     if problems:

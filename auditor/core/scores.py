@@ -21,7 +21,12 @@ carry leading model axes ((K, n, L) against labels (n, L)).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
+from scipy.special import logsumexp as _logsumexp
+
+
+def logsumexp(a: np.ndarray, axis: int, keepdims: bool = False) -> np.ndarray:
+    """scipy's logsumexp, typed (scipy's own has no type information)."""
+    return np.asarray(_logsumexp(a, axis=axis, keepdims=keepdims))
 
 
 def logit_scaled(logits: np.ndarray) -> np.ndarray:
@@ -29,21 +34,22 @@ def logit_scaled(logits: np.ndarray) -> np.ndarray:
     z = np.asarray(logits, dtype=np.float64)
     c = z.shape[1]
     others = np.where(np.eye(c, dtype=bool)[None, :, :], -np.inf, z[:, None, :])
-    return z - logsumexp(others, axis=2)
+    return np.asarray(z - logsumexp(others, axis=2))
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise log-probabilities, float64, accurate near p = 1."""
-    return -np.logaddexp(0.0, -logit_scaled(logits))
+    return np.asarray(-np.logaddexp(0.0, -logit_scaled(logits)))
 
 
 def log_one_minus_softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise log(1 - p_c), float64, accurate near p = 0 and p = 1."""
-    return -np.logaddexp(0.0, logit_scaled(logits))
+    return np.asarray(-np.logaddexp(0.0, logit_scaled(logits)))
 
 
 def _pick(matrix: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    return matrix[np.arange(len(labels)), np.asarray(labels)]
+    picked: np.ndarray = matrix[np.arange(len(labels)), np.asarray(labels)]
+    return picked
 
 
 def is_multilabel(labels: np.ndarray) -> bool:
@@ -62,7 +68,7 @@ def true_class_log_prob(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """log p(y | x) for each record: log p_y (the negative cross-entropy loss), or for
     multi-label records the sum over labels of each label's log-likelihood."""
     if is_multilabel(labels):
-        return label_log_likelihoods(logits, labels).sum(axis=-1)
+        return np.asarray(label_log_likelihoods(logits, labels).sum(axis=-1))
     return _pick(log_softmax(logits), labels)
 
 
@@ -79,7 +85,7 @@ def _joint_logit(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     # 1 - P = -expm1(-neg_ll) = neg_ll * ratio, ratio -> 1 as neg_ll -> 0
     safe = np.where(neg_ll > 0, neg_ll, 1.0)
     ratio = np.where(neg_ll > 0, -np.expm1(-safe) / safe, 1.0)
-    return -neg_ll - (log_neg_ll + np.log(ratio))
+    return np.asarray(-neg_ll - (log_neg_ll + np.log(ratio)))
 
 
 def logit_scaled_confidence(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -106,4 +112,4 @@ def probabilities(logits: np.ndarray, multilabel: bool) -> np.ndarray:
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise probabilities, float64 (for consumers that need probabilities)."""
     z = np.asarray(logits, dtype=np.float64)
-    return np.exp(z - logsumexp(z, axis=1, keepdims=True))
+    return np.asarray(np.exp(z - logsumexp(z, axis=1, keepdims=True)))

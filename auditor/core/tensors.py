@@ -43,13 +43,13 @@ class TensorEncoding:
         channel = (None, slice(None)) + (None,) * (len(self.shape) - 1)
         mean = np.asarray(self.mean)[channel]
         std = np.asarray(self.std)[channel]
-        return ((x - mean) / std).reshape(len(x), -1).astype(np.float32)
+        return np.asarray(((x - mean) / std).reshape(len(x), -1).astype(np.float32))
 
     def decode(self, rows: np.ndarray) -> np.ndarray:
         """Inverse of `encode`: rows back to (n, *shape) in the raw scale."""
         x = np.asarray(rows, dtype=np.float64).reshape(len(rows), *self.shape)
         channel = (None, slice(None)) + (None,) * (len(self.shape) - 1)
-        return x * np.asarray(self.std)[channel] + np.asarray(self.mean)[channel]
+        return np.asarray(x * np.asarray(self.std)[channel] + np.asarray(self.mean)[channel])
 
     def to_dict(self) -> dict[str, Any]:
         return {"shape": list(self.shape), "mean": list(self.mean), "std": list(self.std)}

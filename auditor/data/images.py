@@ -119,7 +119,7 @@ def read_manifest(
         return None
     labels = frame[list(spec.labels)] if spec.multilabel else frame[spec.label]
     return {  # labels and ids are checked with the arrays, as for any tensor split
-        "x": np.stack(images),
+        "x": np.stack([image for image in images if image is not None]),  # none is, here
         "y": labels.to_numpy(),
         "ids": frame[spec.id].astype(str).to_numpy(),
         "groups": {s: frame[s].astype(str).to_numpy() for s in (*spec.sensitive, *site)},

@@ -11,6 +11,7 @@ reconstructed record).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -70,9 +71,10 @@ class RawTable:
             for column in self.columns:
                 values = inverted[column].to_numpy()
                 if pd.api.types.is_integer_dtype(out[column]):
-                    values = np.rint(values.astype(np.float64)).astype(out[column].dtype)
+                    dtype: Any = out[column].dtype  # a numpy dtype: the column is numeric
+                    values = np.rint(values.astype(np.float64)).astype(dtype)
                 elif pd.api.types.is_numeric_dtype(out[column]):
-                    values = values.astype(out[column].dtype)
+                    values = values.astype(cast(Any, out[column].dtype))
                 else:
                     out[column] = out[column].astype(object)
                 out.loc[missing, column] = values
@@ -85,10 +87,10 @@ class RawTable:
         for j, feature in enumerate(self.encoding.numeric):
             columns[feature.name] = x[:, j].astype(np.float64) * feature.std + feature.mean
         start = len(self.encoding.numeric)
-        for feature in self.encoding.categorical:
-            block = x[:, start : start + len(feature.categories)]
-            chosen = np.asarray(feature.categories, dtype=object)[block.argmax(axis=1)]
-            typed = self.levels[feature.name]
-            columns[feature.name] = np.array([typed[c] for c in chosen], dtype=object)
-            start += len(feature.categories)
+        for category in self.encoding.categorical:
+            block = x[:, start : start + len(category.categories)]
+            chosen = np.array(list(category.categories), dtype=object)[block.argmax(axis=1)]
+            typed = self.levels[category.name]
+            columns[category.name] = np.array([typed[c] for c in chosen], dtype=object)
+            start += len(category.categories)
         return pd.DataFrame(columns)

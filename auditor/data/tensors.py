@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -205,7 +206,8 @@ def _groups(
 def load_tensor_data(spec: DataSpec, encoding: TensorEncoding, n_classes: int) -> AuditData:
     """Read, check and normalise every split's tensors; AuditInputError listing all problems."""
     problems: list[Problem] = []
-    arrays: dict[str, dict[str, np.ndarray]] = {}
+    # per split: "x", "y", "ids" arrays, and from a manifest "sha256" and "groups" too
+    arrays: dict[str, dict[str, Any]] = {}
     for name, path in spec.paths().items():
         if path.suffix.lower() == ".csv":  # an image manifest
             from auditor.data.images import read_manifest
@@ -250,4 +252,12 @@ def load_tensor_data(spec: DataSpec, encoding: TensorEncoding, n_classes: int) -
         )
         for name, a in arrays.items()
     }
-    return AuditData(**splits, encoding=None, n_outputs=n_classes, label_names=spec.label_columns)
+    return AuditData(
+        splits["members"],
+        splits["non_members"],
+        splits["test"],
+        splits["population"],
+        encoding=None,
+        n_outputs=n_classes,
+        label_names=spec.label_columns,
+    )

@@ -74,7 +74,7 @@ def write_splits(source: TensorSource, folder: Path, seed: int) -> dict[str, dic
     for name, start, stop in zip(SPLIT_NAMES, bounds[:-1], bounds[1:], strict=True):
         rows = np.sort(order[start:stop])
         out[name] = {"x": x[rows], "y": y[rows], "ids": ids[rows]}
-        np.savez(folder / f"{name}.npz", **out[name])
+        np.savez(folder / f"{name}.npz", x=x[rows], y=y[rows], ids=ids[rows])
     return out
 
 

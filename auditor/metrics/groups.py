@@ -86,8 +86,8 @@ def group_figures(
         )
         gaps[key] = {
             **gap.to_dict(),
-            "highest": str(max(values, key=values.get)),
-            "lowest": str(min(values, key=values.get)),
+            "highest": str(max(values, key=lambda g: values[g])),
+            "lowest": str(min(values, key=lambda g: values[g])),
         }
     measured = [g for g in points if "auc" in points[g]]
     if len(measured) >= 2:

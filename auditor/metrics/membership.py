@@ -48,7 +48,7 @@ def read_roc(
     """AUC, membership advantage (max TPR - FPR), TPR at the FPR targets and, if
     `band_grid` is given, TPR at each of its FPRs (read off the curve like the targets)."""
     fpr, tpr = roc(scores, is_member)
-    band = ()
+    band: tuple[float, ...] = ()
     if band_grid is not None:
         band = tuple(float(v) for v in tpr[np.searchsorted(fpr, band_grid + 1e-12, "right") - 1])
     return RocPoint(

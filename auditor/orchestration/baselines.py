@@ -29,8 +29,10 @@ from auditor.training.recipes import PRESETS, RecipeInput, run_recipe
 from auditor.training.recipes.user import UserTraining
 
 # What the baselines keep of the membership figures: the headline numbers, not the curves.
-_MEMBERSHIP_KEYS = ("n_members", "n_non_members", "auc", "advantage", "tpr_at_fpr")
-_MEMBERSHIP_KEYS += ("epsilon_lower_bound",)
+_MEMBERSHIP_KEYS = (
+    *("n_members", "n_non_members", "auc", "advantage", "tpr_at_fpr"),
+    "epsilon_lower_bound",
+)
 
 
 @dataclass(frozen=True)

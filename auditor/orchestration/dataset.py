@@ -26,8 +26,10 @@ from auditor.orchestration.sections import fairness_section, membership_section
 from auditor.training.recipes import (
     CONSUMER,
     RECIPES,
+    CondenseParams,
     Params,
     RecipeInput,
+    StimuliParams,
     as_recipe,
     run_recipe,
     stored_params,
@@ -90,9 +92,11 @@ def release_params(released: LoadedDataset, recipe: str) -> Params:
     return as_recipe(stored, recipe)
 
 
-def consumer_params(release: Params, architecture: str) -> Params:
+def consumer_params(release: Params, architecture: str) -> CondenseParams | StimuliParams:
     """The release recipe's parameters with a third party's training of `architecture` on
     the released samples (the consumer's own model: nothing from the artifact)."""
+    if not isinstance(release, CondenseParams | StimuliParams):
+        raise TypeError(f"{type(release).__name__} are no dataset recipe's parameters")
     return replace(release, consumer=replace(CONSUMER, architecture=architecture))
 
 

@@ -45,7 +45,9 @@ def _attribute_gates(
     or of a multi-label model (nothing would be measured for it)."""
     prefix = "privacy.attribute_inference."
     table = encoding is not None and not multilabel
-    categorical = {f.name for f in encoding.categorical} if table else set()
+    categorical = (
+        {f.name for f in encoding.categorical} if encoding is not None and table else set()
+    )
     why = (
         "attribute inference does not run on multi-label models"
         if multilabel
@@ -118,14 +120,15 @@ def read_model_inputs(spec: AuditSpec, allow_code: bool, problems: list[Problem]
         )
 
     meta = _collect(problems, lambda: inspect(artifact.path))
-    if artifact.base is not None:
-        _collect(problems, lambda: inspect(artifact.base))
-    if artifact.site_vectors is not None:
+    base, vectors, train = artifact.base, artifact.site_vectors, artifact.train
+    if base is not None:
+        _collect(problems, lambda: inspect(base))
+    if vectors is not None:
         from auditor.artifacts.weights import check_site_vectors
 
-        _collect(problems, lambda: check_site_vectors(artifact.site_vectors))
-    if artifact.train is not None:
-        _collect(problems, lambda: import_training(artifact.train, str(spec.path)))
+        _collect(problems, lambda: check_site_vectors(vectors))
+    if train is not None:
+        _collect(problems, lambda: import_training(train, str(spec.path)))
     if meta is None:
         return None
     if artifact.train is not None and not meta.raw_columns:
@@ -200,13 +203,14 @@ def read_dataset_inputs(spec: AuditSpec, allow_code: bool, problems: list[Proble
 def _baseline(spec: AuditSpec, features: Features, allow_code: bool) -> list[Problem]:
     """The `[utility] baseline` model must read the artifact's features: it is queried on
     the same encoded test records."""
-    if spec.baseline is None:
+    baseline = spec.baseline
+    if baseline is None:
         return []
     problems: list[Problem] = []
     functions = spec.artifact.trusted_functions
     meta = _collect(
         problems,
-        lambda: inspect_model(spec.baseline, allow_code=allow_code, trusted_functions=functions),
+        lambda: inspect_model(baseline, allow_code=allow_code, trusted_functions=functions),
     )
     if meta is not None and meta.features != features:
         problems.append(

@@ -18,7 +18,7 @@ from auditor.orchestration.context import Audited, Run
 from auditor.orchestration.dp_audit import dp_audit_problems, dp_audit_section
 from auditor.orchestration.inputs import label_structure_problems
 from auditor.orchestration.sections import attribute_section, fairness_section, membership_section
-from auditor.training.recipes import Params, as_recipe, stored_params
+from auditor.training.recipes import Params, TrainParams, as_recipe, stored_params
 from auditor.training.recipes.user import UserTraining
 
 
@@ -136,7 +136,11 @@ def utility_and_baselines(
     meta = model.metadata
     run.stages.say("utility")
     real = real_records_model(
-        run, data, meta.architecture, hp.architecture_params, getattr(hp, "user", None)
+        run,
+        data,
+        meta.architecture,
+        getattr(hp, "architecture_params", {}),
+        getattr(hp, "user", None),
     )
     utility = utility_section(run, data, model.logits, real)
     run.stages.lap("utility")
@@ -160,6 +164,8 @@ def user_training(run: Run, data: AuditData, hp: Params) -> Params:
             "fed the table's columns",
             "write the metadata with auditor init, or drop train",
         )
+    if not isinstance(hp, TrainParams):  # the spec allows train for model artifacts only
+        raise TypeError(f"{type(hp).__name__} take no training function")
     user = UserTraining.resolve(
         name, data.raw, str(run.spec.path), data.n_outputs, run.spec.artifact.train_timeout
     )

@@ -173,7 +173,7 @@ def membership_section(
 
 def run_section(spec: AuditSpec, recipe: str) -> dict[str, Any]:
     """The `run` part of a result: what makes it reproducible."""
-    modes = sorted({ATTACKS[a].reference_models for a in spec.attacks.run} - {None})
+    modes = sorted({m for a in spec.attacks.run if (m := ATTACKS[a].reference_models)})
     device = device_for(spec.attacks.device).type
     if modes and spec.executor.name != "in_process":
         # the attacks have already said so, with the fix, if the cluster cannot be reached

@@ -1,5 +1,7 @@
 """The stages of each built-in artifact kind, in the order its audit reports them (the
-`stages` of its `ArtifactKind`; `run.plan` reads them for the progress display)."""
+`stages` of its `ArtifactKind`; `run.plan` reads them for the progress display). A plan is
+made from the spec alone, so it may name a stage the run then skips (attribute inference on
+a sensitive column that is not a categorical model input), never one it does not name."""
 
 from __future__ import annotations
 
@@ -9,12 +11,16 @@ from auditor.orchestration.dp_audit import dp_audit_stage
 
 
 def membership_stages(spec: AuditSpec, target: str = "") -> list[str]:
-    """Reference models (one stage per mode the attacks need), then each attack, on one
-    target model (`@consumer` for a dataset's consumers)."""
-    modes = sorted({ATTACKS[a].reference_models for a in spec.attacks.run} - {None})
-    k = spec.attacks.reference_models
-    stages = [f"{k} reference models ({mode}){target}" for mode in modes]
-    return stages + [f"attack {a}{target}" for a in spec.attacks.run]
+    """Each attack on one target model (`@consumer` for a dataset's consumers), and its
+    reference models where the first attack that needs them asks for them."""
+    stages: list[str] = []
+    for attack in spec.attacks.run:
+        stages.append(f"attack {attack}{target}")
+        mode = ATTACKS[attack].reference_models
+        trained = f"{spec.attacks.reference_models} reference models ({mode}){target}"
+        if mode is not None and trained not in stages:
+            stages.append(trained)
+    return stages
 
 
 def model_stages(spec: AuditSpec) -> list[str]:

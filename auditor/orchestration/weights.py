@@ -56,6 +56,8 @@ def _attribution(
 ) -> dict[str, Any]:
     """Each member attributed to the site whose model lowers its loss most vs the base."""
     x, y, sites = data.members.x, data.members.y, data.members.sites
+    if sites is None:
+        raise ValueError("site attribution needs each member's site (the spec's data.site)")
     drops = np.stack([loss_drop(m(x), base_members, y) for m in models.values()])
     names = list(models)
     guessed = np.array(names)[drops.argmax(axis=0)]
@@ -69,7 +71,7 @@ def _attribution(
 
 
 def sites_section(
-    run: Run, data: AuditData, base: nn.Module, vectors: dict, delta: float
+    run: Run, data: AuditData, base: nn.Module, vectors: dict[str, Any], delta: float
 ) -> dict[str, Any]:
     """Per-site membership (site model vs base on the site's members and non-members) and
     site attribution of every member."""

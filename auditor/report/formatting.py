@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 NA = "n/a"
 
@@ -36,7 +36,7 @@ _METRIC_LABELS = {
 }
 
 
-def is_number(x: Any) -> bool:
+def is_number(x: Any) -> TypeGuard[int | float]:
     """Return True for a finite int or float (bools excluded)."""
     if isinstance(x, bool) or not isinstance(x, int | float):
         return False

@@ -125,8 +125,12 @@ def _verdict(result: Mapping[str, Any]) -> dict[str, Any]:
                 "interval": _gate_interval(gate, result),
                 "threshold": _threshold(gate),
                 "bound": display(gate.get("bound", "value")),
-                "outcome": {True: "PASS", False: "FAIL"}.get(passed, "not evaluated"),
-                "css": {True: "pass", False: "fail"}.get(passed, "na"),
+                "outcome": {True: "PASS", False: "FAIL"}.get(passed, "not evaluated")
+                if isinstance(passed, bool)
+                else "not evaluated",
+                "css": {True: "pass", False: "fail"}.get(passed, "na")
+                if isinstance(passed, bool)
+                else "na",
                 "message": display(gate.get("message", "")),
             }
         )

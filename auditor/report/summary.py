@@ -171,7 +171,7 @@ def beside_context(result: Mapping[str, Any]) -> dict[str, Any] | None:
         _beside_row(
             "The shared artifact",
             "the shared artifact",
-            as_mapping(membership.get(key)),
+            as_mapping(membership.get(key) if key is not None else None),
             as_mapping(utility.get("artifact")),
         )
     ]

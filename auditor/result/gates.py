@@ -10,7 +10,7 @@ import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from auditor.artifacts.kinds import MetricScope
 from auditor.core.outputs import GENERATOR
@@ -18,6 +18,9 @@ from auditor.errors import Problem
 from auditor.result.schema import lookup, metric_paths
 
 __all__ = ["Gate", "GateOutcome", "evaluate", "lookup", "metric_names", "parse_gates"]
+
+
+Bound = Literal["value", "lower", "upper"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class Gate:
     metric: str
     op: Literal["max", "min"]
     threshold: float
-    bound: Literal["value", "lower", "upper"] = "value"
+    bound: Bound = "value"
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ def parse_gates(
                 )
             )
             continue
-        op = ops.pop()
+        op: Literal["max", "min"] = "max" if "max" in ops else "min"
         threshold, bound = body[op], body.get("bound", "value")
         extra = set(body) - {op, "bound"}
         number = isinstance(threshold, int | float) and not isinstance(threshold, bool)
@@ -119,7 +122,7 @@ def parse_gates(
                 Problem(where, f"{field}.bound", f"is {bound!r}", 'use "value", "lower" or "upper"')
             )
             continue
-        gates.append(Gate(metric, op, float(threshold), bound))
+        gates.append(Gate(metric, op, float(threshold), cast(Bound, bound)))
     return tuple(gates), problems
 
 

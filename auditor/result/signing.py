@@ -41,7 +41,7 @@ def fingerprint(public_raw: bytes) -> str:
 
 def _public_raw(key: Any) -> bytes:
     serialization, _ = _crypto()
-    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return bytes(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
 
 
 def public_key_path(private_path: Path) -> Path:

@@ -27,7 +27,7 @@ from torch import nn
 
 from auditor.artifacts.query import logits_fn
 from auditor.training.cache import array_digest
-from auditor.training.ensembles import Ensemble, fit_ensemble, init_ensemble
+from auditor.training.ensembles import Ensemble, fit_ensemble, init_ensemble, n_layers
 from auditor.training.recipes import (
     CondenseParams,
     RecipeInput,
@@ -100,8 +100,11 @@ def dataset_shard(
     key = json.dumps([recipe, release.to_dict(), seeds, device.type], sort_keys=True)
     key += array_digest(pool.x, pool.y, subsets)
     if key not in _RELEASES:
-        make = stimuli_releases if recipe == "stimuli" else condense_releases
-        _RELEASES[key] = make(pool, subsets, seeds, params, device)
+        if isinstance(params, StimuliParams):
+            made = stimuli_releases(pool, subsets, seeds, params, device)
+        else:
+            made = condense_releases(pool, subsets, seeds, params, device)
+        _RELEASES[key] = made
         while len(_RELEASES) > KEEP_RELEASES:
             _RELEASES.pop(next(iter(_RELEASES)))
     samples, labels = _RELEASES[key]
@@ -166,7 +169,7 @@ def stimuli_releases(
     own_class = nn.functional.one_hot(y, c).bool().unsqueeze(0)
     members = None
     if params.inhibit_identity > 0:
-        if len(teachers.template.net) < 3:
+        if n_layers(teachers.template) < 2:
             raise ValueError("identity inhibition needs the built-in MLP with a hidden layer")
         with torch.no_grad():
             records = torch.tensor(pool.x[subsets], dtype=torch.float32, device=device)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 import torch
@@ -155,7 +155,8 @@ def fit_dp_ensemble(
             noise = torch.normal(0.0, sigma * clip, size=total.shape, generator=gen, device=device)
             noisy = total + noise + added[name] if name in added else total + noise
             param.grad = noisy / schedule.expected_batch_size
-            if name in added:  # white box: this step's privatised sum less the data's part
+            if canaries is not None and name in added:
+                # white box: this step's privatised sum less the data's part
                 canaries.observe(name, (param.grad * schedule.expected_batch_size - total) / clip)
         opt.step()
     return schedule
@@ -185,8 +186,12 @@ def _clipped_sums_mlp(
     # Sum of per-sample losses: the gradient w.r.t. z row i is sample i's own delta.
     loss = record_losses(h, y).sum()
     deltas = torch.autograd.grad(loss, outs)
-    norm2 = sum(
-        d.pow(2).sum(dim=2) * (a.pow(2).sum(dim=2) + 1.0) for d, a in zip(deltas, acts, strict=True)
+    norm2 = cast(  # a sum of tensors (sum's start, 0, is never returned: there are layers)
+        torch.Tensor,
+        sum(
+            d.pow(2).sum(dim=2) * (a.pow(2).sum(dim=2) + 1.0)
+            for d, a in zip(deltas, acts, strict=True)
+        ),
     )
     factor = clip_factors(torch.sqrt(norm2), clip) * mask  # (K, b)
     sums = {}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -116,7 +117,7 @@ def is_mlp(model: nn.Module) -> bool:
 
 def n_layers(mlp: nn.Module) -> int:
     """Linear layers of a built-in MLP (Linear, ReLU, ..., Linear)."""
-    return len(mlp.net) // 2 + 1
+    return len(cast(nn.Sequential, mlp.get_submodule("net"))) // 2 + 1
 
 
 def device_for(preference: str = "auto") -> torch.device:

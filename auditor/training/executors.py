@@ -57,13 +57,18 @@ OnDone = Callable[[ShardTask, np.ndarray], None]
 class Executor(Protocol):
     """Runs shard tasks somewhere and hands each finished shard back to this process."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The executor's name in the spec ("in_process", "ray")."""
+        ...
 
     def device_type(self, requested: str) -> str:
         """The torch device type shards will train on, for `requested` (auto, cpu, cuda)."""
         ...
 
-    def run_shards(self, fn: ShardFn, data: ShardData, tasks: list[ShardTask], on_done: OnDone):
+    def run_shards(
+        self, fn: ShardFn, data: ShardData, tasks: list[ShardTask], on_done: OnDone
+    ) -> None:
         """Run `fn(data, task)` for every task; `on_done` in this process as each finishes."""
         ...
 

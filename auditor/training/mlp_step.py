@@ -39,9 +39,14 @@ class MLPStep:
         """Activations (K, width, out) per layer and input gradients per hidden layer."""
         if width not in self._by_width:
             k = self.weights[0].shape[0]
-            opts = {"dtype": self.weights[0].dtype, "device": self.weights[0].device}
-            acts = [torch.empty(k, width, w.shape[1], **opts) for w in self.weights]
-            grads = [torch.empty(k, width, w.shape[2], **opts) for w in self.weights[1:]]
+            dtype, device = self.weights[0].dtype, self.weights[0].device
+            acts = [
+                torch.empty(k, width, w.shape[1], dtype=dtype, device=device) for w in self.weights
+            ]
+            grads = [
+                torch.empty(k, width, w.shape[2], dtype=dtype, device=device)
+                for w in self.weights[1:]
+            ]
             self._by_width[width] = (acts, grads)
         return self._by_width[width]
 

@@ -177,8 +177,8 @@ def reference_outputs(
     pool = RecipeInput(
         pool_x, pool_y, population.public_x, candidates.n_classes, public_y=population.public_y
     )
-    executor = executor or InProcess()
-    dev = executor.device_type(device)
+    runner: Executor = executor or InProcess()
+    dev = runner.device_type(device)
     base = {
         "mode": mode,
         "recipe": recipe,
@@ -221,6 +221,6 @@ def reference_outputs(
         if progress is not None:
             progress(sum(len(v) for v in found.values()), k)
 
-    executor.run_shards(train_task, ShardData(recipe, hp, pool, query_x, dev), todo, on_done)
+    runner.run_shards(train_task, ShardData(recipe, hp, pool, query_x, dev), todo, on_done)
     shards = [found[start] for start in sorted(found)]
     return ReferenceOutputs(mode, np.concatenate(shards), in_mask, len(candidates.x), trained)

@@ -129,7 +129,7 @@ def test_output_that_is_not_a_terminal_gets_one_line_per_stage(overfit_run: Run)
 def test_reference_model_shards_are_reported(make_tree: Callable[..., Any], tmp_path: Path) -> None:
     from auditor.config.spec import load_spec
     from auditor.orchestration.progress import StageLog
-    from auditor.orchestration.run import run_audit
+    from auditor.orchestration.run import plan, run_audit
 
     tree = make_tree()
     spec = tree.spec("population")
@@ -145,6 +145,30 @@ def test_reference_model_shards_are_reported(make_tree: Callable[..., Any], tmp_
     run_audit(parsed, progress=StageLog(lines.append))
     assert any(line.endswith("4 reference models (offline)") for line in lines), lines
     assert any(line.endswith("reference models 4/4") for line in lines), lines
+    # the progress bar's plan names every stage the audit reports, in its order; it may name
+    # one the run skips (attribute inference on a column that is no categorical input)
+    stages = [line.split("] ", 1)[1] for line in lines if "]   reference models" not in line]
+    planned = iter(plan(parsed))
+    assert all(stage in planned for stage in stages), (stages, plan(parsed))
+    assert len(plan(parsed)) - len(stages) == 1, (stages, plan(parsed))  # age_band only
+
+
+def test_progress_bars_in_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a terminal the progress is rich bars (a regression: the bar holder had lost its
+    dataclass decorator, so the first bar raised TypeError)."""
+    import io
+
+    from rich.console import Console
+
+    from auditor.cli import console
+
+    screen = io.StringIO()
+    monkeypatch.setattr(console, "err", Console(file=screen, force_terminal=True, width=100))
+    with console.progress(["load", "attack loss"]) as bars:
+        bars.stage("load")
+        bars.shards(2, 4)
+        bars.stage("attack loss")
+    assert bars.started == ["load", "attack loss"] and bars.shard_task is None
 
 
 @pytest.mark.slow

@@ -7,6 +7,8 @@ is the logit-scaled confidence phi = z_y - logsumexp(z_others), computed in floa
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from scipy.stats import norm
 
@@ -64,7 +66,7 @@ def offline_scores(
 
 
 def _make(online: bool, fixed: bool) -> AttackDef:
-    mode = "online" if online else "offline"
+    mode: Literal["online", "offline"] = "online" if online else "offline"
 
     def score(ctx: AttackContext) -> np.ndarray:
         refs = ctx.references(mode)

@@ -10,6 +10,7 @@ a recipe runs).
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -179,11 +180,12 @@ def stored_params(name: str, raw: Any, *, legacy: bool, where: str, field: str) 
         raise AuditInputError(unknown)
     if name not in RECIPES:
         raise AuditInputError(unknown_recipe(name, where, "recipe.name"))
-    own = {f: f for f in RECIPES[name].params.__dataclass_fields__}
+    own = {f.name: f.name for f in fields(RECIPES[name].params)}
     reads = _LEGACY_READS.get(name, own)
     for key, value in raw.items():  # the fields this recipe leaves must still be well-typed
         owner = next(
-            (d.params for d in RECIPES.values() if key in d.params.__dataclass_fields__), None
+            (d.params for d in RECIPES.values() if key in {f.name for f in fields(d.params)}),
+            None,
         )
         if key not in reads and owner is not None:
             parse_params(owner, {key: value}, where=where, field_name=field)

@@ -19,7 +19,7 @@ from auditor.training.recipes.base import RecipeInput, Trained
 from auditor.training.recipes.params import CondenseParams
 
 
-def random_embedding(d: int, width: int, gen: torch.Generator) -> nn.Module:
+def random_embedding(d: int, width: int, gen: torch.Generator) -> nn.Sequential:
     """A frozen embedding network (Linear, ReLU, Linear) seeded from `gen`."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))

@@ -175,7 +175,8 @@ def parse_params(cls: type[P], raw: Any, *, where: str, field_name: str) -> P:
         )
     known = {f.name: f for f in fields(cls) if f.name != "user"}  # user: the spec's only
     defaults = cls()
-    problems, values = [], {}
+    problems: list[Problem] = []
+    values: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in known:
             problems.append(

@@ -54,7 +54,7 @@ class RecipeDef:
 
     def trainer(self) -> Trainer:
         """The function that runs this recipe once."""
-        return resolve(self.train)  # type: ignore[no-any-return]
+        return resolve(self.train)
 
     def ensemble_trainer(self) -> EnsembleTrainer | None:
         """The function that runs K reference runs at once, if the recipe has one."""
@@ -64,7 +64,7 @@ class RecipeDef:
         """The function that makes a dataset recipe's released samples."""
         if self.release is None:
             raise ValueError(f"recipe {self.name!r} does not release a dataset")
-        return resolve(self.release)  # type: ignore[no-any-return]
+        return resolve(self.release)
 
 
 RECIPES: dict[str, RecipeDef] = {}

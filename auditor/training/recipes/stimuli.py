@@ -22,9 +22,10 @@ from auditor.training.recipes.base import RecipeInput, Trained
 from auditor.training.recipes.params import StimuliParams
 
 
-def _hidden(model: MLP, x: torch.Tensor) -> torch.Tensor:
-    """The first hidden layer's activations (the representation the probe sees)."""
-    return torch.relu(model.net[0](x))
+def _hidden(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The first hidden layer's activations of a built-in MLP (what the probe sees)."""
+    out: torch.Tensor = torch.relu(model.get_submodule("net.0")(x))
+    return out
 
 
 def synthesize(
