@@ -27,6 +27,30 @@ def _num(x: float) -> float | None:
     return None if x is None or np.isnan(x) else float(x)
 
 
+def group_figures(
+    n: int,
+    recall: float | None,
+    auroc: float | None,
+    false_positive_rate: float | None,
+    intervals: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """One group's figures in the estimate shape of every figure of a result: recall and
+    AUROC as {value, lower, upper, method} (ends None where the interval is undefined),
+    the false-positive rate as {value}."""
+
+    def estimate(value: float | None, interval: dict[str, Any] | None) -> dict[str, Any]:
+        if interval is None:
+            return {"value": value, "lower": None, "upper": None, "note": "no interval"}
+        return {"value": value, **interval}
+
+    return {
+        "n": n,
+        "recall": estimate(recall, intervals.get("recall_interval")),
+        "auroc": estimate(auroc, intervals.get("auroc_interval")),
+        "false_positive_rate": {"value": false_positive_rate},
+    }
+
+
 def recall_gap_interval(
     y: np.ndarray,
     pred: np.ndarray,
@@ -137,12 +161,12 @@ def fairness_figures(
         table = hard.by_group.join(soft.by_group)
         out[attribute] = {
             "groups": {
-                str(g): {
-                    "n": int(row["n"]),
-                    "recall": _num(row["recall"]),
-                    "auroc": _num(row["auroc"]),
-                    "false_positive_rate": _num(row["false_positive_rate"]),
-                    **group_intervals(
+                str(g): group_figures(
+                    int(row["n"]),
+                    _num(row["recall"]),
+                    _num(row["auroc"]),
+                    _num(row["false_positive_rate"]),
+                    group_intervals(
                         y[values == g],
                         pred[values == g],
                         np.asarray(p_positive)[values == g],
@@ -150,7 +174,7 @@ def fairness_figures(
                         replicates=replicates,
                         confidence=confidence,
                     ),
-                }
+                )
                 for g, row in table.iterrows()
             },
             "recall_gap": dict(
@@ -265,20 +289,19 @@ def structured_fairness_figures(
         method = "percentile bootstrap over records"
         out[attribute] = {
             "groups": {
-                g: {
-                    "n": int((values == g).sum()),
-                    "recall": _num(row["recall"]),
-                    "auroc": _num(row["auroc"]),
-                    "false_positive_rate": _num(row["false_positive_rate"]),
-                    "recall_interval": dict(
-                        zip(("lower", "upper"), _percentiles(recalls[g], confidence), strict=True),
-                        method=method,
-                    ),
-                    "auroc_interval": dict(
-                        zip(("lower", "upper"), _percentiles(aucs[g], confidence), strict=True),
-                        method=method,
-                    ),
-                }
+                g: group_figures(
+                    int((values == g).sum()),
+                    _num(row["recall"]),
+                    _num(row["auroc"]),
+                    _num(row["false_positive_rate"]),
+                    {
+                        f"{figure}_interval": dict(
+                            zip(("lower", "upper"), _percentiles(reps, confidence), strict=True),
+                            method=method,
+                        )
+                        for figure, reps in (("recall", recalls[g]), ("auroc", aucs[g]))
+                    },
+                )
                 for g, (_, row) in zip(names, table.iterrows(), strict=True)
             },
             "recall_gap": dict(
