@@ -21,6 +21,7 @@ from auditor.orchestration.progress import Reporter
 from auditor.orchestration.sections import data_section, run_section
 from auditor.result.document import seal
 from auditor.result.gates import evaluate
+from auditor.result.sections import Document
 
 
 def check_device(spec: AuditSpec) -> None:
@@ -43,7 +44,7 @@ def plan(spec: AuditSpec) -> list[str]:
     return list(resolve(KINDS[spec.artifact.kind].stages)(spec))
 
 
-def assemble(spec: AuditSpec, audited: Audited) -> dict[str, Any]:
+def assemble(spec: AuditSpec, audited: Audited) -> Document:
     """The result document (unsealed, without gates) from one kind's sections."""
     return {
         "run": run_section(spec, audited.recipe),
@@ -65,7 +66,7 @@ def run_audit(
     run = Run.start(spec, allow_code=allow_code, progress=progress)
     result = assemble(spec, resolve(KINDS[spec.artifact.kind].audit)(run))
     result["gates"] = [o.to_dict() for o in evaluate(spec.gates, result)]
-    return AuditOutcome(seal(result), run.stages.timings)
+    return AuditOutcome(seal(dict(result)), run.stages.timings)
 
 
 def run_dp_audit(

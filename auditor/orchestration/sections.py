@@ -27,6 +27,7 @@ from auditor.metrics.membership import membership_figures
 from auditor.orchestration.context import Run
 from auditor.orchestration.reliability import attack_warnings
 from auditor.result.document import library_versions
+from auditor.result.sections import DataSection, RunSection
 from auditor.training.cache import DiskCache, default_dir
 from auditor.training.ensembles import device_for
 from auditor.training.executors import ExecutorUnavailable, make_executor
@@ -171,9 +172,9 @@ def membership_section(
     return membership
 
 
-def run_section(spec: AuditSpec, recipe: str) -> dict[str, Any]:
+def run_section(spec: AuditSpec, recipe: str) -> RunSection:
     """The `run` part of a result: what makes it reproducible."""
-    modes = sorted({m for a in spec.attacks.run if (m := ATTACKS[a].reference_models)})
+    modes: list[str] = sorted({m for a in spec.attacks.run if (m := ATTACKS[a].reference_models)})
     device = device_for(spec.attacks.device).type
     if modes and spec.executor.name != "in_process":
         # the attacks have already said so, with the fix, if the cluster cannot be reached
@@ -200,7 +201,7 @@ def run_section(spec: AuditSpec, recipe: str) -> dict[str, Any]:
     }
 
 
-def data_section(spec: AuditSpec, data: AuditData) -> dict[str, Any]:
+def data_section(spec: AuditSpec, data: AuditData) -> DataSection:
     """The `data` part of a result: hashes and sizes, never values."""
     return {
         "label": list(spec.data.labels) if spec.data.multilabel else spec.data.label,

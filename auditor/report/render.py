@@ -40,6 +40,7 @@ from auditor.report.reidentification import reidentification_context
 from auditor.report.release import release_context
 from auditor.report.summary import beside_context, summary_context
 from auditor.result.schema import lookup
+from auditor.result.sections import fairness_of
 
 SECTION_IDS = (
     "summary",
@@ -243,51 +244,38 @@ def _utility(result: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _with_interval(stats: Any, metric: str) -> dict[str, Any]:
-    """A group's `metric` as an estimate dict, with its `<metric>_interval` when the result
-    has one (results written before group intervals existed carry the bare number)."""
-    stats = as_mapping(stats)
-    value = stats.get(metric)
-    if isinstance(value, Mapping):
-        return dict(value)
-    interval = as_mapping(stats.get(f"{metric}_interval"))
-    return {"value": value, "lower": interval.get("lower"), "upper": interval.get("upper")}
-
-
 def _fairness(result: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Per sensitive attribute: group rows, gap summaries and the recall/AUROC bar figure."""
+    """Per sensitive attribute: group rows, gap summaries and the recall/AUROC bar figure
+    (read through `result.sections.fairness_of`, which also reads legacy results)."""
     out = []
-    for index, (attribute, raw) in enumerate(as_mapping(result.get("fairness")).items()):
-        entry = as_mapping(raw)
-        groups = as_mapping(entry.get("groups"))
+    for index, (attribute, entry) in enumerate(fairness_of(result).items()):
+        groups = entry.get("groups", {})
         group_rows = [
             {
-                "name": str(group),
-                "n": fmt_num(as_mapping(stats).get("n")),
-                "recall": fmt_interval(_with_interval(stats, "recall")),
-                "auroc": fmt_interval(_with_interval(stats, "auroc")),
-                "fpr": fmt_interval(as_mapping(stats).get("false_positive_rate")),
+                "name": group,
+                "n": fmt_num(stats["n"]),
+                "recall": fmt_interval(stats["recall"]),
+                "auroc": fmt_interval(stats["auroc"]),
+                "fpr": fmt_interval(stats["false_positive_rate"]),
             }
             for group, stats in groups.items()
         ]
         summary = [
-            (metric_label(str(key)), fmt_interval(value))
+            (metric_label(key), fmt_interval(value))
             for key, value in entry.items()
             if key != "groups"
         ]
         plotted = {
-            group: {metric: _with_interval(stats, metric) for metric in ("recall", "auroc")}
+            group: {"recall": stats["recall"], "auroc": stats["auroc"]}
             for group, stats in groups.items()
         }
         out.append(
             {
-                "attribute": str(attribute),
+                "attribute": attribute,
                 "groups": group_rows,
                 "summary": summary,
                 "figure_id": f"fig-fairness-{slug(attribute)}-{index}",
-                "figure_json": figures.figure_json(
-                    figures.fairness_figure(str(attribute), plotted)
-                ),
+                "figure_json": figures.figure_json(figures.fairness_figure(attribute, plotted)),
             }
         )
     return out

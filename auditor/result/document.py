@@ -1,13 +1,11 @@
 """The result JSON: one versioned document, the single source of truth for reports and gates.
 
-Schema (version 1), documented in README "Result schema":
-  schema, schema_version, integrity (sha256 of the document without this field),
-  run {name, seed, spec_sha256, auditor_version, libraries, bootstrap},
-  artifact {kind, format, file_name, sha256, scheme, architecture, n_features, claims},
-  data {label, sensitive, splits {name: {file_name, sha256, rows}}},
-  privacy {membership {attack: figures}}, utility {n_test, artifact, baseline, difference},
-  fairness {attribute: figures}, gates [outcome].
-No record values appear in it: only aggregates, hashes and file names.
+Schema (version 1): its keys are typed once in `result.sections` (`Document` and the
+sections under it: run with reference_models and bootstrap, artifact with training, data,
+privacy, utility, baselines, fairness, gates), and described for people in README "Result
+schema"; `seal` adds schema, schema_version and integrity (sha256 of the document without
+that field and the signature). No record values appear in it: only aggregates, hashes and
+file names.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -16,6 +17,7 @@ from auditor.artifacts.kinds import MetricScope
 from auditor.core.outputs import GENERATOR
 from auditor.errors import Problem
 from auditor.result.schema import lookup, metric_paths
+from auditor.result.sections import GateResult
 
 __all__ = ["Gate", "GateOutcome", "evaluate", "lookup", "metric_names", "parse_gates"]
 
@@ -42,7 +44,7 @@ class GateOutcome:
     passed: bool
     message: str
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> GateResult:
         return {
             "metric": self.gate.metric,
             "op": self.gate.op,
@@ -130,7 +132,7 @@ def _fmt(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.4g}"
 
 
-def evaluate(gates: tuple[Gate, ...], result: dict[str, Any]) -> list[GateOutcome]:
+def evaluate(gates: tuple[Gate, ...], result: Mapping[str, Any]) -> list[GateOutcome]:
     """Check every gate against a result; an unmeasurable figure fails its gate."""
     outcomes = []
     for gate in gates:

@@ -1,0 +1,186 @@
+"""The result document's sections as types: each key of the document is named here once,
+and mypy checks every producer and reader typed with them (a misspelt key is a type error).
+
+A document read from a file may be any JSON, so readers still check each value's type (the
+report's `as_mapping`); these types say what a well-formed document holds. README "Result
+schema" describes the same keys for people.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict, cast
+
+
+class Estimate(TypedDict, total=False):
+    """Every figure: a point value and, where it has one, its interval (`lower`, `upper`);
+    `note` says why a value or an interval is missing, `method` how the interval was made."""
+
+    value: float | None
+    lower: float | None
+    upper: float | None
+    resolvable: bool
+    note: str | None
+    method: str
+    confidence: float
+    delta: float
+
+
+class Curve(TypedDict):
+    fpr: list[float]
+    tpr: list[float]
+
+
+class MembershipFigures(TypedDict, total=False):
+    """One membership attack's figures (`privacy.membership.<attack>`)."""
+
+    n_members: int
+    n_non_members: int
+    auc: Estimate
+    advantage: Estimate
+    tpr_at_fpr: dict[str, Estimate]  # by target FPR, "0.01" and "0.001"
+    epsilon_lower_bound: Estimate
+    roc: Curve
+    roc_band: dict[str, list[float]]
+    by_group: dict[str, Any]
+    warnings: list[str]
+    reliability: dict[str, Any]
+
+
+class GroupFairness(TypedDict):
+    """One group's figures (`fairness.<attribute>.groups.<group>`)."""
+
+    n: int | None
+    recall: Estimate
+    auroc: Estimate
+    false_positive_rate: Estimate
+
+
+class AttributeFairness(TypedDict, total=False):
+    """One sensitive attribute's figures (`fairness.<attribute>`)."""
+
+    groups: dict[str, GroupFairness]
+    recall_gap: Estimate
+    auroc_gap: Estimate
+    equalized_odds_difference: Estimate
+
+
+class ReferenceModels(TypedDict):
+    k: int
+    recipe: str
+    modes: list[str]
+    device: str
+
+
+class Bootstrap(TypedDict):
+    replicates: int
+    utility_replicates: int
+    confidence: float
+
+
+class RunSection(TypedDict):
+    """What makes the result reproducible (`run`)."""
+
+    name: str
+    seed: int
+    spec_sha256: str
+    auditor_version: str
+    libraries: dict[str, str]
+    reference_models: ReferenceModels
+    bootstrap: Bootstrap
+
+
+class SplitSection(TypedDict):
+    file_name: str
+    sha256: str
+    rows: int
+
+
+class DataSection(TypedDict, total=False):
+    """The audit data by hash and size, never by value (`data`)."""
+
+    label: str | list[str] | None
+    structure: str
+    description: str
+    sensitive: list[str]
+    splits: dict[str, SplitSection]
+
+
+class GateResult(TypedDict):
+    """One gate's outcome (`gates[i]`, `result.gates.GateOutcome.to_dict`)."""
+
+    metric: str
+    op: str
+    threshold: float
+    bound: str
+    observed: float | None
+    interval: list[float | None]
+    passed: bool | None
+    message: str
+
+
+class Document(TypedDict, total=False):
+    """A whole result. `artifact`, `privacy`, `utility` and `baselines` hold what each
+    artifact kind contributes (`orchestration.context.Audited`)."""
+
+    schema: str
+    schema_version: int
+    integrity: str
+    signature: dict[str, Any]
+    run: RunSection
+    artifact: dict[str, Any]
+    data: DataSection
+    privacy: dict[str, Any]
+    utility: dict[str, Any]
+    baselines: dict[str, Any]
+    fairness: dict[str, AttributeFairness]
+    gates: list[GateResult]
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def estimate_of(figure: object, interval: object = None) -> Estimate:
+    """A figure as an `Estimate`: one already in that shape is kept; a bare number (results
+    written before every figure had the shape) gets the ends of its separate `interval`."""
+    if isinstance(figure, dict):
+        kept = {k: v for k, v in figure.items() if k in Estimate.__annotations__}
+        return cast(Estimate, kept)  # the keys of an Estimate, as the producer wrote them
+    ends = _mapping(interval)
+    out = Estimate(value=_number(figure))
+    if ends:
+        out["lower"], out["upper"] = _number(ends.get("lower")), _number(ends.get("upper"))
+        if isinstance(ends.get("method"), str):
+            out["method"] = ends["method"]
+    return out
+
+
+def fairness_of(document: object) -> dict[str, AttributeFairness]:
+    """The `fairness` section of a result read from anywhere, in the current shape: every
+    group figure an `Estimate` (legacy results' numbers and `<figure>_interval` upgraded);
+    values of the wrong JSON type read as missing."""
+    out: dict[str, AttributeFairness] = {}
+    for attribute, raw in _mapping(_mapping(document).get("fairness")).items():
+        entry = _mapping(raw)
+        groups: dict[str, GroupFairness] = {}
+        for group, stats in _mapping(entry.get("groups")).items():
+            figures = _mapping(stats)
+            n = figures.get("n")
+            groups[str(group)] = GroupFairness(
+                n=n if isinstance(n, int) and not isinstance(n, bool) else None,
+                recall=estimate_of(figures.get("recall"), figures.get("recall_interval")),
+                auroc=estimate_of(figures.get("auroc"), figures.get("auroc_interval")),
+                false_positive_rate=estimate_of(figures.get("false_positive_rate")),
+            )
+        attribute_figures = AttributeFairness(groups=groups)
+        for gap in ("recall_gap", "auroc_gap", "equalized_odds_difference"):
+            if gap in entry:
+                attribute_figures[gap] = estimate_of(entry[gap])
+        out[str(attribute)] = attribute_figures
+    return out
