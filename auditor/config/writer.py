@@ -16,10 +16,12 @@ from typing import Any
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
-def spec_toml(mapping: Mapping[str, Any]) -> str:
+def spec_toml(mapping: Mapping[str, Any], comment: str = "") -> str:
     """TOML text of a spec mapping; `tomllib.loads(spec_toml(m)) == m` for the values a
-    spec holds (strings, paths as strings, booleans, finite numbers, lists, inline tables)."""
-    lines = [f"{_key(k)} = {_value(v)}" for k, v in mapping.items() if not isinstance(v, Mapping)]
+    spec holds (strings, paths as strings, booleans, finite numbers, lists, inline tables).
+    `comment` (any number of lines) heads the file as `#` lines."""
+    lines = [f"# {line}".rstrip() for line in comment.splitlines()]
+    lines += [f"{_key(k)} = {_value(v)}" for k, v in mapping.items() if not isinstance(v, Mapping)]
     for name, table in mapping.items():
         if isinstance(table, Mapping):
             if lines:

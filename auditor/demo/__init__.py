@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from auditor.artifacts.datasets import save_dataset
 from auditor.artifacts.models import ArtifactMetadata, save_model
@@ -24,6 +25,7 @@ from auditor.data.embedded import (
     split_patients,
     write_splits,
 )
+from auditor.demo.specs import split_paths, write_spec
 from auditor.training.recipes import PRESETS, RecipeInput, release_dataset, run_recipe
 
 
@@ -97,41 +99,6 @@ FIXTURES = (
         "control: trained on population records only, never saw members",
     ),
 )
-
-SPEC_TEMPLATE = """\
-# Demo audit of the {name} fixture: {summary}.
-name = "{name}"
-seed = {seed}
-
-[artifact]
-kind = "{kind}"
-path = "../artifacts/{name}{suffix}"
-
-[data]
-members = "../data/members.csv"
-non_members = "../data/non_members.csv"
-test = "../data/test.csv"
-population = "../data/population.csv"
-label = "{label}"
-id = "{id}"
-sensitive = ["sex", "race", "age_band"]
-
-[attacks]
-run = [{attacks}]
-bootstrap = {bootstrap}
-reference_models = {reference_models}
-
-[utility]
-baseline = "../artifacts/supervised.safetensors"
-
-[gates]
-"privacy.{target}.auc" = {{ max = 0.6 }}
-"privacy.{target}.tpr_at_fpr_0.01" = {{ max = 0.03, bound = "upper" }}
-"utility.auroc" = {{ min = 0.7 }}
-"fairness.recall_gap.sex" = {{ max = 0.05 }}
-{extra_gates}"""
-DATASET_GATES = '"privacy.linkage.dcr_linkage" = { max = 0.6, bound = "upper" }\n'
-
 
 ATTACKS = (
     *("loss", "confidence", "entropy", "art_blackbox", "label_only_gap"),
@@ -226,22 +193,28 @@ def build_fixtures(
 def _write_spec(
     out: Path, fixture: Fixture, seed: int, bootstrap: int, suffix: str, k: int, *, kind: str
 ) -> Path:
-    spec = out / "specs" / f"{fixture.name}.toml"
-    spec.parent.mkdir(parents=True, exist_ok=True)
-    spec.write_text(
-        SPEC_TEMPLATE.format(
-            name=fixture.name,
-            summary=fixture.summary,
-            kind=kind,
-            seed=seed,
-            label=LABEL,
-            id=ID,
-            bootstrap=bootstrap,
-            suffix=suffix,
-            attacks=", ".join(f'"{a}"' for a in ATTACKS),
-            reference_models=k,
-            target="loss@mlp" if kind == "dataset" else "loss",
-            extra_gates=DATASET_GATES if kind == "dataset" else "",
-        )
-    )
-    return spec
+    target = "loss@mlp" if kind == "dataset" else "loss"
+    gates: dict[str, dict[str, Any]] = {
+        f"privacy.{target}.auc": {"max": 0.6},
+        f"privacy.{target}.tpr_at_fpr_0.01": {"max": 0.03, "bound": "upper"},
+        "utility.auroc": {"min": 0.7},
+        "fairness.recall_gap.sex": {"max": 0.05},
+    }
+    if kind == "dataset":
+        gates["privacy.linkage.dcr_linkage"] = {"max": 0.6, "bound": "upper"}
+    mapping = {
+        "name": fixture.name,
+        "seed": seed,
+        "artifact": {"kind": kind, "path": f"../artifacts/{fixture.name}{suffix}"},
+        "data": {
+            **split_paths("../data"),
+            "label": LABEL,
+            "id": ID,
+            "sensitive": ["sex", "race", "age_band"],
+        },
+        "attacks": {"run": list(ATTACKS), "bootstrap": bootstrap, "reference_models": k},
+        "utility": {"baseline": "../artifacts/supervised.safetensors"},
+        "gates": gates,
+    }
+    comment = f"Demo audit of the {fixture.name} fixture: {fixture.summary}."
+    return write_spec(out / "specs" / f"{fixture.name}.toml", mapping, comment)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from auditor.artifacts.models import ArtifactMetadata, save_model
 from auditor.data.embedded import ID, LABEL
 from auditor.demo import support2_splits
+from auditor.demo.specs import split_paths, write_spec
 from auditor.training.recipes import PRESETS, RecipeInput, run_recipe
 from auditor.training.recipes.params import DPParams
 
@@ -35,38 +37,6 @@ SUMMARIES = {
     "dp_broken": "broken DP-SGD: claims epsilon 1, adds a tenth of the noise",
     "non_private": "the same training without noise or clipping (no privacy, no claim)",
 }
-
-SPEC = """\
-# DP audit fixture {name}: {summary}.
-name = "{name}"
-seed = {seed}
-
-[artifact]
-kind = "model"
-path = "../artifacts/{name}.safetensors"
-
-[data]
-members = "../data/members.csv"
-non_members = "../data/non_members.csv"
-test = "../data/test.csv"
-population = "../data/population.csv"
-label = "{label}"
-id = "{id}"
-sensitive = ["sex"]
-
-[attacks]
-run = ["loss"]
-bootstrap = {bootstrap}
-
-[utility]
-dp_baseline = false
-bootstrap = 50
-
-[dp_audit]
-canaries = [{kinds}]
-runs = {runs}
-per_run = {per_run}
-{gates}"""
 
 
 def build_dp_audit_fixtures(
@@ -101,29 +71,22 @@ def build_dp_audit_fixtures(
             claims=claims,
         )
         save_model(trained.model, meta, out / "artifacts" / f"{name}.safetensors")
-        gates = ""
-        if "epsilon" in claims:
-            gates = "\n[gates]\n" + "".join(
-                f'"privacy.dp_audit.{k}.{b}" = {{ max = {claims["epsilon"]:.6g} }}\n'
+        mapping: dict[str, Any] = {
+            "name": name,
+            "seed": seed,
+            "artifact": {"kind": "model", "path": f"../artifacts/{name}.safetensors"},
+            "data": {**split_paths("../data"), "label": LABEL, "id": ID, "sensitive": ["sex"]},
+            "attacks": {"run": ["loss"], "bootstrap": bootstrap},
+            "utility": {"dp_baseline": False, "bootstrap": 50},
+            "dp_audit": {"canaries": list(kinds), "runs": runs, "per_run": per_run},
+        }
+        if "epsilon" in claims:  # the claim, to 6 significant digits
+            claim = float(f"{claims['epsilon']:.6g}")
+            mapping["gates"] = {
+                f"privacy.dp_audit.{k}.{b}": {"max": claim}
                 for k in kinds
                 for b in ("one_run", "many_runs")
-            )
-        spec = out / "specs" / f"{name}.toml"
-        spec.parent.mkdir(parents=True, exist_ok=True)
-        spec.write_text(
-            SPEC.format(
-                name=name,
-                summary=SUMMARIES[name],
-                seed=seed,
-                label=LABEL,
-                id=ID,
-                bootstrap=bootstrap,
-                kinds=", ".join(f'"{k}"' for k in kinds),
-                runs=runs,
-                per_run=per_run,
-                gates=gates,
-            ),
-            encoding="utf-8",
-        )
-        specs[name] = spec
+            }
+        comment = f"DP audit fixture {name}: {SUMMARIES[name]}."
+        specs[name] = write_spec(out / "specs" / f"{name}.toml", mapping, comment)
     return specs

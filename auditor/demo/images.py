@@ -11,6 +11,7 @@ import numpy as np
 from auditor.artifacts.models import ArtifactMetadata, save_model
 from auditor.core.tensors import fit_tensor_encoding
 from auditor.data.embedded import DIGITS_NOTE, load_digits_tensors
+from auditor.demo.specs import split_paths, write_spec
 from auditor.demo.tensors import TensorFixture, TensorSource, build_tensor_fixture, write_splits
 from auditor.training.recipes import RecipeInput, TrainParams, run_recipe
 
@@ -48,39 +49,6 @@ def build_image_fixture(out: Path, *, name: str, **options: Any) -> TensorFixtur
     return build_tensor_fixture(out, DIGITS, name=name, **options)
 
 
-MERGE_SPEC = """\
-# merge_images: {note}. A CNN pre-trained on the population split, fine-tuned at four
-# sites on their members, released as base + lambda * sum of the data vectors, with the
-# base and the per-site vectors.
-name = "merge_images"
-seed = {seed}
-
-[artifact]
-kind = "weights"
-path = "../artifacts/merge_images.safetensors"
-base = "../artifacts/merge_images.base.safetensors"
-site_vectors = "../artifacts/merge_images.sites.safetensors"
-
-[data]
-members = "../data/members.npz"
-non_members = "../data/non_members.npz"
-test = "../data/test.npz"
-population = "../data/population.npz"
-records = "../data/records.csv"
-label = "digit"
-id = "record_id"
-site = "site"
-description = "{note}"
-
-[attacks]
-run = [{attacks}]
-bootstrap = {bootstrap}
-reference_models = {reference_models}
-
-[utility]
-bootstrap = 100
-dp_baseline = false
-"""
 SITES = 4
 
 
@@ -152,16 +120,33 @@ def build_merge_images(
     base_meta = meta("supervised", {"role": "base"})
     save_model(trained.parts["base"], base_meta, artifacts / "merge_images.base.safetensors")
     save_site_vectors(trained.parts["vectors"], artifacts / "merge_images.sites.safetensors")
-    spec = out / "specs" / "merge_images.toml"
-    spec.parent.mkdir(parents=True, exist_ok=True)
-    spec.write_text(
-        MERGE_SPEC.format(
-            note=DIGITS_NOTE,
-            seed=seed,
-            attacks=", ".join(f'"{a}"' for a in attacks),
-            bootstrap=bootstrap,
-            reference_models=reference_models,
-        ),
-        encoding="utf-8",
+    mapping = {
+        "name": "merge_images",
+        "seed": seed,
+        "artifact": {
+            "kind": "weights",
+            "path": "../artifacts/merge_images.safetensors",
+            "base": "../artifacts/merge_images.base.safetensors",
+            "site_vectors": "../artifacts/merge_images.sites.safetensors",
+        },
+        "data": {
+            **split_paths("../data", ".npz"),
+            "records": "../data/records.csv",
+            "label": "digit",
+            "id": "record_id",
+            "site": "site",
+            "description": DIGITS_NOTE,
+        },
+        "attacks": {
+            "run": list(attacks),
+            "bootstrap": bootstrap,
+            "reference_models": reference_models,
+        },
+        "utility": {"bootstrap": 100, "dp_baseline": False},
+    }
+    comment = (
+        f"merge_images: {DIGITS_NOTE}. A CNN pre-trained on the population split, fine-tuned\n"
+        "at four sites on their members, released as base + lambda * sum of the data vectors,\n"
+        "with the base and the per-site vectors."
     )
-    return spec
+    return write_spec(out / "specs" / "merge_images.toml", mapping, comment)

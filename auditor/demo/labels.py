@@ -21,38 +21,10 @@ from auditor.data.embedded import (
     split_patients,
     write_splits,
 )
+from auditor.demo.specs import split_paths, write_spec
 from auditor.training.recipes import PRESETS, RecipeInput, run_recipe
 
 Structure = Literal["multiclass", "multilabel"]
-
-SPEC = """\
-# {structure} fixture on SUPPORT2's diagnoses: {recipe}, preset {preset}, trained on {split}.
-name = "{name}"
-seed = {seed}
-
-[artifact]
-path = "../artifacts/{name}.safetensors"
-
-[data]
-members = "../data/members.csv"
-non_members = "../data/non_members.csv"
-test = "../data/test.csv"
-population = "../data/population.csv"
-{labels}
-id = "{id}"
-sensitive = ["sex", "race", "age_band"]
-
-[attacks]
-run = [{attacks}]
-bootstrap = {bootstrap}
-reference_models = {reference_models}
-confidence = {confidence}
-group_bootstrap = {utility_bootstrap}
-
-[utility]
-bootstrap = {utility_bootstrap}
-dp_baseline = {dp_baseline}
-"""
 
 
 @dataclass(frozen=True)
@@ -120,30 +92,31 @@ def build_label_fixture(
         claims=trained.claims,
     )
     save_model(trained.model, meta, out / "artifacts" / f"{name}.safetensors")
-    labels = (
-        "labels = [" + ", ".join(f'"{c}"' for c in columns) + "]"
-        if structure == "multilabel"
-        else f'label = "{DISEASE_GROUP}"'
+    labels: dict[str, Any] = (
+        {"labels": list(columns)} if structure == "multilabel" else {"label": DISEASE_GROUP}
     )
-    spec = out / "specs" / f"{name}.toml"
-    spec.parent.mkdir(parents=True, exist_ok=True)
-    spec.write_text(
-        SPEC.format(
-            structure=structure,
-            recipe=recipe,
-            preset=preset,
-            split=train_split,
-            name=name,
-            seed=seed,
-            labels=labels,
-            id=ID,
-            attacks=", ".join(f'"{a}"' for a in attacks),
-            bootstrap=bootstrap,
-            reference_models=reference_models,
-            dp_baseline="true" if dp_baseline else "false",
-            confidence=confidence,
-            utility_bootstrap=utility_bootstrap,
-        ),
-        encoding="utf-8",
+    mapping = {
+        "name": name,
+        "seed": seed,
+        "artifact": {"path": f"../artifacts/{name}.safetensors"},
+        "data": {
+            **split_paths("../data"),
+            **labels,
+            "id": ID,
+            "sensitive": ["sex", "race", "age_band"],
+        },
+        "attacks": {
+            "run": list(attacks),
+            "bootstrap": bootstrap,
+            "reference_models": reference_models,
+            "confidence": confidence,
+            "group_bootstrap": utility_bootstrap,
+        },
+        "utility": {"bootstrap": utility_bootstrap, "dp_baseline": dp_baseline},
+    }
+    comment = (
+        f"{structure} fixture on SUPPORT2's diagnoses: {recipe}, preset {preset}, "
+        f"trained on {train_split}."
     )
+    spec = write_spec(out / "specs" / f"{name}.toml", mapping, comment)
     return LabelFixture(spec, out / "data")

@@ -9,6 +9,7 @@ released beside it (the worst case the scheme allows).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from auditor.artifacts.models import ArtifactMetadata, save_model
 from auditor.artifacts.weights import save_site_vectors
@@ -24,44 +25,12 @@ from auditor.data.embedded import (
     split_patients,
     write_splits,
 )
+from auditor.demo.specs import split_paths, write_spec
 from auditor.training.recipes import MergeParams, RecipeInput, TrainParams, run_recipe
 from auditor.training.recipes.params import convert
 
 HOSPITALS = 4
 MERGE_REFERENCE_MODELS = 8  # reference runs re-train a base and four sites, in a loop
-
-SPEC = """\
-# Demo audit of the merge fixture: base + lambda * sum of four hospitals' data vectors
-# (Dialysis), released with the base model and the per-site vectors.
-name = "merge"
-seed = {seed}
-
-[artifact]
-kind = "weights"
-path = "../artifacts/merge.safetensors"
-base = "../artifacts/merge.base.safetensors"
-site_vectors = "../artifacts/merge.sites.safetensors"
-
-[data]
-members = "../dialysis/members.csv"
-non_members = "../dialysis/non_members.csv"
-test = "../dialysis/test.csv"
-population = "../dialysis/population.csv"
-label = "{label}"
-id = "{id}"
-sensitive = ["age_band", "disease"]
-site = "hospital"
-
-[attacks]
-run = [{attacks}]
-bootstrap = {bootstrap}
-reference_models = {k}
-
-[gates]
-"privacy.base_reference.auc" = {{ max = 0.6 }}
-"privacy.site_attribution.accuracy" = {{ max = 0.35, bound = "upper" }}
-"utility.auroc" = {{ min = 0.6 }}
-"""
 
 
 def build_merge_fixture(
@@ -110,17 +79,36 @@ def build_merge_fixture(
         artifacts / "merge.base.safetensors",
     )
     save_site_vectors(trained.parts["vectors"], artifacts / "merge.sites.safetensors")
-    spec = out / "specs" / "merge.toml"
-    spec.parent.mkdir(parents=True, exist_ok=True)
-    run = ", ".join(f'"{a}"' for a in (*attacks, "base_reference"))
-    spec.write_text(
-        SPEC.format(
-            seed=seed,
-            label=LABEL,
-            id=ID,
-            attacks=run,
-            bootstrap=bootstrap,
-            k=min(MERGE_REFERENCE_MODELS, reference_models),
-        )
+    spec_mapping: dict[str, Any] = {
+        "name": "merge",
+        "seed": seed,
+        "artifact": {
+            "kind": "weights",
+            "path": "../artifacts/merge.safetensors",
+            "base": "../artifacts/merge.base.safetensors",
+            "site_vectors": "../artifacts/merge.sites.safetensors",
+        },
+        "data": {
+            **split_paths("../dialysis"),
+            "label": LABEL,
+            "id": ID,
+            "sensitive": ["age_band", "disease"],
+            "site": "hospital",
+        },
+        "attacks": {
+            "run": [*attacks, "base_reference"],
+            "bootstrap": bootstrap,
+            "reference_models": min(MERGE_REFERENCE_MODELS, reference_models),
+        },
+        "gates": {
+            "privacy.base_reference.auc": {"max": 0.6},
+            "privacy.site_attribution.accuracy": {"max": 0.35, "bound": "upper"},
+            "utility.auroc": {"min": 0.6},
+        },
+    }
+    comment = (
+        "Demo audit of the merge fixture: base + lambda * sum of four hospitals' data vectors\n"
+        "(Dialysis), released with the base model and the per-site vectors."
     )
+    spec = write_spec(out / "specs" / "merge.toml", spec_mapping, comment)
     return spec

@@ -13,34 +13,8 @@ import numpy as np
 from auditor.artifacts.models import ArtifactMetadata, save_model
 from auditor.core.tensors import fit_tensor_encoding
 from auditor.data.splits import SPLIT_NAMES
+from auditor.demo.specs import split_paths, write_spec
 from auditor.training.recipes import RecipeInput, TrainParams, run_recipe
-
-SPEC = """\
-# Tensor fixture: {note}.
-name = "{name}"
-seed = {seed}
-
-[artifact]
-path = "../artifacts/{name}.safetensors"
-
-[data]
-members = "../data/members.npz"
-non_members = "../data/non_members.npz"
-test = "../data/test.npz"
-population = "../data/population.npz"
-label = "{label}"
-description = "{note}"
-
-[attacks]
-run = [{attacks}]
-bootstrap = {bootstrap}
-reference_models = {reference_models}
-confidence = {confidence}
-
-[utility]
-bootstrap = 100
-dp_baseline = false
-"""
 
 
 @dataclass(frozen=True)
@@ -118,19 +92,22 @@ def build_tensor_fixture(
         tensor=encoding,
     )
     save_model(trained.model, meta, out / "artifacts" / f"{name}.safetensors")
-    spec = out / "specs" / f"{name}.toml"
-    spec.parent.mkdir(parents=True, exist_ok=True)
-    spec.write_text(
-        SPEC.format(
-            note=source.note,
-            name=name,
-            seed=seed,
-            label=source.label,
-            attacks=", ".join(f'"{a}"' for a in attacks),
-            bootstrap=bootstrap,
-            reference_models=reference_models,
-            confidence=confidence,
-        ),
-        encoding="utf-8",
-    )
+    mapping = {
+        "name": name,
+        "seed": seed,
+        "artifact": {"path": f"../artifacts/{name}.safetensors"},
+        "data": {
+            **split_paths("../data", ".npz"),
+            "label": source.label,
+            "description": source.note,
+        },
+        "attacks": {
+            "run": list(attacks),
+            "bootstrap": bootstrap,
+            "reference_models": reference_models,
+            "confidence": confidence,
+        },
+        "utility": {"bootstrap": 100, "dp_baseline": False},
+    }
+    spec = write_spec(out / "specs" / f"{name}.toml", mapping, f"Tensor fixture: {source.note}.")
     return TensorFixture(spec, out / "data")
