@@ -21,6 +21,7 @@ from auditor.report.formatting import (
     fpr_sort_key,
     slug,
 )
+from auditor.result.sections import Band, Curve, MembershipFigures, Warnings, membership_of
 
 
 def _epsilon(bound: Mapping[str, Any]) -> str:
@@ -46,11 +47,10 @@ def _tpr_cell(entry: Any) -> dict[str, Any]:
 
 
 def membership_context(result: Mapping[str, Any], confidence: str) -> list[dict[str, Any]]:
-    """Per-attack table rows and ROC figure of every membership-inference attack."""
-    attacks = as_mapping(as_mapping(result.get("privacy")).get("membership"))
+    """Per-attack table rows and ROC figure of every membership-inference attack (read
+    through `result.sections.membership_of`)."""
     out = []
-    for index, (name, raw) in enumerate(attacks.items()):
-        attack = as_mapping(raw)
+    for index, (name, attack) in enumerate(membership_of(result).items()):
         rows = [
             (
                 "Members / non-members",
@@ -60,24 +60,18 @@ def membership_context(result: Mapping[str, Any], confidence: str) -> list[dict[
             ("AUC", fmt_interval(attack.get("auc")), False),
             ("Advantage", fmt_interval(attack.get("advantage")), False),
         ]
-        tprs = as_mapping(attack.get("tpr_at_fpr"))
+        tprs = attack.get("tpr_at_fpr", {})
         for key in sorted(tprs, key=fpr_sort_key):
             cell = _tpr_cell(tprs[key])
             rows.append((f"TPR at {fpr_label(key)} FPR", cell["text"], cell["unresolvable"]))
         rows.append(
-            (
-                "Empirical ε lower bound",
-                _epsilon(as_mapping(attack.get("epsilon_lower_bound"))),
-                False,
-            )
+            ("Empirical ε lower bound", _epsilon(attack.get("epsilon_lower_bound", {})), False)
         )
-        roc, band = as_mapping(attack.get("roc")), as_mapping(attack.get("roc_band"))
-        figure = figures.roc_figure(
-            str(name), list(as_list(roc.get("fpr"))), list(as_list(roc.get("tpr"))), band
-        )
+        roc, band = attack.get("roc", Curve(fpr=[], tpr=[])), attack.get("roc_band", Band())
+        figure = figures.roc_figure(name, roc["fpr"], roc["tpr"], band)
         out.append(
             {
-                "name": str(name),
+                "name": name,
                 "description": display(attack.get("description", "")),
                 "rows": rows,
                 "figure_id": f"fig-membership-{slug(name)}-{index}",
@@ -93,26 +87,24 @@ def membership_context(result: Mapping[str, Any], confidence: str) -> list[dict[
 def overlaid_context(result: Mapping[str, Any], confidence: str) -> list[dict[str, Any]]:
     """Per target model (the artifact, or each consumer of a dataset: `<attack>@<consumer>`),
     the overlaid ROC figure and a headline row per attack."""
-    attacks = as_mapping(as_mapping(result.get("privacy")).get("membership"))
-    targets: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
-    for name, raw in attacks.items():
-        attack, _, target = str(name).partition("@")
-        targets.setdefault(target, []).append((attack, as_mapping(raw)))
+    targets: dict[str, list[tuple[str, MembershipFigures]]] = {}
+    for name, figures_of_attack in membership_of(result).items():
+        attack, _, target = name.partition("@")
+        targets.setdefault(target, []).append((attack, figures_of_attack))
     out = []
     for index, (target, entries) in enumerate(targets.items()):
-        curves, rows = [], []
+        curves: list[tuple[str, list[float], list[float], Mapping[str, Any]]] = []
+        rows = []
         for attack, entry in entries:
-            roc = as_mapping(entry.get("roc"))
-            fpr, tpr = list(as_list(roc.get("fpr"))), list(as_list(roc.get("tpr")))
-            if len(fpr) == len(tpr):
-                curves.append((attack, fpr, tpr, as_mapping(entry.get("roc_band"))))
-            tprs = as_mapping(entry.get("tpr_at_fpr"))
+            roc = entry.get("roc", Curve(fpr=[], tpr=[]))
+            curves.append((attack, roc["fpr"], roc["tpr"], dict(entry.get("roc_band", Band()))))
+            tprs = entry.get("tpr_at_fpr", {})
             rows.append(
                 {
                     "attack": attack,
                     "auc": fmt_interval(entry.get("auc")),
                     "tpr": [_tpr_cell(tprs.get(k))["text"] for k in ("0.01", "0.001")],
-                    "warnings": display(as_mapping(entry.get("warnings")).get("value", 0)),
+                    "warnings": display(entry.get("warnings", Warnings(value=0))["value"]),
                 }
             )
         title = "Every attack, log-log" + (f", on the {target} consumer model" if target else "")

@@ -30,9 +30,27 @@ class Curve(TypedDict):
     tpr: list[float]
 
 
+class Band(TypedDict, total=False):
+    """TPR with its interval at each FPR of a grid (`roc_band`)."""
+
+    fpr: list[float]
+    tpr: list[float]
+    lower: list[float | None]
+    upper: list[float | None]
+    confidence: float
+    method: str
+
+
+class Warnings(TypedDict, total=False):
+    value: int
+    messages: list[str]
+
+
 class MembershipFigures(TypedDict, total=False):
     """One membership attack's figures (`privacy.membership.<attack>`)."""
 
+    title: str
+    description: str
     n_members: int
     n_non_members: int
     auc: Estimate
@@ -40,10 +58,10 @@ class MembershipFigures(TypedDict, total=False):
     tpr_at_fpr: dict[str, Estimate]  # by target FPR, "0.01" and "0.001"
     epsilon_lower_bound: Estimate
     roc: Curve
-    roc_band: dict[str, list[float]]
+    roc_band: Band
     by_group: dict[str, Any]
-    warnings: list[str]
-    reliability: dict[str, Any]
+    warnings: Warnings
+    reference_fidelity: dict[str, Any]
 
 
 class GroupFairness(TypedDict):
@@ -183,4 +201,60 @@ def fairness_of(document: object) -> dict[str, AttributeFairness]:
             if gap in entry:
                 attribute_figures[gap] = estimate_of(entry[gap])
         out[str(attribute)] = attribute_figures
+    return out
+
+
+def _floats(value: object) -> list[float]:
+    items = value if isinstance(value, list) else []
+    return [float(v) for v in items if _number(v) is not None]
+
+
+def _optional_floats(value: object) -> list[float | None]:
+    return [_number(v) for v in value] if isinstance(value, list) else []
+
+
+def membership_of(document: object) -> dict[str, MembershipFigures]:
+    """The membership attacks of a result read from anywhere (`privacy.membership`), each
+    with the keys the report shows, values of the wrong JSON type read as missing (a curve
+    whose two lists differ in length reads as empty)."""
+    attacks = _mapping(_mapping(_mapping(document).get("privacy")).get("membership"))
+    out: dict[str, MembershipFigures] = {}
+    for name, raw in attacks.items():
+        entry = _mapping(raw)
+        figures = MembershipFigures()
+        for text in ("title", "description"):
+            if isinstance(entry.get(text), str):
+                figures[text] = entry[text]
+        for count in ("n_members", "n_non_members"):
+            value = entry.get(count)
+            if isinstance(value, int) and not isinstance(value, bool):
+                figures[count] = value
+        for figure in ("auc", "advantage", "epsilon_lower_bound"):
+            if figure in entry:
+                figures[figure] = estimate_of(entry[figure])
+        tprs = _mapping(entry.get("tpr_at_fpr"))
+        figures["tpr_at_fpr"] = {str(k): estimate_of(v) for k, v in tprs.items()}
+        roc = _mapping(entry.get("roc"))
+        fpr, tpr = _floats(roc.get("fpr")), _floats(roc.get("tpr"))
+        figures["roc"] = Curve(fpr=fpr, tpr=tpr) if len(fpr) == len(tpr) else Curve(fpr=[], tpr=[])
+        band = _mapping(entry.get("roc_band"))
+        figures["roc_band"] = Band(
+            fpr=_floats(band.get("fpr")),
+            tpr=_floats(band.get("tpr")),
+            lower=_optional_floats(band.get("lower")),
+            upper=_optional_floats(band.get("upper")),
+        )
+        confidence = _number(band.get("confidence"))
+        if confidence is not None:
+            figures["roc_band"]["confidence"] = confidence
+        if isinstance(band.get("method"), str):
+            figures["roc_band"]["method"] = band["method"]
+        warnings = _mapping(entry.get("warnings"))
+        flagged = warnings.get("value")
+        messages = warnings.get("messages")
+        figures["warnings"] = Warnings(
+            value=flagged if isinstance(flagged, int) and not isinstance(flagged, bool) else 0,
+            messages=[str(m) for m in messages] if isinstance(messages, list) else [],
+        )
+        out[str(name)] = figures
     return out
