@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import pandas as pd
 
@@ -37,7 +37,7 @@ from auditor.orchestration.progress import Quiet, StageLog
 from auditor.orchestration.run import run_audit
 from auditor.result.document import dumps
 
-Table = pd.DataFrame | str | Path
+Table: TypeAlias = pd.DataFrame | str | Path
 
 
 @dataclass(frozen=True)
