@@ -226,7 +226,12 @@ def infer(
         "that the sensitive columns are the groups to break fairness and attribute "
         "inference down by (--sensitive)",
     ]
-    if train is None:
+    if train is None and fmt.procedure is not None:
+        notes.append(
+            "training procedure: read from the model file (reference models are its own "
+            "estimator, cloned and fitted on their records: exact)"
+        )
+    elif train is None:
         confirm.insert(
             0,
             f"which procedure trained the model: reference models will be trained by the "

@@ -7,9 +7,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from auditor.artifacts.formats import FORMATS
 from auditor.artifacts.metadata import ArtifactMetadata
 from auditor.artifacts.models import LoadedModel, bind_raw, load_model
 from auditor.attacks.inference.inversion import inversion_figures
+from auditor.core.refs import resolve
 from auditor.core.types import LogitsFn
 from auditor.data.tables import AuditData, load_audit_data
 from auditor.errors import AuditInputError, fail
@@ -84,7 +86,7 @@ def artifact_section(
     meta = model.metadata
     user = getattr(hp, "user", None)
     training = (
-        {"procedure": "user function", **user.describe()}
+        {"procedure": user.procedure, **user.describe()}
         if user is not None
         else {"procedure": f"auditor recipe {recipe}", "architecture": meta.architecture}
     )
@@ -151,11 +153,37 @@ def utility_and_baselines(
     return utility, baselines
 
 
-def user_training(run: Run, data: AuditData, hp: Params) -> Params:
-    """`hp` with the spec's own training function, if it names one (`[artifact] train`)."""
+def artifact_procedure(run: Run, data: AuditData, hp: Params, model: LoadedModel) -> Params:
+    """`hp` with the training procedure the artifact carries (its format's `procedure`: a
+    skops estimator's clone), for a supervised model that reads raw columns; `hp` as it is
+    otherwise (the auditor's recipe approximates the procedure)."""
+    fmt = FORMATS.get(model.format)
+    procedure = fmt.procedure if fmt is not None else None
+    recipe = run.spec.scheme or model.metadata.recipe
+    if procedure is None or data.raw is None or recipe != "supervised":
+        return hp
+    if not isinstance(hp, TrainParams):
+        return hp
+    artifact = run.spec.artifact
+    user = resolve(procedure)(
+        model.path,
+        model.sha256,
+        artifact.trusted_functions,
+        data.raw,
+        data.n_outputs,
+        artifact.train_timeout,
+    )
+    return replace(hp, user=user)
+
+
+def user_training(
+    run: Run, data: AuditData, hp: Params, model: LoadedModel | None = None
+) -> Params:
+    """`hp` with the spec's own training function, if it names one (`[artifact] train`);
+    else, given the `model`, with the procedure the artifact carries, if it has one."""
     name = run.spec.artifact.train
     if name is None:
-        return hp
+        return hp if model is None else artifact_procedure(run, data, hp, model)
     if data.raw is None:
         raise fail(
             str(run.spec.path),
@@ -177,7 +205,7 @@ def audit_model(run: Run) -> Audited:
     model, data = load_target(run)
     meta = model.metadata
     recipe = run.spec.scheme or meta.recipe
-    hp = user_training(run, data, recipe_parameters(meta, recipe, str(model.path)))
+    hp = user_training(run, data, recipe_parameters(meta, recipe, str(model.path)), model)
     if run.spec.dp_audit.canaries:  # before any training: the recipe must be playable
         dp_audit_problems(recipe, hp, str(run.spec.path), run.spec.dp_audit.canaries)
     run.stages.lap("load")

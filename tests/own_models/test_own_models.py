@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 import auditor
 from auditor.cli import app
+from auditor.training.procedures import EXACT
 from own_models.rhc import ID, LABEL, ODD, features, write_splits
 from own_models.training import gradient_boosting
 
@@ -139,7 +140,11 @@ def test_own_model_from_file_to_report_by_init_and_run_and_by_the_api(
         "init", model, *paths, "--spec", spec, "--sensitive", SENSITIVE, "--attacks", "loss", *code
     )
     assert made.exit_code == 0, made.output
-    assert "confirm: which procedure trained the model" in made.output
+    if kind == "skops pipeline":  # the file carries its procedure: its clone, exactly
+        assert "training procedure: read from the model file" in made.output, made.output
+        assert "which procedure trained the model" not in made.output
+    else:
+        assert "confirm: which procedure trained the model" in made.output
     assert _cli("init", model, *paths, "--spec", spec, *code).exit_code == 2  # no overwrite
     assert _cli("validate", spec, *code).exit_code == 0
     out = tmp_path / "out"
@@ -149,6 +154,8 @@ def test_own_model_from_file_to_report_by_init_and_run_and_by_the_api(
     loss = document["privacy"]["membership"]["loss"]
     assert 0.5 <= loss["auc"]["value"] <= 1.0
     assert document["utility"]["artifact"]["auroc"]["lower"] > 0.55  # a working model
+    exact = kind == "skops pipeline"  # only skops files carry their procedure, for now
+    assert (document["artifact"]["training"]["procedure"] == EXACT) == exact, document["artifact"]
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "income_&gt; $50k &amp; more" in html and ODD not in html
 

@@ -3,9 +3,11 @@
 A format is its file suffixes and its functions: `load` (a queryable model, on encoded rows
 or on raw columns), optionally `metadata` (metadata held in the file itself; otherwise the
 `<file>.meta.json` sidecar), `check` (open it without running its code, for `auditor
-validate`), `columns` (what `auditor init` infers from it) and `save` (how the Python API
-stores a fitted object in it). `runs_code` marks a format whose loading runs the artifact's
-own code: it is refused before it is opened unless the user passed `allow_code`.
+validate`), `columns` (what `auditor init` infers from it), `save` (how the Python API
+stores a fitted object in it) and `procedure` (the exact training procedure the file
+carries, which the reference models then follow). `runs_code` marks a format whose
+loading runs the artifact's own code: it is refused before it is opened unless the user
+passed `allow_code`.
 
 Adding a format is one `register_format(ModelFormat(...))` call in its own module
 (docs/ARCHITECTURE.md has a worked example; tests/extensions/test_toy_format.py runs one).
@@ -73,6 +75,10 @@ class ModelFormat:
     check: Ref | None = None
     columns: Ref | None = None
     save: Ref | None = None
+    # The training procedure the file carries (`training.procedures`), for a model that
+    # reads raw columns: (path, sha256, trusted_functions, raw table, n_classes, timeout)
+    # -> the references' training. None: the auditor's own recipe approximates it.
+    procedure: Ref | None = None
     runs_code: str | None = None
     code_fix: str = ""
 
@@ -157,6 +163,7 @@ for _fmt in (
         check=f"{_HERE}.skops:check",
         columns=f"{_HERE}.skops:columns",
         save=f"{_HERE}.skops:save",
+        procedure="auditor.training.procedures:skops_procedure",
     ),
     ModelFormat(
         "pickle",

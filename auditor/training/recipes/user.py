@@ -67,6 +67,10 @@ class UserTraining:
     table: RawTable = field(compare=False, repr=False)
     n_classes: int = field(default=2, compare=False)
     timeout: float = field(default=DEFAULT_TIMEOUT, compare=False)
+    # A procedure read from the artifact itself (`training.procedures`): the function to
+    # call instead of importing `name`, and how the result describes it.
+    function: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    procedure: str = "user function"
 
     @classmethod
     def resolve(
@@ -97,7 +101,7 @@ class UserTraining:
 
     def fit(self, x: np.ndarray, y: np.ndarray, seed: int) -> RawModel:
         """The user's model trained on the raw records of encoded rows `x`, labels `y`."""
-        function = import_training(self.name, "artifact.train")
+        function = self.function or import_training(self.name, "artifact.train")
         records = self.table.decode(x)
         labels = pd.Series(np.asarray(y, dtype=np.int64), name="label")
         takes_seed = _takes_seed(function)
