@@ -228,8 +228,8 @@ def infer(
     ]
     if train is None and fmt.procedure is not None:
         notes.append(
-            "training procedure: read from the model file (reference models are its own "
-            "estimator, cloned and fitted on their records: exact)"
+            f"training procedure: read from the {fmt.name} file (reference models follow it "
+            "exactly, each fitted on its own records)"
         )
     elif train is None:
         confirm.insert(

@@ -179,6 +179,7 @@ for _fmt in (
         check=f"{_HERE}.lightgbm:check",
         columns=f"{_HERE}.lightgbm:columns",
         save=f"{_HERE}.lightgbm:save",
+        procedure="auditor.training.procedures:lightgbm_procedure",
     ),
 ):
     register_format(_fmt)
