@@ -249,18 +249,29 @@ def roc_band(
 
 
 def tpr_figures(
-    point: RocPoint, boots: RocReplicates, n_non: int, confidence: float
+    point: RocPoint, boots: RocReplicates, n_non: int, confidence: float, selection: int = 1
 ) -> dict[str, dict[str, Any]]:
-    """TPR at each FPR target with its interval, or why it cannot be measured."""
+    """TPR at each FPR target with its interval, or why it cannot be measured. With
+    `selection` > 1 (the attack is one of that many compared, and the strongest is read
+    after the fact), each also gets `selection_lower`: the lower end at the Bonferroni
+    level, the (1 - confidence) / (2 * selection) quantile of the same replicates."""
     table = {}
     for target in FPR_TARGETS:
         if resolvable(target, n_non):
-            est = percentile_interval(point.tpr_at[target], boots.tpr_at[target], confidence)
+            reps = boots.tpr_at[target]
+            est = percentile_interval(point.tpr_at[target], reps, confidence)
+            entry = est.to_dict()
+            if selection > 1:
+                corrected = 1.0 - (1.0 - confidence) / selection
+                entry["selection_lower"] = percentile_interval(
+                    point.tpr_at[target], reps, corrected
+                ).lower
+                entry["selection"] = selection
+            table[f"{target:g}"] = entry
         else:
             need = int(np.ceil(1.0 / target))
             note = f"not resolvable with {n_non} non-members (needs at least {need})"
-            est = Estimate(None, None, None, resolvable=False, note=note)
-        table[f"{target:g}"] = est.to_dict()
+            table[f"{target:g}"] = Estimate(None, None, None, resolvable=False, note=note).to_dict()
     return table
 
 
@@ -273,8 +284,10 @@ def membership_figures(
     confidence: float,
     delta: float,
     roc_points: int = 300,
+    selection: int = 1,
 ) -> dict[str, Any]:
-    """Every membership figure of one attack, with bootstrap intervals (JSON-ready)."""
+    """Every membership figure of one attack, with bootstrap intervals (JSON-ready);
+    `selection`: how many attacks it is compared with (`tpr_figures`)."""
     scores = np.asarray(scores, dtype=np.float64)
     is_member = np.asarray(is_member, dtype=bool)
     if scores.shape != is_member.shape or not np.all(np.isfinite(scores)):
@@ -282,7 +295,7 @@ def membership_figures(
     n_members, n_non = int(is_member.sum()), int((~is_member).sum())
     grid = band_grid(n_non)
     point, boots = bootstrap_rocs(scores, is_member, rng=rng, replicates=replicates, grid=grid)
-    tpr_table = tpr_figures(point, boots, n_non, confidence)
+    tpr_table = tpr_figures(point, boots, n_non, confidence, selection)
     eps = epsilon_lower_bound(scores, is_member, rng=rng, delta=delta, confidence=confidence)
     fpr, tpr = roc(scores, is_member)
     return {

@@ -134,6 +134,7 @@ def membership_section(
             replicates=spec.attacks.bootstrap,
             confidence=spec.attacks.confidence,
             delta=delta,
+            selection=len(spec.attacks.run),  # the report reads the strongest of them
         )
         by_group = {
             attribute: group_figures(

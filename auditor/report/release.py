@@ -5,8 +5,14 @@ The rules (tested on the demo fixtures, tests/report/test_release.py):
 
 - The attack read is the strongest by TPR at the lowest false-positive rate the audit can
   resolve (1 in 1,000 when there are at least 1,000 non-members, else 1 in 100), chosen
-  after the fact, as an attacker with the same data would.
-- Risk label, from that TPR's interval at that FPR:
+  after the fact, as an attacker with the same data would, among the attacks whose
+  reference models hold (reference fidelity not flagged). Flagged attacks are named apart:
+  their figures are measured against the truth, so they cannot overstate what they did,
+  but a faithful attack could find more.
+- Choosing the strongest after the fact is corrected for: the label reads the TPR's lower
+  end at the Bonferroni level over the attacks run (`selection_lower`, results written
+  before it carry the plain lower end).
+- Risk label, from that TPR's (corrected) lower end at that FPR:
   - **high**: the lower end is at least 10 times the FPR (for every outsider wrongly
     flagged, at least 10 private patients are picked out);
   - **elevated**: the lower end is above the FPR (significantly better than guessing);
@@ -56,8 +62,30 @@ def _resolved_fpr(membership: Mapping[str, Any]) -> tuple[str, int] | None:
     return None
 
 
+def flagged(membership: Mapping[str, Any]) -> list[str]:
+    """The attacks whose reference models do not behave like the model (fidelity flagged)."""
+    return [
+        str(name)
+        for name, entry in membership.items()
+        if as_mapping(as_mapping(entry).get("reference_fidelity")).get("flagged") is True
+    ]
+
+
+def readable(membership: Mapping[str, Any]) -> dict[str, Any]:
+    """The attacks the label may read: every one not flagged."""
+    skipped = set(flagged(membership))
+    return {name: entry for name, entry in membership.items() if name not in skipped}
+
+
+def corrected_lower(estimate: Mapping[str, Any]) -> float:
+    """A TPR's lower end corrected for selection, else its plain lower end (0 if none)."""
+    lower = estimate.get("selection_lower", estimate.get("lower"))
+    return float(lower) if isinstance(lower, int | float) else 0.0
+
+
 def risk_label(membership: Mapping[str, Any]) -> str:
     """The one-line label of the rules above."""
+    membership = readable(membership)
     resolved = _resolved_fpr(membership)
     if resolved is None:
         return "not measured"
@@ -65,7 +93,7 @@ def risk_label(membership: Mapping[str, Any]) -> str:
     _, best = strongest_attack(membership, key)
     best = best or {}
     fpr = 1.0 / per
-    lower = best.get("lower") or 0.0
+    lower = corrected_lower(best)
     if lower >= HIGH_FACTOR * fpr:
         return "high"
     if lower > fpr:
@@ -100,10 +128,12 @@ def _baseline_line(result: Mapping[str, Any], key: str, per: int) -> str | None:
 
 def release_context(result: Mapping[str, Any]) -> dict[str, Any]:
     """The label and the paragraph's sentences."""
-    membership = as_mapping(as_mapping(result.get("privacy")).get("membership"))
-    label = risk_label(membership)
+    every = as_mapping(as_mapping(result.get("privacy")).get("membership"))
+    label = risk_label(every)
+    membership = readable(every)
     sentences = []
     resolved = _resolved_fpr(membership)
+    unread = flagged(every)
     if resolved is None:
         sentences.append("No membership attack could be measured on this result.")
     else:
@@ -118,10 +148,17 @@ def release_context(result: Mapping[str, Any]) -> dict[str, Any]:
             )
         else:
             verb = "can be picked out" if label in ("high", "elevated") else "may be picked out"
+            corrected = (
+                f"; lower end {percent(best.get('selection_lower'))} corrected for choosing the "
+                f"strongest of {best.get('selection')} (Bonferroni)"
+                if best.get("selection_lower") is not None
+                else ""
+            )
             sentences.append(
                 f"At 1 false alarm per {per:,} outsiders, {one_in(best['value'])} of the private "
                 f"patients {verb} ({name}, the strongest of {len(membership)} attacks; "
-                f"interval {percent(best.get('lower'))} to {percent(best.get('upper'))})."
+                f"interval {percent(best.get('lower'))} to {percent(best.get('upper'))}"
+                f"{corrected})."
             )
         baseline = _baseline_line(result, key, per)
         if baseline:
@@ -133,6 +170,13 @@ def release_context(result: Mapping[str, Any]) -> dict[str, Any]:
             sentences.append(
                 f"One false alarm per 1,000 outsiders is not resolvable with {n_non} outsiders."
             )
+    if unread:
+        sentences.append(
+            f"Not read for this: {', '.join(unread)}, whose reference models do not behave "
+            "like the model (reference fidelity flagged). Their figures are measured against "
+            "the truth, so they cannot overstate what those attacks did; a faithful attack "
+            "could find more."
+        )
     failed = [
         as_mapping(g) for g in as_list(result.get("gates")) if not as_mapping(g).get("passed")
     ]

@@ -23,6 +23,10 @@ class Estimate(TypedDict, total=False):
     method: str
     confidence: float
     delta: float
+    # TPR of an attack compared with others: the lower end corrected for reading the
+    # strongest of `selection` attacks after the fact (Bonferroni)
+    selection_lower: float | None
+    selection: int
 
 
 class Curve(TypedDict):
