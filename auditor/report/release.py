@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from auditor.report.formatting import as_list, as_mapping
-from auditor.report.summary import percent, strongest_attack
+from auditor.report.summary import flagged, percent, readable, strongest_attack
 
 FPRS = (("0.001", 1000), ("0.01", 100))
 HIGH_FACTOR = 10  # "high": at least this many members picked out per false alarm
@@ -60,21 +60,6 @@ def _resolved_fpr(membership: Mapping[str, Any]) -> tuple[str, int] | None:
             ):
                 return key, per
     return None
-
-
-def flagged(membership: Mapping[str, Any]) -> list[str]:
-    """The attacks whose reference models do not behave like the model (fidelity flagged)."""
-    return [
-        str(name)
-        for name, entry in membership.items()
-        if as_mapping(as_mapping(entry).get("reference_fidelity")).get("flagged") is True
-    ]
-
-
-def readable(membership: Mapping[str, Any]) -> dict[str, Any]:
-    """The attacks the label may read: every one not flagged."""
-    skipped = set(flagged(membership))
-    return {name: entry for name, entry in membership.items() if name not in skipped}
 
 
 def corrected_lower(estimate: Mapping[str, Any]) -> float:

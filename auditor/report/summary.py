@@ -21,6 +21,21 @@ def _pct_interval(entry: Mapping[str, Any]) -> str:
     return f"{percent(entry['value'])} ({percent(entry['lower'])} to {percent(entry['upper'])})"
 
 
+def flagged(membership: Mapping[str, Any]) -> list[str]:
+    """The attacks whose reference models do not behave like the model (fidelity flagged)."""
+    return [
+        str(name)
+        for name, entry in membership.items()
+        if as_mapping(as_mapping(entry).get("reference_fidelity")).get("flagged") is True
+    ]
+
+
+def readable(membership: Mapping[str, Any]) -> dict[str, Any]:
+    """The attacks the label may read: every one not flagged."""
+    skipped = set(flagged(membership))
+    return {name: entry for name, entry in membership.items() if name not in skipped}
+
+
 def strongest_attack(
     membership: Mapping[str, Any], key: str
 ) -> tuple[str, Mapping[str, Any] | None]:
@@ -68,11 +83,12 @@ def summary_context(result: Mapping[str, Any]) -> list[str]:
         f"What was shared: a {artifact.get('kind', 'n/a')} ({artifact.get('file_name', 'n/a')}), "
         f"made by the {artifact.get('scheme', 'n/a')} scheme."
     ]
-    name, best = strongest_attack(membership, "0.001")
+    held = readable(membership)  # attacks whose reference models hold
+    name, best = strongest_attack(held, "0.001")
     if best is not None:
         lines.append(
             f"Accepting one false alarm per 1,000 people who were not in the private data, the "
-            f"strongest of {len(membership)} attacks ({name}, chosen after the fact) picks out "
+            f"strongest of {len(held)} attacks ({name}, chosen after the fact) picks out "
             f"{percent(best['value'])} of the patients who were (interval {percent(best['lower'])} "
             f"to {percent(best['upper'])})."
         )

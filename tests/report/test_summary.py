@@ -73,3 +73,13 @@ def test_artifact_beside_real_records_and_dp_baseline() -> None:
     )
     assert "from a DP-SGD model of them (epsilon 2.500)" in text
     assert beside_context({"privacy": {}}) is None
+
+
+def test_the_summary_reads_the_strongest_attack_whose_references_hold() -> None:
+    def attack(tpr: float, flagged: bool) -> dict[str, object]:
+        estimate = {"value": tpr, "lower": tpr / 2, "upper": tpr * 2}
+        return {"tpr_at_fpr": {"0.001": estimate}, "reference_fidelity": {"flagged": flagged}}
+
+    membership = {"rmia": attack(0.3, True), "lira_offline": attack(0.05, False)}
+    text = " ".join(summary_context({"privacy": {"membership": membership}}))
+    assert "strongest of 1 attacks (lira_offline" in text and "(rmia" not in text
