@@ -43,6 +43,28 @@ SENSITIVE = re.compile(
     re.IGNORECASE,
 )
 TREES = ("Forest", "Boost", "Tree", "LGBM", "XGB", "Booster")
+MAX_LEVELS = 12  # a numeric column with more distinct values is a measurement, not a group
+
+
+def sensitive_columns(frame: pd.DataFrame, names: list[str]) -> tuple[list[str], list[str]]:
+    """The columns among `names` whose name marks a sensitive attribute and that hold
+    groups: text, or a number with at most MAX_LEVELS values; not one of several two-valued
+    columns sharing a prefix (the one-hot encoding of one feature, such as
+    `fac_income_$11-$25k`, standardised or not). Returns (proposed, skipped with why)."""
+    named = [c for c in names if SENSITIVE.search(c)]
+    two_valued = [c for c in named if frame[c].nunique(dropna=True) == 2]
+    prefixes = [c.rsplit("_", 1)[0] for c in two_valued if "_" in c]
+    proposed, skipped = [], []
+    for column in named:
+        numeric = pd.api.types.is_numeric_dtype(frame[column])
+        prefix = column.rsplit("_", 1)[0] if "_" in column else None
+        if column in two_valued and prefix is not None and prefixes.count(prefix) >= 2:
+            skipped.append(f"{column} (one-hot column of {prefix})")
+        elif numeric and frame[column].nunique(dropna=True) > MAX_LEVELS:
+            skipped.append(f"{column} (a measurement: more than {MAX_LEVELS} values)")
+        else:
+            proposed.append(column)
+    return proposed, skipped
 
 
 @dataclass(frozen=True)
@@ -203,7 +225,11 @@ def infer(
         if "Logistic" in kind
         else "mlp"
     )
-    chosen = sensitive if sensitive is not None else [c for c in columns if SENSITIVE.search(c)]
+    skipped: list[str] = []
+    if sensitive is None:
+        chosen, skipped = sensitive_columns(frame, [c for c in columns if c not in (label, id)])
+    else:
+        chosen = list(sensitive)
     metadata = {
         "auditor_metadata_version": METADATA_VERSION,
         "architecture": architecture,
@@ -222,6 +248,11 @@ def infer(
         f"sensitive columns: {', '.join(chosen) or 'none'}"
         + (" (from their names)" if sensitive is None else ""),
     ]
+    if skipped:
+        notes.append(
+            f"not proposed as sensitive: {'; '.join(skipped[:8])}"
+            + (f" and {len(skipped) - 8} more" if len(skipped) > 8 else "")
+        )
     confirm = [
         "that the sensitive columns are the groups to break fairness and attribute "
         "inference down by (--sensitive)",
