@@ -8,6 +8,7 @@ from auditor.attacks.membership import (
     label_only,
     lira,
     loss,
+    qmia,
     rmia,
     thresholds,
 )
@@ -22,6 +23,7 @@ ATTACKS: dict[str, AttackDef] = {
         label_only.ATTACK,
         *lira.ATTACKS,
         rmia.ATTACK,
+        qmia.ATTACK,
         base_reference.ATTACK,
     )
 }
