@@ -22,7 +22,8 @@ from typing import Any
 import pandas as pd
 
 from auditor.artifacts.formats import FORMATS, LoadOptions, ModelColumns, ModelFormat, model_format
-from auditor.artifacts.metadata import METADATA_VERSION
+from auditor.artifacts.formats.graph import GraphArchitecture
+from auditor.artifacts.metadata import FITTABLE, METADATA_VERSION
 from auditor.config.writer import spec_toml
 from auditor.core.outputs import output_problems
 from auditor.core.refs import resolve
@@ -131,6 +132,52 @@ def _model_columns(
     return resolve(fmt.columns)(path, options, features, numeric)
 
 
+def _graph(path: Path, fmt: ModelFormat, options: LoadOptions) -> GraphArchitecture | None:
+    """The architecture the model file's graph shows (its format's `architecture`), if the
+    format reads one."""
+    if fmt.architecture is None:
+        return None
+    try:
+        found: GraphArchitecture = resolve(fmt.architecture)(path, options)
+    except Exception as exc:  # a graph the reader does not follow: the approximation stands
+        return GraphArchitecture(None, f"unreadable graph ({type(exc).__name__})")
+    return found
+
+
+def _procedure_notes(
+    fmt: ModelFormat, train: str | None, graph: GraphArchitecture | None, architecture: str
+) -> tuple[list[str], list[str]]:
+    """What init says about the training procedure: notes, and decisions to confirm."""
+    notes: list[str] = []
+    confirm: list[str] = []
+    if train is None and fmt.procedure is not None:
+        notes.append(
+            f"training procedure: read from the {fmt.name} file (reference models follow it "
+            "exactly, each fitted on its own records)"
+        )
+    elif graph is not None and graph.params is not None:
+        notes.append(
+            f"architecture: read from the {fmt.name} graph ({graph.described}); its training "
+            f"settings ({', '.join(FITTABLE)}) are not in the file: the audit fits them on "
+            "population records and says so"
+        )
+        confirm.append(
+            "the training settings the audit fits: to state them instead, write them into "
+            "the metadata's recipe parameters and drop recipe.fit; to use your own training "
+            'code: --train "package.module:function"',
+        )
+    elif train is None:
+        if graph is not None:
+            notes.append(f"architecture: the {fmt.name} graph was not read ({graph.described})")
+        confirm.append(
+            f"which procedure trained the model: reference models will be trained by the "
+            f"auditor's {architecture} recipe, an approximation of yours; for calibrated "
+            "attacks (LiRA, RMIA) you can trust, name your training code: "
+            '--train "package.module:function"',
+        )
+    return notes, confirm
+
+
 def infer(
     model: Path,
     members: Path,
@@ -225,6 +272,11 @@ def infer(
         if "Logistic" in kind
         else "mlp"
     )
+    graph = _graph(model, fmt, options) if train is None and fmt.procedure is None else None
+    params: dict[str, object] = {"architecture": architecture}
+    if graph is not None and graph.params is not None:
+        params = dict(graph.params)
+        architecture = str(params["architecture"])
     skipped: list[str] = []
     if sensitive is None:
         chosen, skipped = sensitive_columns(frame, [c for c in columns if c not in (label, id)])
@@ -238,7 +290,12 @@ def infer(
         "label": label,
         "output": output,
         "raw_columns": raw,
-        "recipe": {"name": "supervised", "supervised": {"architecture": architecture}},
+        "recipe": {
+            "name": "supervised",
+            "supervised": params,
+            # settings the graph does not show: the audit fits them (orchestration.settings_fit)
+            **({"fit": list(FITTABLE)} if graph is not None and graph.params is not None else {}),
+        },
     }
     notes = [
         f"model: {kind} ({fmt.name}), returns {output}",
@@ -257,19 +314,9 @@ def infer(
         "that the sensitive columns are the groups to break fairness and attribute "
         "inference down by (--sensitive)",
     ]
-    if train is None and fmt.procedure is not None:
-        notes.append(
-            f"training procedure: read from the {fmt.name} file (reference models follow it "
-            "exactly, each fitted on its own records)"
-        )
-    elif train is None:
-        confirm.insert(
-            0,
-            f"which procedure trained the model: reference models will be trained by the "
-            f"auditor's {architecture} recipe, an approximation of yours; for calibrated "
-            "attacks (LiRA, RMIA) you can trust, name your training code: "
-            '--train "package.module:function"',
-        )
+    notes_, confirm_ = _procedure_notes(fmt, train, graph, architecture)
+    notes += notes_
+    confirm = confirm_ + confirm
     return Inferred(metadata, label, id, chosen, notes, confirm, tuple(trusted_functions))
 
 

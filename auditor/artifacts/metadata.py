@@ -29,6 +29,9 @@ class ArtifactMetadata:
     # parses and checks its own (`auditor.training.recipes`); this layer imports no training.
     recipe_params: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
+    # Training settings the file does not state (`recipe.fit`: epochs, lr, ...), which the
+    # audit fits on population records (`auditor init` writes them for a graph it read).
+    fit: tuple[str, ...] = ()
     # Written before per-recipe parameters: all recipes' fields under "hyperparameters".
     legacy_params: bool = False
     claims: dict[str, float] = field(default_factory=dict)
@@ -80,6 +83,7 @@ class ArtifactMetadata:
                 "name": self.recipe,
                 self.params_key: dict(self.recipe_params),
                 "seed": self.seed,
+                **({"fit": list(self.fit)} if self.fit else {}),
             },
             "claims": dict(self.claims),
             "details": dict(self.details),
@@ -125,6 +129,8 @@ class ArtifactMetadata:
             tensor = TensorEncoding.from_dict(data["tensor"]) if "tensor" in data else None
         except ValueError as exc:  # names the entry, never a value
             raise fail(where, "tensor", str(exc), "store the shape and normalisation") from exc
+        recipe_fit = data.get("recipe", {})
+        fit = _fit(recipe_fit.get("fit", []) if isinstance(recipe_fit, dict) else [], where)
         try:
             encoding = (
                 FeatureEncoding.from_dict(data["encoding"])
@@ -143,6 +149,7 @@ class ArtifactMetadata:
                 recipe=name,
                 recipe_params=dict(recipe.get("hyperparameters" if legacy else name, {})),
                 seed=int(recipe.get("seed", 0)),
+                fit=fit,
                 legacy_params=legacy,
                 claims={k: float(v) for k, v in data.get("claims", {}).items()},
                 output=data.get("output", "logits"),
@@ -162,6 +169,21 @@ _KEYS = {
     *("auditor_metadata_version", "architecture", "n_features", "n_classes", "label"),
     *("output", "encoding", "raw_columns", "tensor", "recipe", "claims", "details"),
 }
+
+
+FITTABLE = ("epochs", "lr", "weight_decay", "batch_size")
+
+
+def _fit(value: Any, where: str) -> tuple[str, ...]:
+    """The settings `recipe.fit` names; AuditInputError for anything but FITTABLE names."""
+    if not isinstance(value, list) or any(v not in FITTABLE for v in value):
+        raise fail(
+            where,
+            "recipe.fit",
+            "must list training settings the audit fits",
+            f"use some of {', '.join(FITTABLE)}, or drop it and state them",
+        )
+    return tuple(dict.fromkeys(value))
 
 
 def _raw_columns(value: Any, where: str) -> tuple[str, ...]:
@@ -229,7 +251,7 @@ def _unknown_keys(data: dict[str, Any], where: str) -> list[Problem]:
         problems.append(Problem(where, "output", "is not a known output", fix))
     recipe = data.get("recipe", {})
     if isinstance(recipe, dict):
-        own = {"name", "seed", "hyperparameters", str(recipe.get("name", "supervised"))}
+        own = {"name", "seed", "fit", "hyperparameters", str(recipe.get("name", "supervised"))}
         problems += [
             Problem(
                 where,

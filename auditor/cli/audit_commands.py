@@ -143,7 +143,7 @@ def validate(
     """Check a spec and everything it names (artifact, metadata, data, gates) as `run`
     would, without training or attacking anything: exit 2 with every problem found."""
     from auditor.config.spec import load_spec
-    from auditor.orchestration.inputs import check_inputs
+    from auditor.orchestration.inputs import check_inputs, training_procedure
 
     try:
         parsed = load_spec(spec)
@@ -152,10 +152,12 @@ def validate(
 
             check_device(parsed)
         check_inputs(parsed, allow_code=allow_code)
+        procedure = training_procedure(parsed, allow_code=allow_code)
     except AuditInputError as exc:
         raise bad_input(exc) from None
     out.print(
-        f"{spec}: valid ({len(parsed.attacks.run)} attacks, {len(parsed.gates)} gates)",
+        f"{spec}: valid ({len(parsed.attacks.run)} attacks, {len(parsed.gates)} gates)\n"
+        f"reference models: {procedure}",
         markup=False,
         highlight=False,
     )

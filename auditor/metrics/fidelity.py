@@ -43,6 +43,43 @@ MIN_REFERENCES = 4  # fewer reference models give no usable spread to judge the 
 MIN_RECORDS = 10  # unseen records a reference model must be OUT of to be compared
 
 
+def model_differences(
+    target_stat: np.ndarray, reference_stats: np.ndarray, out: np.ndarray
+) -> np.ndarray:
+    """(compared, 2): for each reference model OUT of at least MIN_RECORDS records the
+    target never saw (`out`, K x n), the difference of its mean statistic there from the
+    target's, and of the logarithm of their standard deviations (reference minus target)."""
+    diffs = []
+    for j in range(reference_stats.shape[0]):
+        if out[j].sum() >= MIN_RECORDS:
+            ref, tgt = reference_stats[j][out[j]], target_stat[out[j]]
+            sd_ref, sd_tgt = max(ref.std(ddof=1), 1e-12), max(tgt.std(ddof=1), 1e-12)
+            diffs.append((ref.mean() - tgt.mean(), np.log(sd_ref) - np.log(sd_tgt)))
+    return np.asarray(diffs, dtype=np.float64).reshape(-1, 2)
+
+
+def setting_distance(
+    target_stat: np.ndarray, reference_stats: np.ndarray, out: np.ndarray
+) -> dict[str, float]:
+    """How far reference models of one training setting sit from the target on records
+    neither saw (`out`, K x n): the mean differences of `model_differences`, the first in
+    the target's own standard deviations, and their Euclidean length (`distance`, 0 for a
+    setting that reproduces the target). An effect size, not a test statistic: a t value
+    would favour settings whose few references scatter widely."""
+    d = model_differences(target_stat, reference_stats, out)
+    if len(d) == 0:
+        nan = float("nan")
+        return {"distance": float("inf"), "mean_difference": nan, "log_sd_difference": nan}
+    seen = out.any(axis=0)
+    scale = max(float(target_stat[seen].std(ddof=1)), 1e-12)
+    mean, log_sd = float(d[:, 0].mean()) / scale, float(d[:, 1].mean())
+    return {
+        "distance": float(np.hypot(mean, log_sd)),
+        "mean_difference": mean,
+        "log_sd_difference": log_sd,
+    }
+
+
 def reference_fidelity(
     target_stat: np.ndarray,
     reference_stats: np.ndarray,
@@ -59,21 +96,15 @@ def reference_fidelity(
     (reference minus target) with their spread, the p-value, alpha and `flagged` (None
     when it cannot be judged)."""
     k = reference_stats.shape[0]
-    out = out_mask & unseen[None, :]
     base = {"alpha": alpha, "reference_models": k, "records": int(unseen.sum())}
-    diffs = []
-    for j in range(k):
-        if out[j].sum() >= MIN_RECORDS:
-            ref, tgt = reference_stats[j][out[j]], target_stat[out[j]]
-            sd_ref, sd_tgt = max(ref.std(ddof=1), 1e-12), max(tgt.std(ddof=1), 1e-12)
-            diffs.append((ref.mean() - tgt.mean(), np.log(sd_ref) - np.log(sd_tgt)))
+    diffs = model_differences(target_stat, reference_stats, out_mask & unseen[None, :])
     if len(diffs) < MIN_REFERENCES:
         why = (
             f"needs at least {MIN_REFERENCES} reference models each OUT of "
             f"{MIN_RECORDS} records the target never saw"
         )
         return {**base, "flagged": None, "p_value": None, "note": why}
-    d = np.asarray(diffs)
+    d = diffs
     centre, spread = d.mean(axis=0), d.std(axis=0, ddof=1)
     t = centre / (np.maximum(spread, 1e-12) * np.sqrt(1.0 + 1.0 / len(d)))
     p_values = 2.0 * student_t.sf(np.abs(t), df=len(d) - 1)

@@ -240,3 +240,34 @@ def check_inputs(spec: AuditSpec, *, allow_code: bool = False) -> None:
         problems += cache_problems()
     if problems:
         raise AuditInputError(problems)
+
+
+def training_procedure(spec: AuditSpec, *, allow_code: bool = False) -> str:
+    """How this audit's reference models will be trained, in words (`auditor validate`
+    prints it; the result's `artifact.training` records what was done)."""
+    from auditor.artifacts.formats import by_suffix
+
+    artifact = spec.artifact
+    if artifact.train is not None:
+        return f"your training function {artifact.train}, once per reference model"
+    if artifact.kind != "model":
+        return f"the auditor's recipes for a {artifact.kind} artifact"
+    meta = inspect_model(
+        artifact.path,
+        architecture=artifact.architecture,
+        allow_code=allow_code,
+        trusted_functions=artifact.trusted_functions,
+    )
+    recipe = spec.scheme or meta.recipe
+    fmt = by_suffix(artifact.path.suffix)
+    carried = fmt is not None and fmt.procedure is not None
+    if fmt is not None and carried and meta.raw_columns and recipe == "supervised":
+        return f"read from the {fmt.name} file (exact)"
+    params = dict(meta.recipe_params)
+    shown = ", ".join(f"{k} {v}" for k, v in params.items() if k not in meta.fit) or "defaults"
+    if meta.fit:
+        return (
+            f"the auditor's {recipe} recipe ({shown}); {', '.join(meta.fit)} fitted on "
+            "population records at run time (not declared)"
+        )
+    return f"the auditor's {recipe} recipe ({shown}), as the metadata states it"

@@ -20,6 +20,7 @@ from auditor.orchestration.context import Audited, Run
 from auditor.orchestration.dp_audit import dp_audit_problems, dp_audit_section
 from auditor.orchestration.inputs import label_structure_problems
 from auditor.orchestration.sections import attribute_section, fairness_section, membership_section
+from auditor.orchestration.settings_fit import fit_settings
 from auditor.training.recipes import Params, TrainParams, as_recipe, stored_params
 from auditor.training.recipes.user import UserTraining
 
@@ -79,15 +80,26 @@ def check_model_fits(model: LoadedModel, data: AuditData) -> None:
 
 
 def artifact_section(
-    run: Run, model: LoadedModel, recipe: str, hp: Params | None = None
+    run: Run,
+    model: LoadedModel,
+    recipe: str,
+    hp: Params | None = None,
+    fitted: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The `artifact` part of a result for a model or weights artifact; `training` says
-    how the reference and shadow models were trained."""
+    how the reference and shadow models were trained (`fitted`: the settings fit's account)."""
     meta = model.metadata
     user = getattr(hp, "user", None)
     training = (
         {"procedure": user.procedure, **user.describe()}
         if user is not None
+        else {
+            "procedure": f"auditor recipe {recipe}, its settings fitted (not declared)",
+            "architecture": meta.architecture,
+            "params": hp.to_dict() if hp is not None else {},
+            **fitted,
+        }
+        if fitted is not None
         else {"procedure": f"auditor recipe {recipe}", "architecture": meta.architecture}
     )
     return {
@@ -200,6 +212,30 @@ def user_training(
     return replace(hp, user=user)
 
 
+def fitted_settings(
+    run: Run, data: AuditData, hp: Params, model: LoadedModel
+) -> tuple[Params, dict[str, Any] | None]:
+    """`hp` with the settings the metadata leaves to fit (`recipe.fit`) fitted, and the
+    account of the fit; `hp` and None when it names none or a procedure is known."""
+    fit = model.metadata.fit
+    if not fit or run.spec.artifact.train is not None:
+        return hp, None
+    if not isinstance(hp, TrainParams) or hp.user is not None:
+        return hp, None
+    if hp.architecture == "random_forest":
+        raise fail(
+            str(model.path),
+            "recipe.fit",
+            "fits the training settings of a torch model; this metadata's architecture is a "
+            "random forest",
+            "drop recipe.fit, or state the MLP's hidden widths in the recipe's parameters",
+        )
+    run.stages.say("fit training settings")
+    fitted, account = fit_settings(run, data, hp, model.logits, fit)
+    run.stages.lap("fit training settings")
+    return fitted, account
+
+
 def audit_model(run: Run) -> Audited:
     """Every stage of a model artifact's audit."""
     model, data = load_target(run)
@@ -209,6 +245,7 @@ def audit_model(run: Run) -> Audited:
     if run.spec.dp_audit.canaries:  # before any training: the recipe must be playable
         dp_audit_problems(recipe, hp, str(run.spec.path), run.spec.dp_audit.canaries)
     run.stages.lap("load")
+    hp, fitted = fitted_settings(run, data, hp, model)
     privacy = privacy_sections(run, model, data, recipe, hp)
     if run.spec.dp_audit.canaries:
         privacy["dp_audit"] = dp_audit_section(run, data, recipe, hp, meta.claims)
@@ -232,7 +269,7 @@ def audit_model(run: Run) -> Audited:
     fairness = fairness_section(run, data, model.logits)
     return Audited(
         recipe,
-        artifact_section(run, model, recipe, hp),
+        artifact_section(run, model, recipe, hp, fitted),
         data,
         privacy,
         utility,

@@ -24,8 +24,9 @@ def membership_stages(spec: AuditSpec, target: str = "") -> list[str]:
 
 
 def model_stages(spec: AuditSpec) -> list[str]:
-    """A model: membership, attribute inference, the DP audit, inversion, utility."""
-    stages = ["load", *membership_stages(spec)]
+    """A model: its training settings where they are fitted, membership, attribute
+    inference, the DP audit, inversion, utility."""
+    stages = ["load", "fit training settings", *membership_stages(spec)]
     stages += [f"attribute inference {s}" for s in spec.data.sensitive]
     stages += [dp_audit_stage(spec.dp_audit.runs, c) for c in spec.dp_audit.canaries]
     return [*stages, "model inversion", "utility", "baselines", "fairness"]

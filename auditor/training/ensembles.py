@@ -16,6 +16,7 @@ matmuls at batch 64).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
@@ -147,8 +148,10 @@ def fit_ensemble(
     *,
     multilabel: bool = False,
     autograd: bool = False,
+    after_epoch: Callable[[int], None] | None = None,
 ) -> None:
-    """Train every model k in place on rows `subsets[k]` of `x`.
+    """Train every model k in place on rows `subsets[k]` of `x`; `after_epoch(e)` is
+    called after each epoch e = 1, 2, ... (the models then equal models trained e epochs).
 
     `y` holds labels per row (N,) or per model and row (K, N); multi-label 0/1 vectors per
     row (N, L) or per model and row (K, N, L). All subsets have the same
@@ -177,7 +180,7 @@ def fit_ensemble(
     by_hand = None
     if is_mlp(ens.template) and not autograd:
         by_hand = MLPStep(ens.params, n_layers(ens.template))
-    for _ in range(hp.epochs):
+    for epoch in range(hp.epochs):
         # Same permutation stream as recipes.fit: one randperm per model per epoch.
         order = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(device)
         for step in range(steps):
@@ -191,6 +194,8 @@ def fit_ensemble(
                 # Sum over models of each model's mean loss: model k's gradient is its own.
                 record_losses(ens.forward(xt[idx]), labels).mean(dim=1).sum().backward()
             opt.step()
+        if after_epoch is not None:
+            after_epoch(epoch + 1)
 
 
 def half_subsets(n: int, k_models: int, rng: np.random.Generator) -> np.ndarray:

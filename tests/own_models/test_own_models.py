@@ -143,6 +143,9 @@ def test_own_model_from_file_to_report_by_init_and_run_and_by_the_api(
     if kind in ("skops pipeline", "lightgbm"):  # the file carries its procedure
         assert "training procedure: read from the" in made.output, made.output
         assert "which procedure trained the model" not in made.output
+    elif kind == "torchscript":  # its layers show an MLP: the settings are fitted
+        assert "read from the torchscript graph (MLP 32 -> 32 -> 2" in made.output, made.output
+        assert "confirm: the training settings the audit fits" in made.output
     else:
         assert "confirm: which procedure trained the model" in made.output
     assert _cli("init", model, *paths, "--spec", spec, *code).exit_code == 2  # no overwrite
@@ -155,6 +158,7 @@ def test_own_model_from_file_to_report_by_init_and_run_and_by_the_api(
     assert 0.5 <= loss["auc"]["value"] <= 1.0
     assert document["utility"]["artifact"]["auroc"]["lower"] > 0.55  # a working model
     procedure = document["artifact"]["training"]["procedure"]
+    assert procedure.endswith("fitted (not declared)") == (kind == "torchscript")
     carried = kind in ("skops pipeline", "lightgbm")  # the formats that carry a procedure
     assert procedure.endswith("(exact)") == carried, document["artifact"]
     assert (procedure == EXACT) == (kind == "skops pipeline")

@@ -4,10 +4,11 @@ A format is its file suffixes and its functions: `load` (a queryable model, on e
 or on raw columns), optionally `metadata` (metadata held in the file itself; otherwise the
 `<file>.meta.json` sidecar), `check` (open it without running its code, for `auditor
 validate`), `columns` (what `auditor init` infers from it), `save` (how the Python API
-stores a fitted object in it) and `procedure` (the exact training procedure the file
-carries, which the reference models then follow). `runs_code` marks a format whose
-loading runs the artifact's own code: it is refused before it is opened unless the user
-passed `allow_code`.
+stores a fitted object in it), `procedure` (the exact training procedure the file
+carries, which the reference models then follow) and `architecture` (the layers its graph
+shows, `formats.graph`, when it carries no procedure: the optimiser settings are then
+fitted). `runs_code` marks a format whose loading runs the artifact's own code: it is
+refused before it is opened unless the user passed `allow_code`.
 
 Adding a format is one `register_format(ModelFormat(...))` call in its own module
 (docs/ARCHITECTURE.md has a worked example; tests/extensions/test_toy_format.py runs one).
@@ -79,6 +80,8 @@ class ModelFormat:
     # reads raw columns: (path, sha256, trusted_functions, raw table, n_classes, timeout)
     # -> the references' training. None: the auditor's own recipe approximates it.
     procedure: Ref | None = None
+    # The architecture the file's graph shows: (path, options) -> graph.GraphArchitecture.
+    architecture: Ref | None = None
     runs_code: str | None = None
     code_fix: str = ""
 
@@ -139,6 +142,7 @@ for _fmt in (
         check=f"{_HERE}.torchscript:check",
         columns=f"{_HERE}.torchscript:columns",
         save=f"{_HERE}.torchscript:save",
+        architecture=f"{_HERE}.torchscript:architecture",
         runs_code=(
             "is TorchScript; loading and querying it runs the artifact's own code, which "
             "can read, write and create files"
@@ -155,6 +159,7 @@ for _fmt in (
         load=f"{_HERE}.onnx:load",
         check=f"{_HERE}.onnx:check",
         columns=f"{_HERE}.onnx:columns",
+        architecture=f"{_HERE}.onnx:architecture",
     ),
     ModelFormat(
         "skops",

@@ -17,6 +17,7 @@ from auditor.artifacts.formats import (
     TableFn,
 )
 from auditor.artifacts.formats.columns import columns_by_width, named_columns
+from auditor.artifacts.formats.graph import GraphArchitecture, architecture_of, onnx_layers
 from auditor.artifacts.metadata import ArtifactMetadata
 from auditor.artifacts.query import log_probabilities
 
@@ -109,3 +110,8 @@ def columns(
     width = inputs[0].shape[-1] if isinstance(inputs[0].shape[-1], int) else None
     by_width = columns_by_width(path, width, numeric)
     return ModelColumns(by_width, output, "ONNX graph", "its input width")
+
+
+def architecture(path: Path, options: LoadOptions) -> GraphArchitecture:
+    """The architecture the graph's nodes show (`formats.graph`)."""
+    return architecture_of(onnx_layers(path))

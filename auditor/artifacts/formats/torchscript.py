@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from auditor.artifacts.formats import LoadOptions, ModelColumns, Queryable
+from auditor.artifacts.formats.graph import GraphArchitecture, architecture_of, torch_layers
 from auditor.artifacts.metadata import ArtifactMetadata
 from auditor.artifacts.query import table_logits, torch_logits
 from auditor.errors import fail
@@ -68,3 +69,9 @@ def save(model: Any, folder: Path, numeric_width: int) -> Path | None:
             scripted = torch.jit.trace(model.eval(), torch.zeros(2, numeric_width))
         scripted.save(str(folder / "model.pt"))
     return folder / "model.pt"
+
+
+def architecture(path: Path, options: LoadOptions) -> GraphArchitecture:
+    """The architecture its registered submodules show (`formats.graph`); reached only
+    with allow_code (`model_format`)."""
+    return architecture_of(torch_layers(read(path)))

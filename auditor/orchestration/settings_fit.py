@@ -1,0 +1,104 @@
+"""Training settings a model file does not state (an ONNX or TorchScript MLP shows its
+layers, not its optimiser), fitted before any reference model is trained.
+
+Each setting of a small grid (`training.settings_grid`) trains a few reference models on
+population records, as many as the target's members, and is scored by how far those
+models sit from the target on the population records they never saw (`metrics.fidelity.
+setting_distance`: the gap in mean statistic, in the target's standard deviations, and in
+the logarithm of its spread). Members and non-members are never read, so the audit's own
+fidelity check, on the non-members, stays independent of the choice. The chosen setting
+trains every reference model of the audit; the result says it was fitted, with its fit
+and every setting tried. The grid's statistics land in the cache like reference models.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from auditor.attacks.membership.lira import reference_statistics
+from auditor.core.scores import logit_scaled_confidence
+from auditor.core.types import LogitsFn
+from auditor.data.tables import AuditData
+from auditor.metrics.fidelity import reference_fidelity, setting_distance
+from auditor.orchestration.context import Run
+from auditor.training.cache import DiskCache, array_digest, content_key, default_dir
+from auditor.training.ensembles import device_for
+from auditor.training.recipes import TrainParams
+from auditor.training.references import model_seed, reference_subsets
+from auditor.training.settings_grid import SettingsGrid, grid_logits
+
+GRID = SettingsGrid()
+
+
+def fit_settings(
+    run: Run,
+    data: AuditData,
+    hp: TrainParams,
+    target: LogitsFn,
+    fit: tuple[str, ...],
+    grid: SettingsGrid = GRID,
+) -> tuple[TrainParams, dict[str, Any]]:
+    """`hp` with the settings in `fit` chosen from `grid`, and the account of the choice
+    (the `training` entry of the result's artifact section)."""
+    grid = grid.over(hp, fit)
+    pop = data.population
+    seed = run.seeds.references
+    subsets = reference_subsets(
+        "offline", 0, pop.rows, grid.models, np.random.default_rng([seed, 2]), data.members.rows
+    )
+    seeds = [model_seed(seed, 100_000 + k) for k in range(grid.models)]
+    device = device_for(run.spec.attacks.device)
+    target_stat = logit_scaled_confidence(target(pop.x), pop.y)
+    settings = grid.settings()
+    key = content_key(
+        {
+            "settings_fit": grid.to_dict(),
+            "params": hp.to_dict(),
+            "data": array_digest(pop.x, pop.y),
+            "subsets": array_digest(subsets),
+            "seeds": seeds,
+            "device": device.type,
+            "torch": torch.__version__,
+        }
+    )
+    cache = DiskCache(default_dir(), enabled=run.spec.attacks.cache)
+    hit = cache.get(key)
+    if hit is not None:
+        stats = hit["statistics"]
+    else:
+        logits = grid_logits(hp, grid, pop.x, pop.y, data.n_outputs, subsets, seeds, pop.x, device)
+        stats = np.stack([reference_statistics(logits[s], pop.y) for s in settings])
+        cache.put(key, {"statistics": stats}, f"{len(settings)} training settings fitted")
+    out = np.ones((grid.models, pop.rows), dtype=bool)
+    for j, rows in enumerate(subsets):
+        out[j, rows] = False
+    scored = [setting_distance(target_stat, stats[i], out) for i in range(len(settings))]
+    best = int(np.argmin([s["distance"] for s in scored]))
+    fidelity = reference_fidelity(
+        target_stat,
+        stats[best],
+        np.ones(pop.rows, dtype=bool),
+        out,
+        alpha=round(1 - run.spec.attacks.confidence, 6),
+    )
+    chosen = settings[best]
+    account = {
+        "settings": "fitted",
+        "fitted": list(fit),
+        "chosen": chosen.to_dict(),
+        "fit": {
+            **{k: round(v, 4) for k, v in scored[best].items()},
+            "p_value": fidelity["p_value"],
+            "flagged": fidelity["flagged"],
+        },
+        "tried": [
+            {**s.to_dict(), "distance": round(f["distance"], 4)}
+            for s, f in zip(settings, scored, strict=True)
+        ],
+        "reference_models_per_setting": grid.models,
+        "records": int(pop.rows),
+    }
+    return chosen.apply(hp), account
