@@ -151,9 +151,15 @@ def _procedure_notes(
     notes: list[str] = []
     confirm: list[str] = []
     if train is None and fmt.procedure is not None:
+        fits = ", ".join(fmt.procedure_fits)
         notes.append(
             f"training procedure: read from the {fmt.name} file (reference models follow it "
-            "exactly, each fitted on its own records)"
+            + (
+                f"where the file stores it; its {fits} is not stored and is fitted at run time"
+                if fits
+                else "exactly"
+            )
+            + ", each fitted on its own records)"
         )
     elif graph is not None and graph.params is not None:
         notes.append(

@@ -262,6 +262,9 @@ def training_procedure(spec: AuditSpec, *, allow_code: bool = False) -> str:
     fmt = by_suffix(artifact.path.suffix)
     carried = fmt is not None and fmt.procedure is not None
     if fmt is not None and carried and meta.raw_columns and recipe == "supervised":
+        fits = ", ".join(fmt.procedure_fits)
+        if fits:
+            return f"read from the {fmt.name} file; its {fits} fitted at run time (not stored)"
         return f"read from the {fmt.name} file (exact)"
     params = dict(meta.recipe_params)
     shown = ", ".join(f"{k} {v}" for k, v in params.items() if k not in meta.fit) or "defaults"

@@ -20,7 +20,8 @@ from auditor.orchestration.context import Audited, Run
 from auditor.orchestration.dp_audit import dp_audit_problems, dp_audit_section
 from auditor.orchestration.inputs import label_structure_problems
 from auditor.orchestration.sections import attribute_section, fairness_section, membership_section
-from auditor.orchestration.settings_fit import fit_settings
+from auditor.orchestration.settings_fit import fit_procedure, fit_settings
+from auditor.training.procedures import FittedProcedure
 from auditor.training.recipes import Params, TrainParams, as_recipe, stored_params
 from auditor.training.recipes.user import UserTraining
 
@@ -91,7 +92,7 @@ def artifact_section(
     meta = model.metadata
     user = getattr(hp, "user", None)
     training = (
-        {"procedure": user.procedure, **user.describe()}
+        {"procedure": user.procedure, **user.describe(), **(fitted or {})}
         if user is not None
         else {
             "procedure": f"auditor recipe {recipe}, its settings fitted (not declared)",
@@ -165,19 +166,21 @@ def utility_and_baselines(
     return utility, baselines
 
 
-def artifact_procedure(run: Run, data: AuditData, hp: Params, model: LoadedModel) -> Params:
-    """`hp` with the training procedure the artifact carries (its format's `procedure`: a
-    skops estimator's clone), for a supervised model that reads raw columns; `hp` as it is
-    otherwise (the auditor's recipe approximates the procedure)."""
+def carried_procedure(
+    run: Run, data: AuditData, hp: Params, model: LoadedModel
+) -> UserTraining | FittedProcedure | None:
+    """The training procedure the artifact carries (its format's `procedure`: a skops
+    estimator's clone, a tree model's stored parameters), for a supervised model that
+    reads raw columns; None otherwise (the auditor's recipe approximates the procedure)."""
     fmt = FORMATS.get(model.format)
     procedure = fmt.procedure if fmt is not None else None
     recipe = run.spec.scheme or model.metadata.recipe
     if procedure is None or data.raw is None or recipe != "supervised":
-        return hp
+        return None
     if not isinstance(hp, TrainParams):
-        return hp
+        return None
     artifact = run.spec.artifact
-    user = resolve(procedure)(
+    found: UserTraining | FittedProcedure = resolve(procedure)(
         model.path,
         model.sha256,
         artifact.trusted_functions,
@@ -185,7 +188,16 @@ def artifact_procedure(run: Run, data: AuditData, hp: Params, model: LoadedModel
         data.n_outputs,
         artifact.train_timeout,
     )
-    return replace(hp, user=user)
+    return found
+
+
+def artifact_procedure(run: Run, data: AuditData, hp: Params, model: LoadedModel) -> Params:
+    """`hp` with the exact training procedure the artifact carries, if it carries one (one
+    it states in part is fitted later: `fitted_settings`)."""
+    found = carried_procedure(run, data, hp, model)
+    if isinstance(found, UserTraining) and isinstance(hp, TrainParams):
+        return replace(hp, user=found)
+    return hp
 
 
 def user_training(
@@ -215,12 +227,20 @@ def user_training(
 def fitted_settings(
     run: Run, data: AuditData, hp: Params, model: LoadedModel
 ) -> tuple[Params, dict[str, Any] | None]:
-    """`hp` with the settings the metadata leaves to fit (`recipe.fit`) fitted, and the
-    account of the fit; `hp` and None when it names none or a procedure is known."""
+    """`hp` with what the artifact does not state fitted on population records: the
+    settings its metadata leaves to fit (`recipe.fit`), or the part of the procedure its
+    file does not store; with the account of the fit. `hp` and None when nothing is."""
     fit = model.metadata.fit
-    if not fit or run.spec.artifact.train is not None:
+    if run.spec.artifact.train is not None or not isinstance(hp, TrainParams):
         return hp, None
-    if not isinstance(hp, TrainParams) or hp.user is not None:
+    if hp.user is None and not fit:
+        procedure = carried_procedure(run, data, hp, model)
+        if isinstance(procedure, FittedProcedure):
+            run.stages.say("fit training settings")
+            fitted, account = fit_procedure(run, data, hp, procedure, model.logits)
+            run.stages.lap("fit training settings")
+            return fitted, account
+    if not fit or hp.user is not None:
         return hp, None
     if hp.architecture == "random_forest":
         raise fail(

@@ -13,6 +13,7 @@ and every setting tried. The grid's statistics land in the cache like reference 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -26,11 +27,60 @@ from auditor.metrics.fidelity import reference_fidelity, setting_distance
 from auditor.orchestration.context import Run
 from auditor.training.cache import DiskCache, array_digest, content_key, default_dir
 from auditor.training.ensembles import device_for
-from auditor.training.recipes import TrainParams
-from auditor.training.references import model_seed, reference_subsets
+from auditor.training.procedures import FittedProcedure
+from auditor.training.recipes import RecipeInput, TrainParams
+from auditor.training.references import model_seed, reference_subsets, train_shard
 from auditor.training.settings_grid import SettingsGrid, grid_logits
 
 GRID = SettingsGrid()
+CPU = torch.device("cpu")  # a procedure read from a file trains on the CPU (trees)
+
+
+def _splits(run: Run, data: AuditData, models: int) -> tuple[np.ndarray, list[int], np.ndarray]:
+    """Each fitting model's population rows (as many as the target's members), its seed,
+    and (models, population) the records each is OUT of."""
+    pop, seed = data.population, run.seeds.references
+    subsets = reference_subsets(
+        "offline", 0, pop.rows, models, np.random.default_rng([seed, 2]), data.members.rows
+    )
+    out = np.ones((models, pop.rows), dtype=bool)
+    for j, rows in enumerate(subsets):
+        out[j, rows] = False
+    return subsets, [model_seed(seed, 100_000 + k) for k in range(models)], out
+
+
+def _account(
+    run: Run,
+    target_stat: np.ndarray,
+    stats: list[np.ndarray],
+    out: np.ndarray,
+    settings: list[dict[str, Any]],
+) -> tuple[int, dict[str, Any]]:
+    """The setting whose models sit closest to the target, and the account of the choice."""
+    scored = [setting_distance(target_stat, s, out) for s in stats]
+    best = int(np.argmin([s["distance"] for s in scored]))
+    fidelity = reference_fidelity(
+        target_stat,
+        stats[best],
+        np.ones(len(target_stat), dtype=bool),
+        out,
+        alpha=round(1 - run.spec.attacks.confidence, 6),
+    )
+    return best, {
+        "settings": "fitted",
+        "chosen": settings[best],
+        "fit": {
+            **{k: round(v, 4) for k, v in scored[best].items()},
+            "p_value": fidelity["p_value"],
+            "flagged": fidelity["flagged"],
+        },
+        "tried": [
+            {**s, "distance": round(f["distance"], 4)}
+            for s, f in zip(settings, scored, strict=True)
+        ],
+        "reference_models_per_setting": len(out),
+        "records": len(target_stat),
+    }
 
 
 def fit_settings(
@@ -45,13 +95,8 @@ def fit_settings(
     (the `training` entry of the result's artifact section)."""
     grid = grid.over(hp, fit)
     pop = data.population
-    seed = run.seeds.references
-    subsets = reference_subsets(
-        "offline", 0, pop.rows, grid.models, np.random.default_rng([seed, 2]), data.members.rows
-    )
-    seeds = [model_seed(seed, 100_000 + k) for k in range(grid.models)]
+    subsets, seeds, out = _splits(run, data, grid.models)
     device = device_for(run.spec.attacks.device)
-    target_stat = logit_scaled_confidence(target(pop.x), pop.y)
     settings = grid.settings()
     key = content_key(
         {
@@ -72,33 +117,43 @@ def fit_settings(
         logits = grid_logits(hp, grid, pop.x, pop.y, data.n_outputs, subsets, seeds, pop.x, device)
         stats = np.stack([reference_statistics(logits[s], pop.y) for s in settings])
         cache.put(key, {"statistics": stats}, f"{len(settings)} training settings fitted")
-    out = np.ones((grid.models, pop.rows), dtype=bool)
-    for j, rows in enumerate(subsets):
-        out[j, rows] = False
-    scored = [setting_distance(target_stat, stats[i], out) for i in range(len(settings))]
-    best = int(np.argmin([s["distance"] for s in scored]))
-    fidelity = reference_fidelity(
-        target_stat,
-        stats[best],
-        np.ones(pop.rows, dtype=bool),
-        out,
-        alpha=round(1 - run.spec.attacks.confidence, 6),
-    )
-    chosen = settings[best]
-    account = {
-        "settings": "fitted",
-        "fitted": list(fit),
-        "chosen": chosen.to_dict(),
-        "fit": {
-            **{k: round(v, 4) for k, v in scored[best].items()},
-            "p_value": fidelity["p_value"],
-            "flagged": fidelity["flagged"],
-        },
-        "tried": [
-            {**s.to_dict(), "distance": round(f["distance"], 4)}
-            for s, f in zip(settings, scored, strict=True)
-        ],
-        "reference_models_per_setting": grid.models,
-        "records": int(pop.rows),
+    target_stat = logit_scaled_confidence(target(pop.x), pop.y)
+    best, account = _account(run, target_stat, list(stats), out, [s.to_dict() for s in settings])
+    return settings[best].apply(hp), {"fitted": list(fit), **account}
+
+
+def fit_procedure(
+    run: Run, data: AuditData, hp: TrainParams, procedure: FittedProcedure, target: LogitsFn
+) -> tuple[TrainParams, dict[str, Any]]:
+    """`hp` trained by the candidate of `procedure` whose models sit closest to the target
+    (a tree model's learning rate, which its file does not store), and the account."""
+    pop = data.population
+    subsets, seeds, out = _splits(run, data, GRID.models)
+    pool = RecipeInput(pop.x, pop.y, n_classes=data.n_outputs)
+    cache = DiskCache(default_dir(), enabled=run.spec.attacks.cache)
+    stats = []
+    for _, user in procedure.candidates:
+        key = content_key(
+            {
+                "procedure_fit": user.describe(),
+                "data": array_digest(pop.x, pop.y),
+                "subsets": array_digest(subsets),
+                "seeds": seeds,
+            }
+        )
+        hit = cache.get(key)
+        if hit is None:
+            trained = replace(hp, user=user)
+            logits = train_shard("supervised", trained, pool, subsets, seeds, pop.x, CPU)
+            hit = {"statistics": reference_statistics(logits, pop.y)}
+            cache.put(key, hit, f"{user.name}: {GRID.models} models to fit its settings")
+        stats.append(hit["statistics"])
+    target_stat = logit_scaled_confidence(target(pop.x), pop.y)
+    settings = [setting for setting, _ in procedure.candidates]
+    best, account = _account(run, target_stat, stats, out, settings)
+    chosen = procedure.candidates[best][1]
+    return replace(hp, user=chosen), {
+        "fitted": list(procedure.grid),
+        "read": procedure.read,
+        **account,
     }
-    return chosen.apply(hp), account

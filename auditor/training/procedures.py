@@ -15,6 +15,7 @@ key: another file, other references.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -112,4 +113,73 @@ def lightgbm_procedure(
         timeout=timeout,
         function=booster_fit(params, rounds),
         procedure="the artifact's stored LightGBM parameters and rounds (exact)",
+    )
+
+
+@dataclass(frozen=True)
+class FittedProcedure:
+    """A procedure the artifact states in part: one training per candidate value of what
+    it does not state (`grid`), for the audit to choose among on population records
+    (`orchestration.settings_fit.fit_procedure`); `read` is what the file states."""
+
+    read: dict[str, Any]
+    grid: dict[str, tuple[Any, ...]]
+    candidates: tuple[tuple[dict[str, Any], UserTraining], ...]
+
+
+# XGBoost's learning rate is not in its model file; these span its common values (0.3 is
+# its default; boosted trees for tabular data are often trained at 0.01 to 0.1).
+XGBOOST_ETA = (0.03, 0.1, 0.3, 1.0)
+
+
+def xgboost_fit(params: dict[str, Any], rounds: int) -> Callable[..., Any]:
+    """A training function: an XGBClassifier with `params` for `rounds` rounds on the
+    records' columns (as a float64 matrix, as the artifact is queried), one thread."""
+
+    def fit(records: pd.DataFrame, labels: pd.Series, seed: int) -> Any:
+        import xgboost
+
+        model = xgboost.XGBClassifier(n_estimators=rounds, random_state=seed, n_jobs=1, **params)
+        return model.fit(records.to_numpy(dtype="float64"), labels.to_numpy())
+
+    return fit
+
+
+def xgboost_procedure(
+    path: Path,
+    sha256: str,
+    trusted_functions: tuple[str, ...],
+    table: RawTable,
+    n_classes: int,
+    timeout: float,
+) -> FittedProcedure:
+    """An XGBoost model's procedure: the objective, classes and rounds its file stores and
+    the depth of its deepest tree read; its learning rate (which the file does not store)
+    fitted over XGBOOST_ETA. Other settings keep XGBoost's defaults: said in the result."""
+    from auditor.artifacts.formats.xgboost import config, read, tree_depth
+
+    booster = read(path)
+    objective = config(booster)["objective"]["name"]
+    rounds, depth = int(booster.num_boosted_rounds()), max(1, tree_depth(booster))
+    read_params = {"objective": objective, "max_depth": depth}
+    candidates = tuple(
+        (
+            {"learning_rate": eta},
+            UserTraining(
+                name=f"xgboost ({objective}, {rounds} rounds, depth {depth}, eta {eta})",
+                source_sha256=sha256,
+                table=table,
+                n_classes=n_classes,
+                timeout=timeout,
+                function=xgboost_fit({**read_params, "learning_rate": eta}, rounds),
+                procedure=(
+                    "the artifact's stored objective, rounds and tree depth; its learning "
+                    "rate fitted, XGBoost's defaults for the rest (not stored in the file)"
+                ),
+            ),
+        )
+        for eta in XGBOOST_ETA
+    )
+    return FittedProcedure(
+        {**read_params, "rounds": rounds}, {"learning_rate": XGBOOST_ETA}, candidates
     )

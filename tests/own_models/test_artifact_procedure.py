@@ -133,3 +133,45 @@ def test_a_lightgbm_model_is_audited_by_its_stored_parameters(tmp_path: Path) ->
     # measured: TPR at 1% FPR 0.195 [0.145, 0.257]; 0.072 with the approximation
     loss = result["privacy"]["membership"]["loss"]["tpr_at_fpr"]["0.01"]
     assert lira["tpr_at_fpr"]["0.01"]["lower"] > loss["upper"], (lira["tpr_at_fpr"], loss)
+
+
+@pytest.mark.slow
+def test_an_xgboost_model_is_audited_by_what_its_file_stores_and_a_fitted_learning_rate(
+    tmp_path: Path,
+) -> None:
+    """A fully grown XGBoost model saved as .ubj: its file stores the objective, rounds and
+    trees but not the learning rate, so the references take the stored objective, rounds
+    and tree depth and the learning rate whose models sit closest to the target on the
+    population; fidelity stays quiet and LiRA finds what LOSS cannot."""
+    import xgboost
+
+    rng = np.random.default_rng(13)
+    sizes = {"members": 600, "non_members": 600, "test": 300, "population": 1800}
+    frames = {
+        k: _frame(rng, n, 100_000 * i).drop(columns=["sex"])
+        for i, (k, n) in enumerate(sizes.items())
+    }
+    members = frames["members"]
+    grown = xgboost.XGBClassifier(
+        n_estimators=200, max_depth=8, learning_rate=0.1, random_state=0, n_jobs=1
+    ).fit(members[LABS].to_numpy(), members["death"])
+    grown.save_model(str(tmp_path / "model.ubj"))
+    result = auditor.audit(
+        tmp_path / "model.ubj",
+        **frames,
+        label="death",
+        id="patient_id",
+        sensitive=[],
+        attacks=["loss", "lira_offline"],
+        reference_models=16,
+        bootstrap=200,
+        progress=False,
+    ).document
+    training = result["artifact"]["training"]
+    assert training["settings"] == "fitted" and training["fitted"] == ["learning_rate"]
+    assert training["read"] == {"objective": "binary:logistic", "max_depth": 8, "rounds": 200}
+    assert training["chosen"] == {"learning_rate": 0.1}, training["tried"]
+    lira = result["privacy"]["membership"]["lira_offline"]
+    assert lira["reference_fidelity"]["flagged"] is False, lira["reference_fidelity"]
+    loss = result["privacy"]["membership"]["loss"]["tpr_at_fpr"]["0.01"]
+    assert lira["tpr_at_fpr"]["0.01"]["lower"] > loss["upper"], (lira["tpr_at_fpr"], loss)

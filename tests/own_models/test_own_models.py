@@ -51,6 +51,16 @@ def _lightgbm(members: pd.DataFrame, folder: Path) -> Path:
     return folder / "model.txt"
 
 
+def _xgboost(members: pd.DataFrame, folder: Path) -> Path:
+    import xgboost
+
+    numeric = [c for c in features(members) if pd.api.types.is_numeric_dtype(members[c])]
+    model = xgboost.XGBClassifier(n_estimators=60, max_depth=4, random_state=0, n_jobs=1)
+    model.fit(members[numeric], members[LABEL])  # a DataFrame: the file stores the names
+    model.save_model(str(folder / "model.ubj"))
+    return folder / "model.ubj"
+
+
 def _onnx(members: pd.DataFrame, folder: Path) -> Path:
     from skl2onnx import to_onnx
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
@@ -117,6 +127,7 @@ def _torchscript(members: pd.DataFrame, folder: Path) -> Path:
 BUILDERS: dict[str, Callable[[pd.DataFrame, Path], Path]] = {
     "skops pipeline": _skops,
     "lightgbm": _lightgbm,
+    "xgboost": _xgboost,
     "onnx pipeline": _onnx,
     "torchscript": _torchscript,
 }
@@ -140,8 +151,9 @@ def test_own_model_from_file_to_report_by_init_and_run_and_by_the_api(
         "init", model, *paths, "--spec", spec, "--sensitive", SENSITIVE, "--attacks", "loss", *code
     )
     assert made.exit_code == 0, made.output
-    if kind in ("skops pipeline", "lightgbm"):  # the file carries its procedure
+    if kind in ("skops pipeline", "lightgbm", "xgboost"):  # the file carries its procedure
         assert "training procedure: read from the" in made.output, made.output
+        assert ("learning_rate is not stored" in made.output) == (kind == "xgboost")
         assert "which procedure trained the model" not in made.output
     elif kind == "torchscript":  # its layers show an MLP: the settings are fitted
         assert "read from the torchscript graph (MLP 32 -> 32 -> 2" in made.output, made.output
@@ -149,7 +161,8 @@ def test_own_model_from_file_to_report_by_init_and_run_and_by_the_api(
     else:
         assert "confirm: which procedure trained the model" in made.output
     assert _cli("init", model, *paths, "--spec", spec, *code).exit_code == 2  # no overwrite
-    assert _cli("validate", spec, *code).exit_code == 0
+    checked = _cli("validate", spec, *code)
+    assert checked.exit_code == 0 and "reference models: " in checked.output, checked.output
     out = tmp_path / "out"
     ran = _cli("run", spec, "--out", out, *code)
     assert ran.exit_code in (0, 1), ran.output
@@ -159,6 +172,8 @@ def test_own_model_from_file_to_report_by_init_and_run_and_by_the_api(
     assert document["utility"]["artifact"]["auroc"]["lower"] > 0.55  # a working model
     procedure = document["artifact"]["training"]["procedure"]
     assert procedure.endswith("fitted (not declared)") == (kind == "torchscript")
+    fitted = document["artifact"]["training"].get("settings") == "fitted"
+    assert fitted == (kind in ("torchscript", "xgboost")), document["artifact"]["training"]
     carried = kind in ("skops pipeline", "lightgbm")  # the formats that carry a procedure
     assert procedure.endswith("(exact)") == carried, document["artifact"]
     assert (procedure == EXACT) == (kind == "skops pipeline")

@@ -80,6 +80,8 @@ class ModelFormat:
     # reads raw columns: (path, sha256, trusted_functions, raw table, n_classes, timeout)
     # -> the references' training. None: the auditor's own recipe approximates it.
     procedure: Ref | None = None
+    # What that procedure fits because the file does not store it (XGBoost's learning rate).
+    procedure_fits: tuple[str, ...] = ()
     # The architecture the file's graph shows: (path, options) -> graph.GraphArchitecture.
     architecture: Ref | None = None
     runs_code: str | None = None
@@ -160,6 +162,16 @@ for _fmt in (
         check=f"{_HERE}.onnx:check",
         columns=f"{_HERE}.onnx:columns",
         architecture=f"{_HERE}.onnx:architecture",
+    ),
+    ModelFormat(
+        "xgboost",  # XGBoost's binary JSON model (booster.save_model("model.ubj"))
+        (".ubj",),
+        load=f"{_HERE}.xgboost:load",
+        check=f"{_HERE}.xgboost:check",
+        columns=f"{_HERE}.xgboost:columns",
+        save=f"{_HERE}.xgboost:save",
+        procedure="auditor.training.procedures:xgboost_procedure",
+        procedure_fits=("learning_rate",),
     ),
     ModelFormat(
         "skops",
