@@ -123,8 +123,10 @@ def privacy_sections(
     recipe: str,
     hp: Params,
     base: LogitsFn | None = None,
+    fitted: bool = False,
 ) -> dict[str, Any]:
-    """Membership (every attack of the spec) and attribute inference against the model."""
+    """Membership (every attack of the spec) and attribute inference against the model
+    (`fitted`: part of the training procedure was fitted on the population records)."""
     meta = model.metadata
     membership = membership_section(
         run,
@@ -135,6 +137,7 @@ def privacy_sections(
         n_classes=meta.n_classes,
         delta=run.delta(meta.claims),
         base=base,
+        fitted=fitted,
     )
     privacy: dict[str, Any] = {"membership": membership}
     inference = attribute_section(run, data, model.logits, meta.encoding, meta.n_classes)
@@ -266,7 +269,7 @@ def audit_model(run: Run) -> Audited:
         dp_audit_problems(recipe, hp, str(run.spec.path), run.spec.dp_audit.canaries)
     run.stages.lap("load")
     hp, fitted = fitted_settings(run, data, hp, model)
-    privacy = privacy_sections(run, model, data, recipe, hp)
+    privacy = privacy_sections(run, model, data, recipe, hp, fitted=fitted is not None)
     if run.spec.dp_audit.canaries:
         privacy["dp_audit"] = dp_audit_section(run, data, recipe, hp, meta.claims)
     run.stages.say("model inversion")

@@ -46,11 +46,14 @@ def membership_section(
     delta: float,
     suffix: str = "",
     base: LogitsFn | None = None,
+    fitted: bool = False,
 ) -> dict[str, Any]:
     """Every membership attack of the spec against `target`, judged by one yardstick.
 
     Shadow and reference models re-run `recipe` with `hp` (for a dataset artifact: the
-    release recipe followed by the consumer's training)."""
+    release recipe followed by the consumer's training). `fitted`: part of `hp` was chosen
+    on the population records (`settings_fit`), so reference fidelity is judged on the
+    non-members alone, which that choice never read."""
     spec, seeds, stages = run.spec, run.seeds, run.stages
     cand_x = np.concatenate([data.members.x, data.non_members.x])
     cand_y = np.concatenate([data.members.y, data.non_members.y])
@@ -112,7 +115,7 @@ def membership_section(
             refs = references(mode)
             labels = np.concatenate([cand_y, data.population.y])
             logits = np.concatenate([ctx.target_logits, target(data.population.x)])
-            unseen = np.r_[~is_member, np.ones(data.population.rows, bool)]
+            unseen = np.r_[~is_member, np.full(data.population.rows, not fitted)]
             fidelity_by_mode[mode] = reference_fidelity(
                 logit_scaled_confidence(logits, labels),
                 reference_statistics(refs.logits, labels),
@@ -120,6 +123,10 @@ def membership_section(
                 ~refs.in_mask,
                 alpha=round(1 - spec.attacks.confidence, 6),
             )
+            if fitted:
+                fidelity_by_mode[mode]["judged_on"] = (
+                    "non-members only: the training settings were fitted on the population"
+                )
         return fidelity_by_mode[mode]
 
     membership = {}

@@ -101,6 +101,9 @@ def test_fitted_settings_leave_fidelity_quiet_and_lira_near_the_declared_run(
     ]
     lira = fitted["privacy"]["membership"]["lira_online"]
     assert lira["reference_fidelity"]["flagged"] is False
+    # judged on the non-members alone: the fit read the population, never them
+    assert lira["reference_fidelity"]["records"] == 500, lira["reference_fidelity"]
+    assert "non-members only" in lira["reference_fidelity"]["judged_on"]
     # The must-show of the issue: within a factor 1.5 of the run told the true settings,
     # and above what LOSS finds (lower end over its upper end).
     declared = runs["declared"][2]
