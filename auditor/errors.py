@@ -30,6 +30,10 @@ class AuditInputError(ValueError):
         self.problems: list[Problem] = problems if isinstance(problems, list) else [problems]
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[AuditInputError], tuple[list[Problem]]]:
+        # Pickled with its problems (a worker process raises it; the caller reports them).
+        return (type(self), (self.problems,))
+
 
 def fail(where: str, field: str, message: str, fix: str) -> AuditInputError:
     """Build a single-problem error, to be raised by the caller."""

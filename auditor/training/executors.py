@@ -77,9 +77,28 @@ class ExecutorUnavailable(RuntimeError):
     """The chosen executor cannot run here (Ray not installed, cluster unreachable)."""
 
 
+# The shard function and its data while worker processes are forked: they inherit it, so
+# neither is pickled (the user's training code may be a closure).
+_FORKED: tuple[ShardFn, ShardData] | None = None
+
+
+def _forked_worker(threads: int) -> None:
+    from auditor.training.threads import set_threads
+
+    set_threads(threads)
+
+
+def _forked_shard(task: ShardTask) -> np.ndarray:
+    assert _FORKED is not None, "a shard worker runs only while run_shards forks it"
+    fn, data = _FORKED
+    return fn(data, task)
+
+
 @dataclass(frozen=True)
 class InProcess:
-    """Shards one after another in this process (each shard is itself vectorised)."""
+    """Shards on this machine under the thread policy (`training.threads`): side by side in
+    forked worker processes, one thread each and one per available core; one after another
+    in this process where that is all there is (one shard, one core, a GPU, no fork)."""
 
     name: str = "in_process"
 
@@ -91,8 +110,31 @@ class InProcess:
     def run_shards(
         self, fn: ShardFn, data: ShardData, tasks: list[ShardTask], on_done: OnDone
     ) -> None:
-        for task in tasks:
-            on_done(task, fn(data, task))
+        from auditor.training.threads import limited_threads, shard_threads, shard_workers
+
+        threads, workers = shard_threads(), shard_workers(len(tasks), data.device)
+        if workers <= 1:
+            with limited_threads(threads):
+                for task in tasks:
+                    on_done(task, fn(data, task))
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        global _FORKED
+        _FORKED = (fn, data)
+        try:
+            with ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_forked_worker,
+                initargs=(threads,),
+            ) as pool:
+                pending = {pool.submit(_forked_shard, task): task for task in tasks}
+                for done in as_completed(pending):
+                    on_done(pending[done], done.result())
+        finally:
+            _FORKED = None
 
 
 def ray_installed() -> bool:

@@ -91,6 +91,12 @@ def reference_subsets(
     return out
 
 
+def _vectorised(hp: Params) -> bool:
+    """Whether the recipe trains these parameters K at once (not the user's own training
+    code, not a random forest)."""
+    return getattr(hp, "user", None) is None and getattr(hp, "architecture", "") != "random_forest"
+
+
 def model_seed(seed: int, k: int) -> int:
     """Seed of reference model k (independent streams per model)."""
     return int(np.random.SeedSequence([seed, k]).generate_state(1)[0] % (2**31 - 1))
@@ -150,7 +156,7 @@ def reference_outputs(
     seed: int,
     cache: DiskCache,
     device: str = "auto",
-    shard_size: int = 16,
+    shard_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
     train_size: int | None = None,
@@ -158,7 +164,11 @@ def reference_outputs(
     """Outputs of K reference models (trained, or read from the cache) on candidates and
     population. `population.public_x` is the public data recipes such as mimic label;
     `train_size` is how many records the target trained on (see the module docstring).
-    Shards missing from the cache are trained by `executor` (default: in this process)."""
+    Shards missing from the cache are trained by `executor` (default: in this process).
+    `shard_size`: models per shard (default: 16 for a vectorised recipe; 4 for one trained
+    model by model, such as the user's own code, so that shards spread over the cores)."""
+    if shard_size is None:
+        shard_size = 16 if _vectorised(hp) else 4
     if mode == "online":
         pool_x = np.concatenate([candidates.x, population.x])
         pool_y = np.concatenate([candidates.y, population.y])
