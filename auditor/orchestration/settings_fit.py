@@ -27,6 +27,7 @@ from auditor.metrics.fidelity import reference_fidelity, setting_distance
 from auditor.orchestration.context import Run
 from auditor.training.cache import DiskCache, array_digest, content_key, default_dir
 from auditor.training.ensembles import device_for
+from auditor.training.executors import fork_map
 from auditor.training.procedures import FittedProcedure
 from auditor.training.recipes import RecipeInput, TrainParams
 from auditor.training.references import model_seed, reference_subsets, train_shard
@@ -131,9 +132,8 @@ def fit_procedure(
     subsets, seeds, out = _splits(run, data, GRID.models)
     pool = RecipeInput(pop.x, pop.y, n_classes=data.n_outputs)
     cache = DiskCache(default_dir(), enabled=run.spec.attacks.cache)
-    stats = []
-    for _, user in procedure.candidates:
-        key = content_key(
+    keys = [
+        content_key(
             {
                 "procedure_fit": user.describe(),
                 "data": array_digest(pop.x, pop.y),
@@ -141,13 +141,27 @@ def fit_procedure(
                 "seeds": seeds,
             }
         )
+        for _, user in procedure.candidates
+    ]
+    found: dict[int, np.ndarray] = {}
+    for i, key in enumerate(keys):
         hit = cache.get(key)
-        if hit is None:
-            trained = replace(hp, user=user)
-            logits = train_shard("supervised", trained, pool, subsets, seeds, pop.x, CPU)
-            hit = {"statistics": reference_statistics(logits, pop.y)}
-            cache.put(key, hit, f"{user.name}: {GRID.models} models to fit its settings")
-        stats.append(hit["statistics"])
+        if hit is not None:
+            found[i] = hit["statistics"]
+
+    def train(i: int) -> np.ndarray:
+        trained = replace(hp, user=procedure.candidates[i][1])
+        logits = train_shard("supervised", trained, pool, subsets, seeds, pop.x, CPU)
+        return reference_statistics(logits, pop.y)
+
+    def done(i: int, statistics: np.ndarray) -> None:
+        name = procedure.candidates[i][1].name
+        cache.put(keys[i], {"statistics": statistics}, f"{name}: models to fit its settings")
+        found[i] = statistics
+
+    todo = [i for i in range(len(keys)) if i not in found]
+    fork_map(train, todo, done)  # the candidates side by side (training.threads)
+    stats = [found[i] for i in range(len(keys))]
     target_stat = logit_scaled_confidence(target(pop.x), pop.y)
     settings = [setting for setting, _ in procedure.candidates]
     best, account = _account(run, target_stat, stats, out, settings)

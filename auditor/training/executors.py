@@ -77,9 +77,9 @@ class ExecutorUnavailable(RuntimeError):
     """The chosen executor cannot run here (Ray not installed, cluster unreachable)."""
 
 
-# The shard function and its data while worker processes are forked: they inherit it, so
-# neither is pickled (the user's training code may be a closure).
-_FORKED: tuple[ShardFn, ShardData] | None = None
+# The function while worker processes are forked: they inherit it, so neither it nor what
+# it closes over is pickled (the pool of records, the user's training code).
+_FORKED: Callable[[Any], Any] | None = None
 
 
 def _forked_worker(threads: int) -> None:
@@ -88,17 +88,53 @@ def _forked_worker(threads: int) -> None:
     set_threads(threads)
 
 
-def _forked_shard(task: ShardTask) -> np.ndarray:
-    assert _FORKED is not None, "a shard worker runs only while run_shards forks it"
-    fn, data = _FORKED
-    return fn(data, task)
+def _forked_call(item: Any) -> Any:
+    assert _FORKED is not None, "a worker runs only while fork_map forks it"
+    return _FORKED(item)
+
+
+def fork_map(
+    fn: Callable[[Any], Any],
+    items: list[Any],
+    on_done: Callable[[Any, Any], None],
+    device: str = "cpu",
+) -> None:
+    """`fn(item)` for every item under the thread policy (`training.threads`): in forked
+    worker processes, one per available core, one thread each; one after another in this
+    process where that is all there is. `on_done(item, result)` runs in this process as
+    each finishes, in whatever order; items and results are pickled, `fn` is not."""
+    from auditor.training.threads import limited_threads, shard_threads, shard_workers
+
+    threads, workers = shard_threads(), shard_workers(len(items), device)
+    if workers <= 1:
+        with limited_threads(threads):
+            for item in items:
+                on_done(item, fn(item))
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    global _FORKED
+    _FORKED = fn
+    try:
+        with ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_forked_worker,
+            initargs=(threads,),
+        ) as pool:
+            pending = {pool.submit(_forked_call, item): item for item in items}
+            for done in as_completed(pending):
+                on_done(pending[done], done.result())
+    finally:
+        _FORKED = None
 
 
 @dataclass(frozen=True)
 class InProcess:
-    """Shards on this machine under the thread policy (`training.threads`): side by side in
-    forked worker processes, one thread each and one per available core; one after another
-    in this process where that is all there is (one shard, one core, a GPU, no fork)."""
+    """Shards on this machine under the thread policy (`fork_map`): side by side in forked
+    worker processes, one thread each and one per available core; one after another in
+    this process where that is all there is (one shard, one core, a GPU, no fork)."""
 
     name: str = "in_process"
 
@@ -110,31 +146,7 @@ class InProcess:
     def run_shards(
         self, fn: ShardFn, data: ShardData, tasks: list[ShardTask], on_done: OnDone
     ) -> None:
-        from auditor.training.threads import limited_threads, shard_threads, shard_workers
-
-        threads, workers = shard_threads(), shard_workers(len(tasks), data.device)
-        if workers <= 1:
-            with limited_threads(threads):
-                for task in tasks:
-                    on_done(task, fn(data, task))
-            return
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        global _FORKED
-        _FORKED = (fn, data)
-        try:
-            with ProcessPoolExecutor(
-                workers,
-                mp_context=multiprocessing.get_context("fork"),
-                initializer=_forked_worker,
-                initargs=(threads,),
-            ) as pool:
-                pending = {pool.submit(_forked_shard, task): task for task in tasks}
-                for done in as_completed(pending):
-                    on_done(pending[done], done.result())
-        finally:
-            _FORKED = None
+        fork_map(lambda task: fn(data, task), tasks, on_done, data.device)
 
 
 def ray_installed() -> bool:

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from auditor.training.ensembles import fit_ensemble, init_ensemble
+from auditor.training.executors import fork_map
 from auditor.training.recipes import TrainParams
 
 
@@ -93,18 +94,24 @@ def grid_logits(
 ) -> dict[Setting, np.ndarray]:
     """float64 logits (K, n_query, C) on `query_x` of K = len(seeds) models per setting of
     the grid, model k trained on rows `subsets[k]` of `x` exactly as the `supervised`
-    recipe trains it with seed `seeds[k]` under that setting."""
+    recipe trains it with seed `seeds[k]` under that setting. The (learning rate, decay,
+    batch) combinations train side by side under the thread policy (`fork_map`)."""
     last = max(grid.epochs)
-    out: dict[Setting, np.ndarray] = {}
-    for lr, wd, batch in itertools.product(grid.lr, grid.weight_decay, grid.batch_size):
+
+    def train(combination: tuple[float, float, int]) -> dict[Setting, np.ndarray]:
+        lr, wd, batch = combination
         trained = Setting(last, lr, wd, batch).apply(hp)
         ens = init_ensemble(trained, x.shape[1], n_classes, seeds, device)
+        read: dict[Setting, np.ndarray] = {}
 
-        def read(
-            epoch: int, lr: float = lr, wd: float = wd, batch: int = batch, ens: Any = ens
-        ) -> None:
+        def after(epoch: int) -> None:
             if epoch in grid.epochs:
-                out[Setting(epoch, lr, wd, batch)] = ens.logits(query_x)
+                read[Setting(epoch, lr, wd, batch)] = ens.logits(query_x)
 
-        fit_ensemble(ens, x, y, subsets, trained, [s + 1 for s in seeds], after_epoch=read)
+        fit_ensemble(ens, x, y, subsets, trained, [s + 1 for s in seeds], after_epoch=after)
+        return read
+
+    out: dict[Setting, np.ndarray] = {}
+    combinations = list(itertools.product(grid.lr, grid.weight_decay, grid.batch_size))
+    fork_map(train, combinations, lambda _, read: out.update(read), device.type)
     return out
