@@ -8,7 +8,7 @@ The models are those of the own-model tests (`tests/own_models`): a skops Pipeli
 fully grown boosted trees, LightGBM and XGBoost models (fully grown), and a 2 x 128 MLP
 trained 300 epochs by plain torch code, exported to ONNX and to TorchScript.
 
-    python benchmarks/own_models.py [--k 64] [--models pipeline,lightgbm,...] [--out DIR]
+    python benchmarks/own_model_audits.py [--k 64] [--models pipeline,lightgbm,...] [--out DIR]
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def main() -> None:
                     f"{tpr['upper']:.3f}]  flagged {f['fidelity_flagged']}"
                 )
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "own_models.json").write_text(json.dumps(report, indent=2) + "\n")
+    (args.out / "own_model_audits.json").write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":
