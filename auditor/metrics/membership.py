@@ -127,7 +127,19 @@ class RocReplicates:
     band: np.ndarray  # (replicates, len(grid)); (replicates, 0) without a grid
 
 
-REPLICATE_BLOCK = 256  # replicates held at once: bounds memory at ~16 bytes x n x 256
+REPLICATE_BLOCK = 256  # at most this many replicates held at once
+# Bytes one replicate holds per record while its block is counted: its draws (8), the
+# flattened levels (8) and the cumulative counts per distinct score (8), for members and
+# non-members together, with room for numpy's temporaries.
+BYTES_PER_DRAW = 48
+BLOCK_BYTES = 512 * 2**20  # a block's budget: 256 replicates up to ~43,000 records
+
+
+def replicate_block(n: int) -> int:
+    """Replicates counted at once for `n` records: 256, fewer when that would pass
+    BLOCK_BYTES (memory stays bounded at any size; every replicate draws from the same
+    stream in the same order, so the figures do not depend on the block)."""
+    return max(1, min(REPLICATE_BLOCK, BLOCK_BYTES // (BYTES_PER_DRAW * max(n, 1))))
 
 
 def _resample_draws(
@@ -215,8 +227,9 @@ def bootstrap_rocs(
     at_fprs = np.r_[np.array(FPR_TARGETS), np.asarray(grid if grid is not None else [], float)]
     distinct, level = np.unique(-scores, return_inverse=True)  # level 0: the highest score
     parts = []
-    for start in range(0, replicates, REPLICATE_BLOCK):
-        drawn_m, drawn_o = _resample_draws(is_member, rng, min(REPLICATE_BLOCK, replicates - start))
+    block = replicate_block(len(scores))
+    for start in range(0, replicates, block):
+        drawn_m, drawn_o = _resample_draws(is_member, rng, min(block, replicates - start))
         tp = _cumulative(drawn_m, level, len(distinct))
         fp = _cumulative(drawn_o, level, len(distinct))
         parts.append(_replicate_figures(tp, fp, at_fprs))

@@ -124,3 +124,28 @@ def test_replicates_at_once_equal_the_one_at_a_time_sklearn_loop(tied: bool) -> 
     after = np.random.default_rng(9)
     bootstrap_rocs(scores, is_member, rng=after, replicates=300, grid=grid)
     assert after.random() == loop.random()
+
+
+def test_the_replicate_block_bounds_memory_and_leaves_the_figures_unchanged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At 400,000 candidates a block of 256 replicates would hold ~5 GB: the block shrinks
+    to the memory budget, and a smaller block gives the same replicates bit for bit."""
+    from auditor.metrics import membership
+
+    assert membership.replicate_block(2_000) == 256
+    assert membership.replicate_block(400_000) * 400_000 * 48 <= membership.BLOCK_BYTES
+    rng = np.random.default_rng(5)
+    is_member = rng.random(500) < 0.5
+    scores = rng.normal(0.3 * is_member, 1.0)
+    whole = membership.bootstrap_rocs(
+        scores, is_member, rng=np.random.default_rng(1), replicates=50
+    )
+    monkeypatch.setattr(membership, "BLOCK_BYTES", 48 * 500 * 7)  # blocks of 7 replicates
+    assert membership.replicate_block(500) == 7
+    blocked = membership.bootstrap_rocs(
+        scores, is_member, rng=np.random.default_rng(1), replicates=50
+    )
+    np.testing.assert_array_equal(whole[1].auc, blocked[1].auc)
+    for t in whole[1].tpr_at:
+        np.testing.assert_array_equal(whole[1].tpr_at[t], blocked[1].tpr_at[t])
