@@ -142,6 +142,16 @@ def read_model_inputs(spec: AuditSpec, allow_code: bool, problems: list[Problem]
             )
         )
     _collect(problems, lambda: _recipe(spec, meta, str(artifact.path)))
+    if meta.fit and meta.recipe_params.get("architecture", meta.architecture) == "random_forest":
+        problems.append(
+            Problem(
+                str(artifact.path),
+                "recipe.fit",
+                "fits the training settings of a torch model; this metadata's architecture "
+                "is a random forest",
+                "drop recipe.fit, or state the MLP's hidden widths in the recipe's parameters",
+            )
+        )
     structure = label_structure_problems(spec, meta)
     problems += structure
     if any(p.field != "attacks.run" for p in structure):  # labels of the other structure

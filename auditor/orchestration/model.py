@@ -234,7 +234,10 @@ def fitted_settings(
     settings its metadata leaves to fit (`recipe.fit`), or the part of the procedure its
     file does not store; with the account of the fit. `hp` and None when nothing is."""
     fit = model.metadata.fit
+    recipe = run.spec.scheme or model.metadata.recipe
     if run.spec.artifact.train is not None or not isinstance(hp, TrainParams):
+        return hp, None
+    if recipe != "supervised":  # the grid trains supervised models: no other recipe's
         return hp, None
     if hp.user is None and not fit:
         procedure = carried_procedure(run, data, hp, model)
@@ -245,14 +248,6 @@ def fitted_settings(
             return fitted, account
     if not fit or hp.user is not None:
         return hp, None
-    if hp.architecture == "random_forest":
-        raise fail(
-            str(model.path),
-            "recipe.fit",
-            "fits the training settings of a torch model; this metadata's architecture is a "
-            "random forest",
-            "drop recipe.fit, or state the MLP's hidden widths in the recipe's parameters",
-        )
     run.stages.say("fit training settings")
     fitted, account = fit_settings(run, data, hp, model.logits, fit)
     run.stages.lap("fit training settings")

@@ -125,3 +125,30 @@ def test_a_model_that_never_saw_the_members_stays_on_the_diagonal_with_fitted_se
     auc = document["privacy"]["membership"]["lira_online"]["auc"]
     assert auc["lower"] < 0.5 < auc["upper"], auc
     assert json.dumps(document["artifact"]["training"]["chosen"])
+
+
+def test_metadata_that_asks_to_fit_what_cannot_be_fitted_is_bad_input(
+    rhc: tuple[Path, dict[str, Path], list[str]],
+) -> None:
+    from auditor.artifacts.metadata import ArtifactMetadata
+    from auditor.errors import AuditInputError
+    from auditor.orchestration.inputs import check_inputs
+
+    root, splits, numeric = rhc
+    members = pd.read_csv(splits["members"]).iloc[:100]
+    folder = root / "bad_fit"
+    folder.mkdir()
+    model = train_mlp(members[numeric], members[LABEL], epochs=1)
+    export_onnx(model, len(numeric), folder / "model.onnx")
+    inferred = infer(folder / "model.onnx", splits["members"], sensitive=["sex"])
+    unknown = {**inferred.metadata, "recipe": {**inferred.metadata["recipe"], "fit": ["momentum"]}}
+    with pytest.raises(AuditInputError) as caught:
+        ArtifactMetadata.from_dict(unknown, "model.onnx.meta.json")
+    assert caught.value.problems[0].field == "recipe.fit"
+    inferred.metadata["architecture"] = "random_forest"
+    inferred.metadata["recipe"]["supervised"] = {"architecture": "random_forest"}
+    spec = folder / "audit.toml"
+    write_setup(inferred, folder / "model.onnx", splits, spec, attacks=["loss"])
+    with pytest.raises(AuditInputError) as caught:
+        check_inputs(load_spec(spec))
+    assert [p.field for p in caught.value.problems] == ["recipe.fit"]
