@@ -34,10 +34,14 @@ Mode = Literal["online", "offline"]
 
 @dataclass(frozen=True)
 class ReferenceOutputs:
-    """float64 logits of K reference models on the candidates, then the population rows."""
+    """Logits of K reference models on the candidates, then the population rows, as float32:
+    the precision torch computed them in (a vectorised ensemble's logits are float32, so
+    nothing is lost), and half the memory and cache of float64 at hospital scale (K = 64 on
+    600,000 query rows: 0.3 GB, not 0.6). Attacks derive their statistics from them in
+    float64, one model at a time (`core.scores`)."""
 
     mode: Mode
-    logits: np.ndarray  # (K, n_candidates + n_population, C)
+    logits: np.ndarray  # float32 (K, n_candidates + n_population, C)
     in_mask: np.ndarray  # (K, n_candidates + n_population): row was in model k's data
     n_candidates: int
     trained: int  # models trained by this call (0: everything came from the cache)
@@ -217,7 +221,7 @@ def reference_outputs(
         keys[start] = content_key({**base, "shard": start})
         hit = cache.get(keys[start])
         if hit is not None:
-            found[start] = hit["logits"]
+            found[start] = hit["logits"].astype(np.float32, copy=False)
         else:
             seeds = tuple(model_seed(seed, j) for j in range(start, stop))
             todo.append(ShardTask(start, stop, subsets[start:stop], seeds))
@@ -228,6 +232,7 @@ def reference_outputs(
     def on_done(task: ShardTask, logits: np.ndarray) -> None:
         # Into the cache as soon as it is back, whichever executor trained it.
         what = f"{recipe} {mode} reference models {task.start}-{task.stop - 1} of {k}"
+        logits = logits.astype(np.float32, copy=False)
         cache.put(keys[task.start], {"logits": logits}, what)
         found[task.start] = logits
         if progress is not None:

@@ -140,3 +140,25 @@ def test_two_concurrent_runs_share_the_cache_safely(cache: DiskCache) -> None:
     assert _run(cache).trained == 0
     assert len(cache.entries()) == 2
     assert not list(cache.folder.glob(".tmp-*"))
+
+
+def test_reference_logits_are_held_and_cached_as_the_float32_torch_computed(
+    cache: DiskCache,
+) -> None:
+    """float32 in memory and on disk (half of float64 at scale), and nothing lost: the
+    vectorised ensemble's logits are float32 before any cast, so LiRA's statistics from the
+    held logits equal those from a float64 copy bit for bit."""
+    from auditor.attacks.membership.lira import reference_statistics
+    from auditor.core.scores import logit_scaled_confidence
+
+    refs = _run(cache)
+    assert refs.logits.dtype == np.float32
+    from safetensors.numpy import load_file
+
+    for entry in cache.folder.glob("*.safetensors"):
+        assert load_file(str(entry))["logits"].dtype == np.float32
+    labels = np.arange(refs.logits.shape[1]) % 2
+    wide = refs.logits.astype(np.float64)
+    k, n, c = wide.shape
+    dense = logit_scaled_confidence(wide.reshape(k * n, c), np.tile(labels, k)).reshape(k, n)
+    np.testing.assert_array_equal(reference_statistics(refs.logits, labels), dense)

@@ -19,12 +19,9 @@ SD_FLOOR = 1e-6  # keeps a model that outputs one constant statistic from dividi
 
 
 def reference_statistics(ref_logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """phi of each reference model on each record: (K, n)."""
-    if labels.ndim == 2:  # multi-label: the joint logit broadcasts over the models
-        return logit_scaled_confidence(ref_logits, labels)
-    k, n, c = ref_logits.shape
-    tiled = np.tile(labels, k)
-    return logit_scaled_confidence(ref_logits.reshape(k * n, c), tiled).reshape(k, n)
+    """phi of each reference model on each record: (K, n), float64, one model at a time (so
+    the float64 temporaries are one model's, not the K models' float32 logits again)."""
+    return np.stack([logit_scaled_confidence(model, labels) for model in ref_logits])
 
 
 def _moments(stats: np.ndarray, mask: np.ndarray, fixed: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -22,6 +22,8 @@ GAMMA = 1.0
 def true_class_prob(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """p(y | x) for logits (..., n, C) and labels (n,), float64; multi-label labels (n, L):
     the joint probability of the label vector, exp of the summed label log-likelihoods."""
+    if logits.ndim == 3:  # (K, n, C): one model at a time (float64 temporaries of one)
+        return np.stack([true_class_prob(model, labels) for model in logits])
     if is_multilabel(labels):
         return np.exp(true_class_log_prob(logits, labels))
     p = softmax(logits.reshape(-1, logits.shape[-1])).reshape(logits.shape)
