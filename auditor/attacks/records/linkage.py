@@ -27,27 +27,74 @@ def nearest(reference: np.ndarray, queries: np.ndarray, k: int = 1) -> np.ndarra
     return distances
 
 
+NEAREST_KEPT = 64  # nearest pooled records kept per released sample (see permutation_null)
+
+
+def _distances(released: np.ndarray, pooled: np.ndarray) -> np.ndarray:
+    """Euclidean distances (len(released), len(pooled)), by direct differences."""
+    return np.sqrt(((released[:, None, :] - pooled[None, :, :]) ** 2).sum(axis=2))
+
+
+def _nearest_kept(released: np.ndarray, pooled: np.ndarray, m: int) -> tuple[np.ndarray, ...]:
+    """Each released sample's m nearest pooled records, nearest first: (indices, distances),
+    both (len(released), m), computed in blocks of pooled records whose difference
+    temporaries stay under ~64 MB."""
+    rows = np.arange(len(released))[:, None]
+    index = np.empty((len(released), 0), dtype=np.int64)
+    dist = np.empty((len(released), 0))
+    block = max(m, 2**23 // max(1, released.shape[0] * released.shape[1]))
+    for start in range(0, len(pooled), block):
+        stop = min(len(pooled), start + block)
+        index = np.concatenate(
+            [index, np.broadcast_to(np.arange(start, stop), (len(rows), stop - start))], axis=1
+        )
+        dist = np.concatenate([dist, _distances(released, pooled[start:stop])], axis=1)
+        if dist.shape[1] > m:
+            keep = np.argpartition(dist, m - 1, axis=1)[:, :m]
+            index, dist = index[rows, keep], dist[rows, keep]
+    order = np.argsort(dist, axis=1, kind="stable")
+    return index[rows, order], dist[rows, order]
+
+
 def permutation_null(
     released: np.ndarray, pooled: np.ndarray, *, rng: np.random.Generator, rounds: int = 200
 ) -> np.ndarray:
     """Linkage rates when the pooled real records are split into two halves at random:
     the distribution of the DCR linkage rate under "the release says nothing about who was
-    a member", with the released samples' own clustering kept."""
-    dist = np.empty((len(released), len(pooled)))
-    # In blocks of pooled records: the (released, block, features) differences stay under
-    # ~64 MB (all at once they held 13 GB at 200,000 members); the same values.
-    block = max(1, 2**23 // max(1, released.shape[0] * released.shape[1]))
-    for start in range(0, len(pooled), block):
-        diff = released[:, None, :] - pooled[None, start : start + block, :]
-        dist[:, start : start + block] = np.sqrt((diff**2).sum(axis=2))
+    a member", with the released samples' own clustering kept.
+
+    The distances do not change between rounds, only which half each pooled record is in.
+    So each released sample keeps its `NEAREST_KEPT` nearest pooled records once, and a
+    round reads its closest record of each half as the first of that half in the list; a
+    sample whose kept records all fall in one half (chance 2^-63 per sample and round) gets
+    all its distances computed again. The same rates as taking the minimum over each half
+    of the full distance matrix, bit for bit (tested), without holding that matrix
+    (released x pooled: 0.6 GB at 200,000 members) or gathering half of it per round.
+    """
+    m = min(NEAREST_KEPT, len(pooled))
+    kept, kept_dist = _nearest_kept(released, pooled, m)
     half = len(pooled) // 2
     rates = np.empty(rounds)
+    position = np.empty(len(pooled), dtype=np.int64)
     for r in range(rounds):
         order = rng.permutation(len(pooled))
-        a = dist[:, order[:half]].min(axis=1)
-        b = dist[:, order[half : 2 * half]].min(axis=1)
+        position[order] = np.arange(len(pooled))
+        side = np.where(position < half, 0, np.where(position < 2 * half, 1, 2))[kept]
+        a, b = _first_of_side(kept_dist, side, 0), _first_of_side(kept_dist, side, 1)
+        missing = np.flatnonzero(np.isnan(a) | np.isnan(b))
+        for i in missing:  # both halves not among the kept: this sample in full
+            full = _distances(released[i : i + 1], pooled)[0]
+            a[i], b[i] = full[order[:half]].min(), full[order[half : 2 * half]].min()
         rates[r] = float((a < b).mean())
     return rates
+
+
+def _first_of_side(dist: np.ndarray, side: np.ndarray, which: int) -> np.ndarray:
+    """Per row, the first (smallest) distance whose record is on `which` side; NaN if none."""
+    hit = side == which
+    first = np.argmax(hit, axis=1)
+    found = hit[np.arange(len(dist)), first]
+    return np.where(found, dist[np.arange(len(dist)), first], np.nan)
 
 
 def linkage_figures(
