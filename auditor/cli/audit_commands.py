@@ -22,6 +22,7 @@ from auditor.cli.app import (
 from auditor.cli.console import bad_input, err, out, progress, verdict_table
 from auditor.core.outputs import mark, output_problems, publish
 from auditor.errors import AuditInputError, ResultSchemaError
+from auditor.result.schema import DP_BOUNDS
 
 
 @app.command()
@@ -113,8 +114,8 @@ def dp_audit(
     audit = section["dp_audit"]
     table = Table("canaries", "method", "epsilon >=", "bound / claim", title="DP audit")
     for kind, entry in sorted(audit["kinds"].items()):
-        for method in ("one_run", "many_runs"):
-            bound = entry[method]
+        for method in DP_BOUNDS:
+            bound = entry.get(method, {})
             value, ratio = bound.get("value"), bound.get("tightness")
             table.add_row(
                 kind,

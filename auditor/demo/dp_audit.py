@@ -17,6 +17,7 @@ from auditor.artifacts.models import ArtifactMetadata, save_model
 from auditor.data.embedded import ID, LABEL
 from auditor.demo import support2_splits
 from auditor.demo.specs import split_paths, write_spec
+from auditor.result.schema import DP_BOUNDS
 from auditor.training.recipes import PRESETS, RecipeInput, run_recipe
 from auditor.training.recipes.params import DPParams
 
@@ -83,9 +84,7 @@ def build_dp_audit_fixtures(
         if "epsilon" in claims:  # the claim, to 6 significant digits
             claim = float(f"{claims['epsilon']:.6g}")
             mapping["gates"] = {
-                f"privacy.dp_audit.{k}.{b}": {"max": claim}
-                for k in kinds
-                for b in ("one_run", "many_runs")
+                f"privacy.dp_audit.{k}.{b}": {"max": claim} for k in kinds for b in DP_BOUNDS
             }
         comment = f"DP audit fixture {name}: {SUMMARIES[name]}."
         specs[name] = write_spec(out / "specs" / f"{name}.toml", mapping, comment)

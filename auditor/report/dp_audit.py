@@ -9,7 +9,12 @@ from typing import Any
 from auditor.report.figures import dp_bound_figure, figure_json
 from auditor.report.formatting import as_list, as_mapping, display, fmt_num, fmt_percent, is_number
 
-METHODS = (("one_run", "One run (Steinke et al. 2023)"), ("many_runs", "Many runs (held-out runs)"))
+METHODS = (
+    ("one_run", "One run (Steinke et al. 2023)"),
+    ("many_runs", "Many runs (held-out runs)"),
+    ("fdp_one_run", "f-DP one run (Mahloujifar et al. 2025)"),
+    ("gdp_many_runs", "Gaussian DP, many runs (Nasr et al. 2023)"),
+)
 
 
 def _bound(entry: Mapping[str, Any]) -> str:
@@ -28,6 +33,8 @@ def dp_audit_context(result: Mapping[str, Any]) -> dict[str, Any] | None:
         entry = as_mapping(entry)
         for key, label in METHODS:
             bound = as_mapping(entry.get(key))
+            if not bound:  # a result from before this estimator
+                continue
             rows.append(
                 {
                     "kind": display(kind),
@@ -60,6 +67,11 @@ def dp_audit_context(result: Mapping[str, Any]) -> dict[str, Any] | None:
             "confidence (every bound of the audit taken together). The training code does not "
             "give the privacy it claims."
         )
+        if audit.get("refuted_without_assumption") is False:
+            verdict += (
+                " Only the estimators that assume DP-SGD's Gaussian trade-off exceed it; the "
+                "(epsilon, delta) bounds, which assume nothing, do not."
+            )
     else:
         verdict = (
             f"No bound exceeds the claimed epsilon of {fmt_num(claimed)}: the audit found no "
@@ -76,4 +88,5 @@ def dp_audit_context(result: Mapping[str, Any]) -> dict[str, Any] | None:
         "rows": rows,
         "figures": figures,
         "what_it_proves": display(audit.get("what_it_proves", "")),
+        "assumption": display(audit.get("assumption", "")),
     }

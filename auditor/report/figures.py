@@ -255,13 +255,17 @@ def fairness_figure(attribute: str, groups: dict[str, Any]) -> dict[str, Any]:
 
 
 def dp_bound_figure(kind: str, by_runs: list[Any], claimed: Any) -> dict[str, Any]:
-    """The DP audit's two bounds against the number of runs (log x), the claim as a line."""
+    """The DP audit's bounds against the number of runs (log x), the claim as a line."""
     data = []
     for key, name, color in (
         ("one_run", "one run", "#1f4e79"),
         ("many_runs", "many runs", "#c55a11"),
+        ("fdp_one_run", "f-DP one run", "#548235"),
+        ("gdp_many_runs", "Gaussian DP", "#7030a0"),
     ):
         points = [p for p in by_runs if isinstance(p, Mapping) and _finite(p.get(key)) is not None]
+        if not points:  # an estimator this audit did not read
+            continue
         data.append(
             {
                 "type": "scatter",

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from auditor.report.formatting import as_list, as_mapping, fmt_interval, fmt_num
+from auditor.result.schema import DP_BOUNDS
 
 
 def percent(x: float | None) -> str:
@@ -56,7 +57,7 @@ def _dp_audit_line(audit: Mapping[str, Any]) -> str | None:
         (
             as_mapping(entry).get(method, {}).get("value") or 0.0
             for entry in as_mapping(audit.get("kinds")).values()
-            for method in ("one_run", "many_runs")
+            for method in DP_BOUNDS
         ),
         default=0.0,
     )

@@ -35,7 +35,9 @@ def _membership(attack: str, sensitive: Iterable[str]) -> dict[str, Path]:
     return out
 
 
-DP_BOUNDS = ("one_run", "many_runs")
+# The DP audit's estimators (`metrics.dp_audit.dp_audit_bounds`): the (epsilon, delta)
+# bounds, then the f-DP one-run bound and the Gaussian-DP estimate.
+DP_BOUNDS = ("one_run", "many_runs", "fdp_one_run", "gdp_many_runs")
 
 
 def model_paths(scope: MetricScope) -> dict[str, Path]:

@@ -44,7 +44,11 @@ def test_a_broken_dp_sgd_is_refuted_and_a_correct_one_is_not(
     assert audit["claimed"]["epsilon"] == pytest.approx(1.0, abs=0.02)
     gradient = audit["kinds"]["gradient"]
     assert gradient["many_runs"]["value"] > 1.0 and gradient["one_run"]["value"] > 1.0
+    # The trade-off estimators read the same game more tightly than Steinke's bound.
+    assert gradient["fdp_one_run"]["value"] > gradient["one_run"]["value"]
+    assert gradient["gdp_many_runs"]["value"] > 1.0 and gradient["gdp_many_runs"]["mu"] > 0
     assert audit["claim_refuted"] is True and "gradient" in audit["refuted_by"]
+    assert audit["refuted_without_assumption"] is True
     assert code == 1  # its gates: every bound at most the claim
     failed = {g["metric"] for g in broken["gates"] if not g["passed"]}
     assert "privacy.dp_audit.gradient.many_runs" in failed
@@ -56,8 +60,9 @@ def test_a_broken_dp_sgd_is_refuted_and_a_correct_one_is_not(
     audit = correct["privacy"]["dp_audit"]
     assert code == 0 and audit["claim_refuted"] is False
     for kind in ("gradient", "input"):
-        for method in ("one_run", "many_runs"):
+        for method in ("one_run", "many_runs", "fdp_one_run", "gdp_many_runs"):
             assert audit["kinds"][kind][method]["value"] <= audit["claimed"]["epsilon"]
+    assert "Gaussian" in audit["assumption"]
     assert audit["accounted_epsilon"] == pytest.approx(1.0, abs=0.05)
 
 
