@@ -99,6 +99,9 @@ class CanaryGame:
     included: np.ndarray  # (K, m) bool
     accounted_epsilon: float | None  # Opacus's RDP epsilon for one run of the game, at delta
     records: int  # training records of one run, canaries included
+    # Whether the runs were DP-SGD (the auditor's, or Opacus steps seen in the user's code):
+    # what licenses reading the game through the Gaussian trade-off (`metrics.gaussian_dp`).
+    dp_sgd: bool = True
 
 
 def _dirac(
@@ -145,20 +148,63 @@ def _input_canaries(
 
 
 def _user_game(
-    hp: TrainParams, x: np.ndarray, y: np.ndarray, n_base: int, included: np.ndarray, seeds: list
-) -> np.ndarray:
+    hp: TrainParams,
+    x: np.ndarray,
+    y: np.ndarray,
+    n_base: int,
+    included: np.ndarray,
+    seeds: list,
+    delta: float,
+) -> tuple[np.ndarray, bool, float | None]:
     """The game over the user's own training function, one run after another (black box):
     each run trains on the base records and the canaries it includes; every canary is scored
-    on the model it returns."""
+    on the model it returns. Opacus is watched meanwhile (no canary inserted): whether the
+    runs were DP-SGD, and what the user's accountant said of the last one."""
     from auditor.artifacts.query import logits_fn
+    from auditor.training.opacus_canaries import (
+        OpacusObserver,
+        accounted_epsilon,
+        observing_opacus,
+    )
 
     assert hp.user is not None
     scores = np.empty(included.shape)
+    dp_sgd, accounted = True, None
     for k, seed in enumerate(seeds):
         keep = np.r_[np.ones(n_base, dtype=bool), included[k]]
-        model = hp.user.fit(x[keep], y[keep], seed)
+        watch = OpacusObserver(np.zeros(0, dtype=bool), seed, int(keep.sum()))
+        with observing_opacus(watch):
+            model = hp.user.fit(x[keep], y[keep], seed)
+        dp_sgd &= watch.steps > 0
+        accounted = accounted_epsilon(watch, delta)
         scores[k] = logit_scaled_confidence(logits_fn(model)(x[n_base:]), y[n_base:])
-    return scores
+    return scores, dp_sgd, accounted
+
+
+def _user_gradient_game(
+    hp: TrainParams, data: RecipeInput, included: np.ndarray, seeds: list, delta: float
+) -> tuple[np.ndarray, float | None]:
+    """White-box gradient canaries in the user's own Opacus loop, one run after another
+    (`training.opacus_canaries`); NotOpacus when a run took no DPOptimizer step."""
+    from auditor.training.opacus_canaries import (
+        NotOpacus,
+        OpacusObserver,
+        accounted_epsilon,
+        observing_opacus,
+    )
+
+    assert hp.user is not None
+    scores = np.empty(included.shape)
+    accounted = None
+    for k, seed in enumerate(seeds):
+        observer = OpacusObserver(included[k], seed, len(data.x))
+        with observing_opacus(observer):
+            hp.user.fit(data.x, data.y, seed)
+        if observer.steps == 0:
+            raise NotOpacus()
+        scores[k] = observer.score
+        accounted = accounted_epsilon(observer, delta)
+    return scores, accounted
 
 
 def play_canary_game(
@@ -171,12 +217,13 @@ def play_canary_game(
     canaries: int,
     seed: int,
     device: str = "auto",
+    delta: float = 1e-5,
 ) -> CanaryGame:
     """K = `runs` models of `hp` trained on `data` (every run) plus the canaries each run
     includes; input canaries are the first `canaries` records of `pool`, relabelled; ood
     canaries are drawn from `rng`. With a user training function (`hp.user`), its own code
-    trains each run (input and ood canaries only: gradient canaries observe the auditor's
-    DP-SGD step by step)."""
+    trains each run; gradient canaries then go into its Opacus optimiser
+    (`training.opacus_canaries`), and `delta` is where its accountant is read."""
     if kind not in CANARY_KINDS:
         raise ValueError(f"unknown canary kind {kind!r}: use one of {', '.join(CANARY_KINDS)}")
     rng = np.random.default_rng(seed)
@@ -193,9 +240,10 @@ def play_canary_game(
     seeds = [int(s) for s in rng.integers(0, 2**31 - 1, runs)]
     if hp.user is not None:
         if kind == "gradient":
-            raise ValueError("gradient canaries need the auditor's DP-SGD, not a user function")
-        scores = _user_game(hp, x, y, len(data.x), included, seeds)
-        return CanaryGame(kind, scores, included, None, n)
+            scores, accounted = _user_gradient_game(hp, data, included, seeds, delta)
+            return CanaryGame(kind, scores, included, accounted, len(data.x))
+        scores, dp_sgd, accounted = _user_game(hp, x, y, len(data.x), included, seeds, delta)
+        return CanaryGame(kind, scores, included, accounted, n, dp_sgd=dp_sgd)
     if not isinstance(hp, DPParams):
         raise ValueError("the canary game re-runs the dp_sgd recipe or a user training function")
     schedule = DPSchedule.for_records(n, hp)
