@@ -27,7 +27,15 @@ from auditor.config.spec import load_spec
 from auditor.demo import build_fixtures
 from auditor.orchestration.run import run_audit
 
-ATTACKS = ("loss", "qmia", "lira_online", "lira_offline", "lira_offline_fixed", "rmia")
+ATTACKS = (
+    "loss",
+    "qmia",
+    "lira_online",
+    "lira_online_fixed",
+    "lira_offline",
+    "lira_offline_fixed",
+    "rmia",
+)
 NO_REFERENCES = ("loss", "qmia")  # one row per fixture: they read no reference model
 
 
