@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -72,6 +73,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
+    # A terminated benchmark still stops its busy neighbour (the `finally` below runs).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     rows: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="busy-") as tmp:
         scratch = Path(tmp)

@@ -66,6 +66,7 @@ def _game(
         seed=seed + 1,
         claimed=claimed,
         family="gaussian",
+        standardise=kind != "gradient",  # as the audit does
     )
     return bounds, game, round(time.perf_counter() - t, 1)
 

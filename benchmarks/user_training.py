@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -97,6 +98,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    # A terminated benchmark still stops its busy neighbour (the `finally` below runs).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     if args.child is not None:
         child(args.child)
         return
@@ -106,9 +109,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         spec = setup(Path(tmp), args.k)
         for repeat in range(args.repeats):
-            for name, threads in policies.items():  # alternate, so drift hits both alike
+            for p, (name, threads) in enumerate(policies.items()):  # alternate: drift hits both
                 for busy in (False, True):
-                    cache = Path(tmp) / f"cache-{repeat}-{len(rows[name]['quiet'])}-{busy}"
+                    cache = Path(tmp) / f"cache-{repeat}-{p}-{busy}"  # cold: its own folder
                     start = time.perf_counter()
                     seconds = one_run(spec, cache, threads, busy)
                     where = "busy" if busy else "quiet"

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import binom
 
+from auditor.metrics.canary_scores import calibrated
 from auditor.metrics.gaussian_dp import (
     EPS_MAX,
     Family,
@@ -115,15 +116,20 @@ def many_runs_bound(
     delta: float,
     confidence: float,
     rng: np.random.Generator,
+    standardise: bool = False,
 ) -> dict[str, Any]:
     """The many-runs lower bound: threshold chosen on a random quarter of the K runs (rows),
-    Clopper-Pearson on the others. Needs K >= 2."""
+    Clopper-Pearson on the others. Needs K >= 2. `standardise`: each canary's scores
+    standardised on the choosing runs (`metrics.canary_scores`)."""
     k, m = scores.shape
     if k < 2:
         return {"value": None, "runs": k, "note": "needs at least 2 runs"}
     runs = rng.permutation(k)
+    chosen = runs[: max(1, round(k * CHOOSE_FRACTION))]
     choose = np.zeros((k, m), dtype=bool)
-    choose[runs[: max(1, round(k * CHOOSE_FRACTION))]] = True
+    choose[chosen] = True
+    if standardise:
+        scores = calibrated(scores, chosen)
     value = epsilon_lower_bound(
         scores.ravel(),
         included.ravel().astype(bool),
@@ -159,6 +165,7 @@ def dp_audit_bounds(
     seed: int,
     claimed: float | None,
     family: Family = "approximate_dp",
+    standardise: bool = False,
 ) -> dict[str, Any]:
     """Every estimator on all K runs, their tightness (bound / claim), and each against the
     number of runs used (the first n runs, n = 1, 2, 4, ..., K; the last is the headline).
@@ -168,18 +175,24 @@ def dp_audit_bounds(
     - `gdp_many_runs`: the Gaussian-DP estimate, only for the Gaussian family (DP-SGD).
     The curve is descriptive: the verdict reads only the headline bounds, all of them
     (`claim_refuted`), and apart the ones that assume no shape of trade-off
-    (`refuted_without_assumption`)."""
+    (`refuted_without_assumption`). `standardise` (black-box canaries): each canary's
+    scores standardised over the runs (`metrics.canary_scores`): over every run for the
+    one-run bounds, over the choosing runs for the many-runs ones, where there are at least
+    `MIN_REFERENCE_RUNS` of them."""
     gaussian = family == "gaussian"
     curve: list[dict[str, Any]] = []
     found: dict[str, dict[str, Any]] = {}
     for n in run_counts(scores.shape[0]):
         s, inc = scores[:n], included[:n]
         rng = np.random.default_rng([seed, n])
+        every = calibrated(s, np.arange(n)) if standardise else s
         found = {
-            "many_runs": many_runs_bound(s, inc, delta=delta, confidence=confidence, rng=rng),
-            "one_run": one_run_bound(s, inc, delta=delta, confidence=confidence),
+            "many_runs": many_runs_bound(
+                s, inc, delta=delta, confidence=confidence, rng=rng, standardise=standardise
+            ),
+            "one_run": one_run_bound(every, inc, delta=delta, confidence=confidence),
             "fdp_one_run": fdp_one_run_bound(
-                s,
+                every,
                 inc,
                 delta=delta,
                 confidence=confidence,
@@ -193,6 +206,7 @@ def dp_audit_bounds(
                     delta=delta,
                     confidence=confidence,
                     rng=np.random.default_rng([seed, n, 2]),
+                    standardise=standardise,
                 )
                 if gaussian
                 else {"value": None, "note": "assumes a Gaussian trade-off: DP-SGD only"}

@@ -42,6 +42,7 @@ from scipy.optimize import brentq
 from scipy.special import log_ndtr, ndtr, ndtri
 
 from auditor.core.estimates import clopper_pearson_upper
+from auditor.metrics.canary_scores import calibrated
 
 Family = Literal["gaussian", "approximate_dp"]
 EPS_MAX = 60.0  # no bound above this is searched for: e^60 is beyond any claim worth testing
@@ -235,14 +236,19 @@ def gdp_many_runs_estimate(
     confidence: float,
     rng: np.random.Generator,
     choose_fraction: float = 0.25,
+    standardise: bool = False,
 ) -> dict[str, Any]:
     """mu lower bound at `confidence` and its epsilon at `delta`: threshold chosen on a
-    random `choose_fraction` of the K runs (rows), rates bounded on the others. K >= 2."""
+    random `choose_fraction` of the K runs (rows), rates bounded on the others. K >= 2.
+    `standardise`: each canary's scores standardised on the choosing runs
+    (`metrics.canary_scores`)."""
     k, m = scores.shape
     if k < 2:
         return {"value": None, "mu": None, "runs": k, "note": "needs at least 2 runs"}
     runs = rng.permutation(k)
     chosen = runs[: max(1, round(k * choose_fraction))]
+    if standardise:
+        scores = calibrated(scores, chosen)
     held = np.setdiff1d(np.arange(k), chosen)
     inc = included.astype(bool)
     pick_s, pick_i = scores[chosen].ravel(), inc[chosen].ravel()
