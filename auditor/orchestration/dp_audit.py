@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from auditor.data.tables import AuditData
-from auditor.errors import fail
+from auditor.errors import AuditInputError, fail
 from auditor.orchestration.context import Run
 from auditor.training.opacus_canaries import NOT_OPACUS, NOT_OPACUS_HINT, NotOpacus
 from auditor.training.recipes import Params
@@ -105,6 +105,8 @@ def dp_audit_section(
                 device=run.spec.attacks.device,
                 delta=delta,
             )
+        except AuditInputError:  # the user's training code failed: its own message
+            raise
         except NotOpacus as exc:
             raise fail(
                 str(run.spec.path), "dp_audit.canaries", NOT_OPACUS, NOT_OPACUS_HINT

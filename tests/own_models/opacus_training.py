@@ -30,21 +30,10 @@ import pandas as pd
 import torch
 from torch import nn
 
+from own_models.torch_mlp import Standardised
+
 EPSILON, DELTA = 1.0, 1e-5
 EPOCHS, BATCH, LR, CLIP = 8, 64, 0.05, 1.0
-
-
-class Standardised(nn.Module):
-    """(x - mean) / std, then the network."""
-
-    def __init__(self, mean: np.ndarray, std: np.ndarray, net: nn.Module) -> None:
-        super().__init__()
-        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
-        self.register_buffer("std", torch.tensor(std, dtype=torch.float32))
-        self.net = net
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net((x.float() - self.mean) / self.std)
 
 
 def _setup(
@@ -82,6 +71,21 @@ def _engine(seed: int) -> object:
     return PrivacyEngine(secure_mode=False)
 
 
+def _with_epsilon(
+    model: nn.Module, optimizer: torch.optim.Optimizer, loader: object, seed: int
+) -> tuple[nn.Module, torch.optim.Optimizer, object]:
+    """Opacus's engine set for (EPSILON, DELTA) over EPOCHS epochs, clip norm CLIP."""
+    return _engine(seed).make_private_with_epsilon(  # type: ignore[attr-defined,no-any-return]
+        module=model,
+        optimizer=optimizer,
+        data_loader=loader,
+        target_epsilon=EPSILON,
+        target_delta=DELTA,
+        epochs=EPOCHS,
+        max_grad_norm=CLIP,
+    )
+
+
 def _quiet(function: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
     """Opacus's and torch's warnings about its hooks and secure mode left out, as a user
     running this loop would ignore them."""
@@ -100,15 +104,7 @@ def _quiet(function: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
 def dp_mlp(records: pd.DataFrame, labels: pd.Series, seed: int = 0) -> nn.Module:
     """Correct DP-SGD for (EPSILON, DELTA) over EPOCHS epochs."""
     model, optimizer, loader = _setup(records, labels, seed)
-    model, optimizer, loader = _engine(seed).make_private_with_epsilon(  # type: ignore[attr-defined]
-        module=model,
-        optimizer=optimizer,
-        data_loader=loader,
-        target_epsilon=EPSILON,
-        target_delta=DELTA,
-        epochs=EPOCHS,
-        max_grad_norm=CLIP,
-    )
+    model, optimizer, loader = _with_epsilon(model, optimizer, loader, seed)
     return _train(model, optimizer, loader)
 
 
@@ -116,15 +112,7 @@ def dp_mlp(records: pd.DataFrame, labels: pd.Series, seed: int = 0) -> nn.Module
 def tenth_noise(records: pd.DataFrame, labels: pd.Series, seed: int = 0) -> nn.Module:
     """The claim's noise multiplier divided by ten after the engine set it."""
     model, optimizer, loader = _setup(records, labels, seed)
-    model, optimizer, loader = _engine(seed).make_private_with_epsilon(  # type: ignore[attr-defined]
-        module=model,
-        optimizer=optimizer,
-        data_loader=loader,
-        target_epsilon=EPSILON,
-        target_delta=DELTA,
-        epochs=EPOCHS,
-        max_grad_norm=CLIP,
-    )
+    model, optimizer, loader = _with_epsilon(model, optimizer, loader, seed)
     optimizer.noise_multiplier /= 10
     return _train(model, optimizer, loader)
 
@@ -181,13 +169,5 @@ def shuffled_batches(records: pd.DataFrame, labels: pd.Series, seed: int = 0) ->
 def batch_norm(records: pd.DataFrame, labels: pd.Series, seed: int = 0) -> nn.Module:
     """BatchNorm in the model: Opacus's validator refuses it in make_private."""
     model, optimizer, loader = _setup(records, labels, seed, norm=True)
-    model, optimizer, loader = _engine(seed).make_private_with_epsilon(  # type: ignore[attr-defined]
-        module=model,
-        optimizer=optimizer,
-        data_loader=loader,
-        target_epsilon=EPSILON,
-        target_delta=DELTA,
-        epochs=EPOCHS,
-        max_grad_norm=CLIP,
-    )
+    model, optimizer, loader = _with_epsilon(model, optimizer, loader, seed)
     return _train(model, optimizer, loader)

@@ -96,6 +96,7 @@ def test_a_model_opacus_refuses_and_code_without_opacus_are_bad_input(
 ) -> None:
     code, _, output = _dp_audit(setup, "batch_norm", runs=2)
     assert code == 2 and "artifact.train" in output and "raised" in output, output
+    assert "UnsupportedModuleError" in output and "per_run" not in output, output
     root, _ = setup
     spec = root / "not_opacus.toml"
     text = (root / "audit.toml").read_text(encoding="utf-8")
