@@ -187,6 +187,8 @@ def fdp_one_run_bound(
     pick[rng.permutation(m)[: max(2, round(m * choose_fraction))]] = True
     alpha = 1.0 - confidence
     m_pick, m_check = int(pick.sum()), int((~pick).sum())
+    if m_check < 2:  # too few canaries to both choose and bound
+        return {"value": 0.0, "canaries": m, "note": "needs at least 4 canaries", "family": family}
     grid = fine_guess_grid(m_pick)
     right = np.array([_guess_outcome(s[pick], inc[pick], r) for r in grid])
     chosen = fdp_one_run_epsilons(

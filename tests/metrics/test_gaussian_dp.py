@@ -131,3 +131,16 @@ def test_the_f_dp_bound_does_not_saturate_where_steinkes_does() -> None:
         rng=np.random.default_rng(4),
     )
     assert 0.8 * 8.0 <= gdp["value"] <= 8.0, gdp
+
+
+def test_a_game_too_small_to_choose_and_bound_reads_zero() -> None:
+    scores, included = np.array([[2.0, -1.0, 0.5]]), np.array([[True, False, True]])
+    bound = fdp_one_run_bound(
+        scores,
+        included,
+        delta=DELTA,
+        confidence=CONFIDENCE,
+        family="gaussian",
+        rng=np.random.default_rng(0),
+    )
+    assert bound["value"] == 0.0 and "needs" in bound["note"]
