@@ -54,7 +54,7 @@ def dp_audit_stage(runs: int, kind: str) -> str:
     return f"DP audit: {runs} runs, {kind} canaries"
 
 
-def dp_audit_problems(recipe: str, hp: Params, where: str, kinds: tuple[str, ...]) -> None:
+def dp_audit_problems(recipe: str, hp: Params, where: str) -> None:
     """AuditInputError when the artifact's training cannot be played as a canary game: the
     auditor's DP-SGD (recipe dp_sgd) and the user's own training function (`[artifact]
     train`) take every canary kind (gradient canaries in the user's code need it to train
@@ -80,7 +80,7 @@ def dp_audit_section(
     from auditor.training.canaries import play_canary_game
 
     settings = run.spec.dp_audit
-    dp_audit_problems(recipe, hp, str(run.spec.path), settings.canaries)
+    dp_audit_problems(recipe, hp, str(run.spec.path))
     claimed = claims.get("epsilon")
     delta = run.delta(claims)
     confidence = run.spec.attacks.confidence
