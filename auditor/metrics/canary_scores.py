@@ -1,4 +1,8 @@
-"""Per-canary standardisation of black-box canary scores across the runs of a game.
+"""Canary scores: the one-run game's guesses from them, and per-canary standardisation of
+black-box scores across the runs of a game.
+
+A one-run guess of r canaries says "in" for the r/2 highest scores and "out" for the r/2
+lowest, abstaining on the rest (Steinke et al. 2023; Mahloujifar et al. 2025 guess alike).
 
 A black-box canary's score (the final model's confidence in its label) mixes how easy the
 canary is to fit anyway with whether it was trained on. Each canary plays in every run, in
@@ -37,3 +41,17 @@ def standardised(scores: np.ndarray, reference: np.ndarray) -> np.ndarray:
     if len(ref) < 2:
         return np.asarray(centred)
     return np.asarray(centred / np.maximum(ref.std(axis=0), 1e-12))
+
+
+def guess_outcomes(scores: np.ndarray, included: np.ndarray, counts: list[int]) -> np.ndarray:
+    """Right guesses for each guess count r in `counts` ("in" for the r/2 highest scores,
+    "out" for the r/2 lowest), over flat `scores` and boolean `included`, one sort."""
+    order = np.argsort(scores, kind="stable")
+    hits_high = np.cumsum(included[order[::-1]])  # "in" right among the top j + 1
+    hits_low = np.cumsum(~included[order])  # "out" right among the bottom j + 1
+    out = np.zeros(len(counts), dtype=np.int64)
+    for i, r in enumerate(counts):
+        half = r // 2
+        if half:
+            out[i] = hits_high[half - 1] + hits_low[half - 1]
+    return out

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import binom
 
-from auditor.metrics.canary_scores import calibrated
+from auditor.metrics.canary_scores import calibrated, guess_outcomes
 from auditor.metrics.gaussian_dp import (
     EPS_MAX,
     Family,
@@ -98,11 +98,8 @@ def one_run_bound(
     m = len(s)
     grid = guess_grid(m)
     alpha = (1.0 - confidence) / max(len(grid), 1)  # Bonferroni over the guess counts
-    order = np.argsort(s, kind="stable")
     best = {"value": 0.0, "guesses": 0, "correct": 0}
-    for r in grid:
-        low, high = order[: r // 2], order[m - r // 2 :]
-        v = int(inc[high].sum() + (~inc[low]).sum())
+    for r, v in zip(grid, guess_outcomes(s, inc, grid).tolist(), strict=True):
         eps = one_run_epsilon(m, r, v, delta=delta, alpha=alpha)
         if eps > best["value"]:
             best = {"value": eps, "guesses": r, "correct": v}

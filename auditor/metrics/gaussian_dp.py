@@ -28,7 +28,10 @@ Two estimators:
   its epsilon is an estimate of the claim's epsilon only under the Gaussian shape.
 
 Written here: jax_privacy implements both (JAX, and the f-DP recursion in Cython), but it is
-not a dependency and pulls JAX; Opacus accounts, it does not audit.
+not a dependency and pulls JAX; Opacus accounts, it does not audit. Opacus's
+`delta_eps_mu` / `eps_from_mu` are the same GDP conversion (tested equal), but in linear
+space over a fixed bracket: `eps_from_mu` raises at mu = 30 (exp overflows), which a
+non-private game reaches; `gdp_delta` works in logs and `gdp_epsilon` handles both ends.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from scipy.optimize import brentq
 from scipy.special import log_ndtr, ndtr, ndtri
 
 from auditor.core.estimates import clopper_pearson_upper
-from auditor.metrics.canary_scores import calibrated
+from auditor.metrics.canary_scores import calibrated, guess_outcomes
 
 Family = Literal["gaussian", "approximate_dp"]
 EPS_MAX = 60.0  # no bound above this is searched for: e^60 is beyond any claim worth testing
@@ -157,12 +160,6 @@ def fine_guess_grid(total: int) -> list[int]:
     return sorted(r for r in out if 2 <= r <= total)
 
 
-def _guess_outcome(s: np.ndarray, inc: np.ndarray, r: int) -> int:
-    """Right guesses of "in" for the r/2 highest scores and "out" for the r/2 lowest."""
-    order = np.argsort(s, kind="stable")
-    return int(inc[order[len(s) - r // 2 :]].sum() + (~inc[order[: r // 2]]).sum())
-
-
 def fdp_one_run_bound(
     scores: np.ndarray,
     included: np.ndarray,
@@ -190,13 +187,13 @@ def fdp_one_run_bound(
     if m_check < 2:  # too few canaries to both choose and bound
         return {"value": 0.0, "canaries": m, "note": "needs at least 4 canaries", "family": family}
     grid = fine_guess_grid(m_pick)
-    right = np.array([_guess_outcome(s[pick], inc[pick], r) for r in grid])
+    right = guess_outcomes(s[pick], inc[pick], grid)
     chosen = fdp_one_run_epsilons(
         m_pick, np.array(grid), right, delta=delta, alpha=alpha, family=family
     )
     share = grid[int(np.argmax(chosen))] / m_pick
     r = min(m_check - m_check % 2, max(2, round(share * m_check) // 2 * 2))
-    v = _guess_outcome(s[~pick], inc[~pick], r)
+    v = int(guess_outcomes(s[~pick], inc[~pick], [r])[0])
     value = float(
         fdp_one_run_epsilons(
             m_check, np.array([r]), np.array([v]), delta=delta, alpha=alpha, family=family
