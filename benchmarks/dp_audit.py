@@ -1,10 +1,11 @@
 """The DP audit's estimators on SUPPORT2, side by side: for each claimed epsilon and canary
-kind, the one-run (Steinke et al.) and many-runs (Clopper-Pearson) bounds, the f-DP one-run
-bound (Mahloujifar et al.) and the Gaussian-DP estimate (Nasr et al.), each with its
-tightness (bound / claim) at several run counts; the broken DP-SGD's and the noise-free
-training's; and soundness: over many seeds of each correct DP-SGD configuration, the
-largest value of each estimator and how many exceed the claim (none may, beyond the
-confidence's share).
+kind (gradient: white box; input, ood and crafted: black box, crafted with one canary per
+hidden unit of the recipe's MLP), the one-run (Steinke et al.) and many-runs
+(Clopper-Pearson) bounds, the f-DP one-run bound (Mahloujifar et al.) and the Gaussian-DP
+estimate (Nasr et al.), each with its tightness (bound / claim) at several run counts; the
+broken DP-SGD's and the noise-free training's; and soundness: over many seeds of each
+correct DP-SGD configuration, the largest value of each estimator and how many exceed the
+claim (none may, beyond the confidence's share).
 
     python benchmarks/dp_audit.py [--runs 64] [--gradient-canaries 3000] [--input-canaries 1000]
                                   [--seeds 20] [--seed-runs 16] [--out benchmarks/results]
@@ -26,9 +27,11 @@ from auditor.data.embedded import CATEGORICAL, LABEL, NUMERIC, load_support2, sp
 from auditor.demo.dp_audit import DP_AUDIT_FIXTURES
 from auditor.metrics.dp_audit import dp_audit_bounds
 from auditor.training.canaries import play_canary_game
+from auditor.training.crafted_start import crafted_capacity
 from auditor.training.recipes.base import RecipeInput
 
 CONFIDENCE, DELTA = 0.95, 1e-5
+KINDS = ("gradient", "input", "ood", "crafted")
 ESTIMATORS = ("one_run", "many_runs", "fdp_one_run", "gdp_many_runs")
 SHORT = {"one_run": "1 run", "many_runs": "many", "fdp_one_run": "f-DP 1", "gdp_many_runs": "GDP"}
 
@@ -71,6 +74,15 @@ def _game(
     return bounds, game, round(time.perf_counter() - t, 1)
 
 
+def _per_run(kind: str, args: argparse.Namespace, data: RecipeInput, soundness: bool) -> int:
+    if kind == "gradient":
+        return min(args.gradient_canaries, 1000) if soundness else args.gradient_canaries
+    if kind == "crafted":  # one per hidden unit: all the preset's MLP holds
+        hidden = DP_AUDIT_FIXTURES["dp_eps1"].hidden
+        return crafted_capacity(tuple(hidden), data.x.shape[1])
+    return args.input_canaries
+
+
 def _ratio(bound: float | None, claim: float | None) -> float | None:
     return None if bound is None or not claim else bound / claim
 
@@ -84,8 +96,8 @@ def tightness(args: argparse.Namespace, data: RecipeInput, pool: RecipeInput) ->
     head = "".join(f" {SHORT[e]:>7} {'ratio':>5}" for e in ESTIMATORS)
     print(f"{'fixture':<12} {'canaries':<9} {'runs':>5}{head}  claim  seconds")
     for name in DP_AUDIT_FIXTURES:
-        for kind in ("gradient", "input", "ood"):
-            m = args.gradient_canaries if kind == "gradient" else args.input_canaries
+        for kind in KINDS:
+            m = _per_run(kind, args, data, soundness=False)
             bounds, game, seconds = _game(name, kind, data, pool, args.runs, m, seed=1)
             claim = bounds["claimed_epsilon"]
             for point in bounds["by_runs"]:
@@ -112,8 +124,8 @@ def soundness(args: argparse.Namespace, data: RecipeInput, pool: RecipeInput) ->
     print(f"\nsoundness: {args.seeds} seeds, {args.seed_runs} runs each; max (times above claim)")
     print(f"{'fixture':<10} {'canaries':<9}" + "".join(f" {SHORT[e]:>12}" for e in ESTIMATORS))
     for name in ("dp_eps1", "dp_eps3", "dp_eps8"):
-        for kind in ("gradient", "input", "ood"):
-            m = min(args.gradient_canaries, 1000) if kind == "gradient" else args.input_canaries
+        for kind in KINDS:
+            m = _per_run(kind, args, data, soundness=True)
             values: dict[str, list[float]] = {e: [] for e in ESTIMATORS}
             for seed in range(args.seeds):
                 bounds, _, _ = _game(name, kind, data, pool, args.seed_runs, m, seed=100 + seed)

@@ -90,7 +90,10 @@ def dp_audit(
         int | None, typer.Option(help="canaries per run (default: the spec's)")
     ] = None,
     canaries: Annotated[
-        str | None, typer.Option(help="comma-separated kinds: gradient,input (default: the spec's)")
+        str | None,
+        typer.Option(
+            help="comma-separated kinds: gradient,input,ood,crafted (default: the spec's)"
+        ),
     ] = None,
     force: Annotated[bool, typer.Option(help=FORCE_HELP)] = False,
 ) -> None:

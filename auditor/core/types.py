@@ -11,4 +11,4 @@ LogitsFn = Callable[[np.ndarray], np.ndarray]
 
 # The DP audit's canary kinds (`auditor.training.canaries`), named here so that the spec
 # can offer them without importing torch.
-CANARY_KINDS: tuple[str, ...] = ("gradient", "input", "ood")
+CANARY_KINDS: tuple[str, ...] = ("gradient", "input", "ood", "crafted")

@@ -14,6 +14,7 @@ from typing import Any
 from auditor.data.tables import AuditData
 from auditor.errors import AuditInputError, fail
 from auditor.orchestration.context import Run
+from auditor.training.crafted_start import crafted_capacity
 from auditor.training.opacus_canaries import NOT_OPACUS, NOT_OPACUS_HINT, NotOpacus
 from auditor.training.recipes import Params
 from auditor.training.recipes.base import RecipeInput
@@ -46,6 +47,12 @@ THREAT_MODELS = {
         "black box: only the final model is queried; canaries are made-up records about 4 "
         "standard deviations from every patient with a random label, scored like input ones"
     ),
+    "crafted": (
+        "black box, last iterate: only the final model is queried, but every run starts "
+        "from a model the auditor crafted (DP holds from any start; Annamalai and De "
+        "Cristofaro 2024), in which each canary, a made-up record 20 standard deviations "
+        "out along one feature, owns a hidden unit that no patient activates"
+    ),
 }
 
 
@@ -54,12 +61,21 @@ def dp_audit_stage(runs: int, kind: str) -> str:
     return f"DP audit: {runs} runs, {kind} canaries"
 
 
-def dp_audit_problems(recipe: str, hp: Params, where: str) -> None:
+def dp_audit_problems(recipe: str, hp: Params, where: str, kinds: tuple[str, ...] = ()) -> None:
     """AuditInputError when the artifact's training cannot be played as a canary game: the
-    auditor's DP-SGD (recipe dp_sgd) and the user's own training function (`[artifact]
-    train`) take every canary kind (gradient canaries in the user's code need it to train
-    with Opacus's DPOptimizer, which the game checks as it runs)."""
+    auditor's DP-SGD (recipe dp_sgd) takes every canary kind, the user's own training
+    function (`[artifact] train`) every kind but `crafted` (gradient canaries in the user's
+    code need it to train with Opacus's DPOptimizer, which the game checks as it runs)."""
     if getattr(hp, "user", None) is not None:
+        if "crafted" in kinds:
+            raise fail(
+                where,
+                "dp_audit.canaries",
+                "crafted canaries start every run from a model the auditor crafted, and "
+                "your training function ([artifact] train) builds its own model",
+                'use canaries = ["gradient"] (white box, in your Opacus optimiser), or '
+                '"input" and "ood" (black box)',
+            )
         return  # gradient canaries need Opacus inside it: checked as the first run trains
     if recipe != "dp_sgd" or not isinstance(hp, DPParams):
         raise fail(
@@ -80,7 +96,7 @@ def dp_audit_section(
     from auditor.training.canaries import play_canary_game
 
     settings = run.spec.dp_audit
-    dp_audit_problems(recipe, hp, str(run.spec.path))
+    dp_audit_problems(recipe, hp, str(run.spec.path), settings.canaries)
     claimed = claims.get("epsilon")
     delta = run.delta(claims)
     confidence = run.spec.attacks.confidence
@@ -93,6 +109,8 @@ def dp_audit_section(
         per_run = settings.per_run
         if kind == "input" and per_run > pool.x.shape[0]:
             per_run = pool.x.shape[0]  # one canary per population record at most
+        if kind == "crafted":  # one canary per hidden unit at most
+            per_run = min(per_run, crafted_capacity(tuple(hp.hidden), base.x.shape[1]))
         try:
             game = play_canary_game(
                 kind,  # type: ignore[arg-type]

@@ -261,7 +261,7 @@ def audit_model(run: Run) -> Audited:
     recipe = run.spec.scheme or meta.recipe
     hp = user_training(run, data, recipe_parameters(meta, recipe, str(model.path)), model)
     if run.spec.dp_audit.canaries:  # before any training: the recipe must be playable
-        dp_audit_problems(recipe, hp, str(run.spec.path))
+        dp_audit_problems(recipe, hp, str(run.spec.path), run.spec.dp_audit.canaries)
     run.stages.lap("load")
     hp, fitted = fitted_settings(run, data, hp, model)
     privacy = privacy_sections(run, model, data, recipe, hp, fitted=fitted is not None)

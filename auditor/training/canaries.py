@@ -20,6 +20,10 @@ Two kinds of canary:
 - **ood** (black box, out of distribution): canary i is a made-up record far from every
   patient (each encoded feature drawn from N(0, 1) times `OOD_SCALE`, in the standardised
   space, so several standard deviations out) with a random label, scored the same way.
+- **crafted** (black box, last iterate; Annamalai and De Cristofaro 2024): every run starts
+  from a crafted model in which each canary owns a hidden unit no patient activates
+  (`training.crafted_start`); canaries are made-up records far out along one feature,
+  scored like input ones. At most one canary per hidden unit of the narrowest layer.
 
 Written here: no library plays this game on a vectorised ensemble (ML Privacy Meter trains
 one model per audit; Opacus does not audit).
@@ -36,12 +40,13 @@ import torch
 
 from auditor.core.scores import logit_scaled_confidence
 from auditor.core.types import CANARY_KINDS
+from auditor.training.crafted_start import CraftedStart, craft_start, start_ensemble
 from auditor.training.dp_ensembles import DPSchedule, clip_factors, fit_dp_ensemble
 from auditor.training.ensembles import device_for, init_ensemble
 from auditor.training.recipes.base import RecipeInput
 from auditor.training.recipes.params import DPParams, TrainParams
 
-CanaryKind = Literal["gradient", "input", "ood"]  # as core.types.CANARY_KINDS
+CanaryKind = Literal["gradient", "input", "ood", "crafted"]  # as core.types.CANARY_KINDS
 GRADIENT_SCALE = 10.0  # a canary's raw gradient norm in clip norms: clipping must cut it
 OOD_SCALE = 4.0  # out-of-distribution canaries: features at about 4 standard deviations
 
@@ -133,6 +138,12 @@ def _wrong_labels(y: np.ndarray, n_classes: int, rng: np.random.Generator) -> np
     return (y + 1 + rng.integers(0, max(n_classes - 1, 1), len(y))) % n_classes
 
 
+def _random_labels(y: np.ndarray, n_classes: int, m: int, rng: np.random.Generator) -> np.ndarray:
+    if y.ndim == 2:
+        return rng.integers(0, 2, (m, y.shape[1]))
+    return rng.integers(0, n_classes, m)
+
+
 def _input_canaries(
     kind: str, data: RecipeInput, pool: RecipeInput, m: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -142,9 +153,23 @@ def _input_canaries(
             raise ValueError(f"{m} input canaries need as many pool records")
         return pool.x[:m], _wrong_labels(pool.y[:m], data.n_classes, rng)
     x = rng.normal(0.0, OOD_SCALE, (m, data.x.shape[1])).astype(np.float32)
-    if data.y.ndim == 2:
-        return x, rng.integers(0, 2, (m, data.y.shape[1]))
-    return x, rng.integers(0, data.n_classes, m)
+    return x, _random_labels(data.y, data.n_classes, m, rng)
+
+
+def _crafted(
+    hp: TrainParams, data: RecipeInput, pool: RecipeInput, m: int, rng: np.random.Generator
+) -> CraftedStart:
+    """The crafted start for m canaries of the recipe's own MLP (`training.crafted_start`),
+    out of reach of every member and population record."""
+    if hp.user is not None or hp.architecture != "mlp":
+        raise ValueError(
+            "crafted canaries start the runs from a crafted MLP: only the dp_sgd recipe's "
+            "built-in MLP can be started so (a training function builds its own model)"
+        )
+    labels = _random_labels(data.y, data.n_classes, m, rng)
+    outputs = data.y.shape[1] if data.y.ndim == 2 else data.n_classes
+    reach = max(float(np.abs(data.x).max(initial=0.0)), float(np.abs(pool.x).max(initial=0.0)))
+    return craft_start(tuple(hp.hidden), data.x.shape[1], labels, outputs, reach)
 
 
 def _user_game(
@@ -230,9 +255,13 @@ def play_canary_game(
     included = rng.random((runs, canaries)) < 0.5
     dev = device_for(device)
     x, y = data.x, data.y
-    present = None
-    if kind != "gradient":
+    present, start = None, None
+    if kind == "crafted":
+        start = _crafted(hp, data, pool, canaries, rng)
+        canary_x, canary_y = start.x, start.y
+    elif kind != "gradient":
         canary_x, canary_y = _input_canaries(kind, data, pool, canaries, rng)
+    if kind != "gradient":
         x = np.concatenate([x, canary_x]).astype(np.float32)
         y = np.concatenate([y, canary_y])
         present = np.concatenate([np.ones((runs, len(data.x)), bool), included], axis=1)
@@ -248,6 +277,8 @@ def play_canary_game(
         raise ValueError("the canary game re-runs the dp_sgd recipe or a user training function")
     schedule = DPSchedule.for_records(n, hp)
     ens = init_ensemble(hp, x.shape[1], data.n_classes, seeds, dev)
+    if start is not None:
+        start_ensemble(ens.params, start)
     dirac = None
     if kind == "gradient":
         inc = torch.tensor(included, device=dev)

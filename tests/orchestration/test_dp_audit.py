@@ -87,6 +87,21 @@ def test_the_same_training_without_noise_leaks_far_more_than_epsilon_one(
     assert alone["dp_audit"]["kinds"]["ood"]["many_runs"]["value"] > 1.0
 
 
+@pytest.mark.slow
+def test_crafted_canaries_refute_the_broken_dp_sgd_from_its_final_models(
+    dp_specs: dict[str, Path], tmp_path: Path
+) -> None:
+    runner = CliRunner(env={"COLUMNS": "200"})
+    args = ["dp-audit", str(dp_specs["dp_broken"]), "--out", str(tmp_path / "crafted")]
+    outcome = runner.invoke(app, [*args, "--canaries", "crafted", "--runs", "8"])
+    assert outcome.exit_code == 1, outcome.output  # a bound above the claim
+    audit = json.loads((tmp_path / "crafted" / "dp_audit.json").read_text(encoding="utf-8"))
+    crafted = audit["dp_audit"]["kinds"]["crafted"]
+    assert crafted["canaries_per_run"] == 64  # one per hidden unit of the preset's MLP
+    assert "last iterate" in crafted["threat_model"]
+    assert audit["dp_audit"]["claim_refuted"] and audit["dp_audit"]["refuted_without_assumption"]
+
+
 def test_the_dp_audit_command_refuses_a_spec_without_canaries_and_bad_options(
     dp_specs: dict[str, Path], tmp_path: Path
 ) -> None:

@@ -104,3 +104,16 @@ def test_a_model_opacus_refuses_and_code_without_opacus_are_bad_input(
     spec.write_text(text + '\n[dp_audit]\ncanaries = ["gradient"]\nruns = 2\nper_run = 10\n')
     ran = CliRunner().invoke(app, ["dp-audit", str(spec)], env={"COLUMNS": "200"})
     assert ran.exit_code == 2 and "Opacus DPOptimizer" in ran.output, ran.output
+
+
+def test_crafted_canaries_are_refused_for_code_that_builds_its_own_model(
+    setup: tuple[Path, dict[str, Path]],
+) -> None:
+    root, _ = setup
+    spec = root / "crafted.toml"
+    text = (root / "audit.toml").read_text(encoding="utf-8")
+    text = text.replace("[artifact]", '[artifact]\ntrain = "own_models.opacus_training:dp_mlp"')
+    spec.write_text(text + '\n[dp_audit]\ncanaries = ["crafted"]\nruns = 2\nper_run = 10\n')
+    ran = CliRunner().invoke(app, ["dp-audit", str(spec)], env={"COLUMNS": "200"})
+    assert ran.exit_code == 2 and "dp_audit.canaries" in ran.output, ran.output
+    assert "builds its own model" in ran.output, ran.output
