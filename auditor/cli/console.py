@@ -80,7 +80,8 @@ def progress(stages: list[str]) -> Iterator[Any]:
 
 def verdict_table(results: dict[str, dict[str, Any]]) -> Table:
     table = Table(title="audit results")
-    for col in ("audit", "attack", "AUC [95% CI]", "TPR@1% FPR", "TPR@0.1% FPR", "eps LB", "gates"):
+    columns = ("AUC [95% CI]", "TPR@10% FPR", "TPR@1% FPR", "TPR@0.1% FPR", "eps LB")
+    for col in ("audit", "attack", *columns, "gates"):
         table.add_column(col)
     for name, result in results.items():
         gates = result["gates"]
@@ -88,7 +89,7 @@ def verdict_table(results: dict[str, dict[str, Any]]) -> Table:
         for attack, m in result["privacy"]["membership"].items():
             auc = m["auc"]
             cells = [f"{auc['value']:.3f} [{auc['lower']:.3f}, {auc['upper']:.3f}]"]
-            for target in ("0.01", "0.001"):
+            for target in ("0.1", "0.01", "0.001"):
                 t = m["tpr_at_fpr"][target]
                 cells.append(
                     "n/r"

@@ -12,3 +12,8 @@ LogitsFn = Callable[[np.ndarray], np.ndarray]
 # The DP audit's canary kinds (`auditor.training.canaries`), named here so that the spec
 # can offer them without importing torch.
 CANARY_KINDS: tuple[str, ...] = ("gradient", "input", "ood", "crafted")
+
+# The membership attacks on a released table itself
+# (`auditor.attacks.records.release_membership.RELEASE_ATTACKS`), named here so that the
+# gates a dataset audit offers are known without importing the attacks.
+RELEASE_ATTACKS: tuple[str, ...] = ("domias", "dcr_calibrated")

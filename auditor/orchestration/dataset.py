@@ -1,7 +1,9 @@
 """Audit of a dataset artifact (condensed set, stimuli, any released samples).
 
-Attacked on its records directly (linkage to the nearest real patient against a hold-out
-baseline; anonymeter-style linkability and inference risks) and through the models third
+Attacked on its records directly (membership scores of every patient read from the
+release, each with the members it exposes at a stated false-positive rate; linkage to the
+nearest real patient against a hold-out baseline; anonymeter-style linkability and
+inference risks) and through the models third
 parties would train on it (the consumer recipe, several architectures), whose membership
 leakage is judged like any model's: shadow and reference models re-run the release recipe
 followed by the consumer's training.
@@ -18,11 +20,14 @@ from auditor.artifacts.datasets import LoadedDataset, load_dataset
 from auditor.artifacts.query import logits_fn
 from auditor.attacks.records.anonymity import inference_risk, linkability_risk, singling_out_risk
 from auditor.attacks.records.linkage import linkage_figures
+from auditor.attacks.records.release_membership import RELEASE_ATTACKS
 from auditor.core.estimates import Estimate
 from auditor.data.tables import AuditData, load_audit_data
+from auditor.metrics.exposure import EXPOSURE_FPR, exposed_records
 from auditor.orchestration.baselines import baselines_section, real_records_model, utility_section
 from auditor.orchestration.context import Audited, Run
-from auditor.orchestration.sections import fairness_section, membership_section
+from auditor.orchestration.reliability import attack_warnings
+from auditor.orchestration.sections import fairness_section, membership_section, scored_figures
 from auditor.training.recipes import (
     CONSUMER,
     RECIPES,
@@ -76,6 +81,34 @@ def records_sections(run: Run, released: LoadedDataset, data: AuditData) -> dict
     }
 
 
+def release_membership(
+    run: Run, released: LoadedDataset, data: AuditData, delta: float
+) -> dict[str, Any]:
+    """`privacy.membership` entries of the attacks on the released records themselves
+    (`attacks.records.release_membership`), each with the members it exposes."""
+    candidates = np.concatenate([data.members.x, data.non_members.x])
+    is_member = np.r_[np.ones(data.members.rows, bool), np.zeros(data.non_members.rows, bool)]
+    # compared with every attack on every consumer model: the report reads the strongest
+    selection = len(RELEASE_ATTACKS) + len(run.spec.attacks.run) * len(run.spec.consumers)
+    out = {}
+    for i, attack in enumerate(RELEASE_ATTACKS.values()):
+        run.stages.say(f"attack {attack.name}")
+        rng = np.random.default_rng([run.seeds.linkage, i])
+        scores = attack.score(released.x, candidates, data.population.x, rng)
+        entry = {
+            "title": f"{attack.title} (on the released records)",
+            "description": attack.description,
+            **scored_figures(run, data, scores, delta, stream=1000 + i, selection=selection),
+            "exposed": exposed_records(
+                scores, is_member, fpr=EXPOSURE_FPR, confidence=run.spec.attacks.confidence
+            ),
+        }
+        entry["warnings"] = attack_warnings(entry)
+        out[attack.name] = entry
+        run.stages.lap(f"attack {attack.name}")
+    return out
+
+
 def release_params(released: LoadedDataset, recipe: str) -> Params:
     """The release recipe's own parameters (from the artifact, checked by the recipe), as
     the parameters of `recipe` (the spec's `[scheme] name` may differ)."""
@@ -113,6 +146,7 @@ def audit_dataset(run: Run) -> Audited:
     stages.say("linkage")
     privacy: dict[str, Any] = {"membership": {}, **records_sections(run, released, data)}
     stages.lap("linkage")
+    privacy["membership"].update(release_membership(run, released, data, delta))
     consumers, consumer_utility, real = {}, {}, {}
     for arch in spec.consumers:
         hp = consumer_params(release, arch)

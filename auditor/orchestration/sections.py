@@ -35,6 +35,38 @@ from auditor.training.recipes import Params, RecipeInput, run_recipe
 from auditor.training.references import ReferenceOutputs, reference_outputs
 
 
+def scored_figures(
+    run: Run, data: AuditData, scores: np.ndarray, delta: float, *, stream: int, selection: int
+) -> dict[str, Any]:
+    """The membership figures of one attack's `scores` on the candidates (the members, then
+    the non-members), and the same by each sensitive column's groups; `stream` keeps each
+    attack's bootstrap apart, `selection` is how many attacks it is compared with."""
+    spec, seeds = run.spec, run.seeds
+    is_member = np.r_[np.ones(data.members.rows, bool), np.zeros(data.non_members.rows, bool)]
+    figures = membership_figures(
+        scores,
+        is_member,
+        rng=np.random.default_rng([seeds.membership_figures, stream]),
+        replicates=spec.attacks.bootstrap,
+        confidence=spec.attacks.confidence,
+        delta=delta,
+        selection=selection,
+    )
+    by_group = {
+        attribute: group_figures(
+            scores,
+            is_member,
+            np.concatenate([data.members.groups[attribute], data.non_members.groups[attribute]]),
+            rng=np.random.default_rng([seeds.membership_figures, stream, j]),
+            replicates=spec.attacks.group_bootstrap,
+            confidence=spec.attacks.confidence,
+            delta=delta,
+        )
+        for j, attribute in enumerate(spec.data.sensitive)
+    }
+    return {**figures, "by_group": by_group}
+
+
 def membership_section(
     run: Run,
     data: AuditData,
@@ -134,34 +166,11 @@ def membership_section(
         stages.say(f"attack {name}{suffix}")
         attack = ATTACKS[name]
         scores = attack.score(ctx)
-        figures = membership_figures(
-            scores,
-            is_member,
-            rng=np.random.default_rng([seeds.membership_figures, i]),
-            replicates=spec.attacks.bootstrap,
-            confidence=spec.attacks.confidence,
-            delta=delta,
-            selection=len(spec.attacks.run),  # the report reads the strongest of them
-        )
-        by_group = {
-            attribute: group_figures(
-                scores,
-                is_member,
-                np.concatenate(
-                    [data.members.groups[attribute], data.non_members.groups[attribute]]
-                ),
-                rng=np.random.default_rng([seeds.membership_figures, i, j]),
-                replicates=spec.attacks.group_bootstrap,
-                confidence=spec.attacks.confidence,
-                delta=delta,
-            )
-            for j, attribute in enumerate(spec.data.sensitive)
-        }
         membership[f"{name}{suffix}"] = {
             "title": attack.title + (f" on the {suffix[1:]} consumer model" if suffix else ""),
             "description": attack.description,
-            **figures,
-            "by_group": by_group,
+            # the report reads the strongest of them
+            **scored_figures(run, data, scores, delta, stream=i, selection=len(spec.attacks.run)),
         }
         entry = membership[f"{name}{suffix}"]
         if attack.reference_models is not None:

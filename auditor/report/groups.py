@@ -26,7 +26,7 @@ def groups_context(result: Mapping[str, Any]) -> list[dict[str, Any]]:
             for group, entry in sorted(as_mapping(breakdown.get("groups")).items()):
                 if "auc" not in entry:
                     rows.append(
-                        [group, str(entry.get("n_members", "")), entry.get("note", ""), "", ""]
+                        [group, str(entry.get("n_members", "")), entry.get("note", ""), "", "", ""]
                     )
                     continue
                 rows.append(
@@ -34,6 +34,7 @@ def groups_context(result: Mapping[str, Any]) -> list[dict[str, Any]]:
                         group,
                         f"{entry['n_members']} / {entry['n_non_members']}",
                         fmt_interval(entry["auc"]),
+                        _tpr(entry, "0.1"),
                         _tpr(entry, "0.01"),
                         _tpr(entry, "0.001"),
                     ]

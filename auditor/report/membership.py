@@ -46,6 +46,15 @@ def _tpr_cell(entry: Any) -> dict[str, Any]:
     return {"text": fmt_interval(entry), "unresolvable": False}
 
 
+def _exposed(exposed: Mapping[str, Any]) -> str:
+    """Counts only (positions stay in the result, never in the report)."""
+    beyond = as_mapping(exposed.get("beyond_chance"))
+    return (
+        f"{display(exposed.get('flagged'))} of {display(exposed.get('members'))}; beyond "
+        f"chance {fmt_num(beyond.get('value'))} (at least {fmt_num(beyond.get('lower'))})"
+    )
+
+
 def membership_context(result: Mapping[str, Any], confidence: str) -> list[dict[str, Any]]:
     """Per-attack table rows and ROC figure of every membership-inference attack (read
     through `result.sections.membership_of`)."""
@@ -67,6 +76,15 @@ def membership_context(result: Mapping[str, Any], confidence: str) -> list[dict[
         rows.append(
             ("Empirical ε lower bound", _epsilon(attack.get("epsilon_lower_bound", {})), False)
         )
+        exposed = as_mapping(attack.get("exposed"))
+        if exposed:
+            rows.append(
+                (
+                    f"Members exposed at {fpr_label(str(exposed.get('fpr')))} FPR",
+                    _exposed(exposed),
+                    False,
+                )
+            )
         roc, band = attack.get("roc", Curve(fpr=[], tpr=[])), attack.get("roc_band", Band())
         figure = figures.roc_figure(name, roc["fpr"], roc["tpr"], band)
         out.append(
@@ -103,7 +121,7 @@ def overlaid_context(result: Mapping[str, Any], confidence: str) -> list[dict[st
                 {
                     "attack": attack,
                     "auc": fmt_interval(entry.get("auc")),
-                    "tpr": [_tpr_cell(tprs.get(k))["text"] for k in ("0.01", "0.001")],
+                    "tpr": [_tpr_cell(tprs.get(k))["text"] for k in ("0.1", "0.01", "0.001")],
                     "warnings": display(entry.get("warnings", Warnings(value=0))["value"]),
                 }
             )

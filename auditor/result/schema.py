@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from auditor.artifacts.kinds import MetricScope, Path, kind_paths
+from auditor.core.types import RELEASE_ATTACKS
 from auditor.metrics.utility import UTILITY_METRICS
 
-FPRS = ("0.01", "0.001")
+FPRS = ("0.1", "0.01", "0.001")
 FAIRNESS_FIGURES = ("recall_gap", "auroc_gap", "equalized_odds_difference")
 
 
@@ -60,11 +61,16 @@ def weights_paths(scope: MetricScope) -> dict[str, Path]:
 
 
 def dataset_paths(scope: MetricScope) -> dict[str, Path]:
-    """Released records: each attack on each consumer model (`<attack>@<consumer>`), the
+    """Released records: each attack on each consumer model (`<attack>@<consumer>`), each
+    membership attack on the records themselves with the share of members it exposes, the
     linkage and the record-level risks of the records themselves."""
     out: dict[str, Path] = {}
     for target in (f"{a}@{c}" for a in scope.attacks for c in scope.consumers):
         out.update(_membership(target, scope.sensitive))
+    for attack in RELEASE_ATTACKS:  # on the released records themselves
+        out.update(_membership(attack, scope.sensitive))
+        exposed = ("privacy", "membership", attack, "exposed", "flagged_share")
+        out[f"privacy.{attack}.exposed_share"] = exposed
     out["privacy.linkage.dcr_linkage"] = ("privacy", "linkage", "dcr_linkage")
     out["privacy.linkability.risk"] = ("privacy", "linkability", "risk")
     out["privacy.singling_out.risk"] = ("privacy", "singling_out", "risk")

@@ -59,7 +59,7 @@ class MembershipFigures(TypedDict, total=False):
     n_non_members: int
     auc: Estimate
     advantage: Estimate
-    tpr_at_fpr: dict[str, Estimate]  # by target FPR, "0.01" and "0.001"
+    tpr_at_fpr: dict[str, Estimate]  # by target FPR, "0.1", "0.01" and "0.001"
     epsilon_lower_bound: Estimate
     roc: Curve
     roc_band: Band

@@ -60,6 +60,7 @@ def test_group_rows_and_notes() -> None:
         "female",
         "900 / 950",
         "0.600 [0.590, 0.610]",
+        "n/a",  # a result without TPR at 10% FPR (written before it was measured)
         "0.020 [0.010, 0.030]",
         "not resolvable",
     ] in block["rows"]
