@@ -19,7 +19,12 @@ from auditor.errors import AuditInputError, Problem, ResultSchemaError
 
 @app.command()
 def init(
-    model: Annotated[Path, typer.Argument(help="model file: .skops, .onnx, .txt (LightGBM), .pt")],
+    model: Annotated[
+        Path,
+        typer.Argument(
+            help="model file (.skops, .onnx, .txt LightGBM, .pt) or released table (.csv, .parquet)"
+        ),
+    ],
     members: Annotated[Path, typer.Option(help="CSV of the records the model was trained on")],
     non_members: Annotated[Path, typer.Option(help="CSV of like records it never saw")],
     test: Annotated[Path, typer.Option(help="CSV of records to measure utility on")],
@@ -43,9 +48,10 @@ def init(
         typer.Option(help="a function a skops model may call, e.g. numpy.log1p (repeatable)"),
     ] = None,
 ) -> None:
-    """Write the metadata a model needs (<model>.meta.json) and an audit spec, from the model
-    file and the data; print what was inferred and what a person must still confirm."""
-    from auditor.init import infer, write_setup
+    """Write the metadata a model or a released table needs (<file>.meta.json) and an audit
+    spec, from the file and the data; print what was inferred and what a person must still
+    confirm."""
+    from auditor.init import infer, infer_table, is_table, write_setup, write_table_setup
 
     interactive = err.is_terminal and out.is_terminal
     data = {
@@ -55,16 +61,30 @@ def init(
         "population": population,
     }
     chosen = [s.strip() for s in sensitive.split(",") if s.strip()] if sensitive else None
+    table = is_table(model)
     try:
-        inferred = infer(
-            model,
-            members,
-            label=label,
-            id=id,
-            sensitive=chosen,
-            train=train,
-            allow_code=allow_code,
-            trusted_functions=tuple(trust_function or ()),
+        if table and train is not None:
+            raise AuditInputError(
+                Problem(
+                    str(model),
+                    "--train",
+                    "names training code, but the artifact is a released table",
+                    "drop --train (a table's generator is named in the spec, [artifact] generate)",
+                )
+            )
+        inferred = (
+            infer_table(model, members, population, label=label, id=id, sensitive=chosen)
+            if table
+            else infer(
+                model,
+                members,
+                label=label,
+                id=id,
+                sensitive=chosen,
+                train=train,
+                allow_code=allow_code,
+                trusted_functions=tuple(trust_function or ()),
+            )
         )
         if interactive and chosen is None:
             answer = typer.prompt(
@@ -74,7 +94,11 @@ def init(
             notes = [*inferred.notes[:-1], f"sensitive columns: {', '.join(picked) or 'none'}"]
             inferred = replace(inferred, sensitive=picked, notes=notes)
         run = [a.strip() for a in attacks.split(",") if a.strip()] if attacks else None
-        written = write_setup(inferred, model, data, spec, force=force, train=train, attacks=run)
+        written = (
+            write_table_setup(inferred, model, data, spec, force=force, attacks=run)
+            if table
+            else write_setup(inferred, model, data, spec, force=force, train=train, attacks=run)
+        )
     except AuditInputError as exc:
         raise bad_input(exc) from None
     for line in inferred.notes:

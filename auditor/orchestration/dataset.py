@@ -18,6 +18,7 @@ import numpy as np
 
 from auditor.artifacts.datasets import LoadedDataset, load_dataset
 from auditor.artifacts.query import logits_fn
+from auditor.attacks import ATTACKS
 from auditor.attacks.records.anonymity import inference_risk, linkability_risk, singling_out_risk
 from auditor.attacks.records.linkage import linkage_figures
 from auditor.attacks.records.release_membership import RELEASE_ATTACKS
@@ -32,6 +33,7 @@ from auditor.training.recipes import (
     CONSUMER,
     RECIPES,
     CondenseParams,
+    ExternalParams,
     Params,
     RecipeInput,
     StimuliParams,
@@ -39,6 +41,7 @@ from auditor.training.recipes import (
     run_recipe,
     stored_params,
 )
+from auditor.training.recipes.external import WHY
 
 ANONYMITY_TARGETS = 500  # records attacked per set (members, control), as anonymeter's n_attacks
 
@@ -109,6 +112,18 @@ def release_membership(
     return out
 
 
+def runnable_attacks(names: tuple[str, ...], recipe: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The attacks of `names` that can run on a release of `recipe`, and why each other
+    one cannot: attacks that calibrate against reference or shadow runs need the release
+    re-made, which an unknown generator (`external`) does not allow."""
+    definition = RECIPES.get(recipe)
+    if definition is None or definition.rerunnable:
+        return names, {}
+    needs_runs = {n for n in names if ATTACKS[n].reference_models or ATTACKS[n].needs_shadow_models}
+    why = f"not run: it calibrates against re-made releases, and {WHY}"
+    return tuple(n for n in names if n not in needs_runs), dict.fromkeys(sorted(needs_runs), why)
+
+
 def release_params(released: LoadedDataset, recipe: str) -> Params:
     """The release recipe's own parameters (from the artifact, checked by the recipe), as
     the parameters of `recipe` (the spec's `[scheme] name` may differ)."""
@@ -125,10 +140,12 @@ def release_params(released: LoadedDataset, recipe: str) -> Params:
     return as_recipe(stored, recipe)
 
 
-def consumer_params(release: Params, architecture: str) -> CondenseParams | StimuliParams:
+def consumer_params(
+    release: Params, architecture: str
+) -> CondenseParams | StimuliParams | ExternalParams:
     """The release recipe's parameters with a third party's training of `architecture` on
     the released samples (the consumer's own model: nothing from the artifact)."""
-    if not isinstance(release, CondenseParams | StimuliParams):
+    if not isinstance(release, CondenseParams | StimuliParams | ExternalParams):
         raise TypeError(f"{type(release).__name__} are no dataset recipe's parameters")
     return replace(release, consumer=replace(CONSUMER, architecture=architecture))
 
@@ -148,6 +165,9 @@ def audit_dataset(run: Run) -> Audited:
     stages.lap("linkage")
     privacy["membership"].update(release_membership(run, released, data, delta))
     consumers, consumer_utility, real = {}, {}, {}
+    attacks, not_run = runnable_attacks(spec.attacks.run, recipe)
+    if not_run:
+        privacy["not_run"] = {f"{a}@{c}": why for a, why in not_run.items() for c in spec.consumers}
     for arch in spec.consumers:
         hp = consumer_params(release, arch)
         inputs = RecipeInput(released.x, released.y)
@@ -163,6 +183,7 @@ def audit_dataset(run: Run) -> Audited:
                 n_classes=2,
                 delta=delta,
                 suffix=f"@{arch}",
+                attacks=attacks,
             )
         )
         stages.say(f"utility @{arch}")

@@ -109,7 +109,7 @@ def dp_audit_section(
         per_run = settings.per_run
         if kind == "input" and per_run > pool.x.shape[0]:
             per_run = pool.x.shape[0]  # one canary per population record at most
-        if kind == "crafted":  # one canary per hidden unit at most
+        if kind == "crafted" and isinstance(hp, DPParams):  # one per hidden unit at most
             per_run = min(per_run, crafted_capacity(tuple(hp.hidden), base.x.shape[1]))
         try:
             game = play_canary_game(

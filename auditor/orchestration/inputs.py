@@ -8,6 +8,7 @@ data that needs the artifact's encoding is checked once the artifact's metadata 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -260,6 +261,15 @@ def training_procedure(spec: AuditSpec, *, allow_code: bool = False) -> str:
     artifact = spec.artifact
     if artifact.train is not None:
         return f"your training function {artifact.train}, once per reference model"
+    if artifact.kind == "dataset":
+        with contextlib.suppress(AuditInputError):
+            released = load_dataset(artifact.path, label=spec.data.label, allow_code=allow_code)
+            recipe = RECIPES.get(spec.scheme or released.recipe)
+            if recipe is not None and not recipe.rerunnable:
+                return (
+                    f"none: recipe {recipe.name} ({recipe.description}); attacks that need "
+                    "reference or shadow runs do not run"
+                )
     if artifact.kind != "model":
         return f"the auditor's recipes for a {artifact.kind} artifact"
     meta = inspect_model(

@@ -31,7 +31,7 @@ from auditor.result.sections import DataSection, RunSection
 from auditor.training.cache import DiskCache, default_dir
 from auditor.training.ensembles import device_for
 from auditor.training.executors import ExecutorUnavailable, make_executor
-from auditor.training.recipes import Params, RecipeInput, run_recipe
+from auditor.training.recipes import RECIPES, Params, RecipeInput, run_recipe
 from auditor.training.references import ReferenceOutputs, reference_outputs
 
 
@@ -79,14 +79,17 @@ def membership_section(
     suffix: str = "",
     base: LogitsFn | None = None,
     fitted: bool = False,
+    attacks: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """Every membership attack of the spec against `target`, judged by one yardstick.
+    """Every membership attack of the spec (or of `attacks`, a part of it) against
+    `target`, judged by one yardstick.
 
     Shadow and reference models re-run `recipe` with `hp` (for a dataset artifact: the
     release recipe followed by the consumer's training). `fitted`: part of `hp` was chosen
     on the population records (`settings_fit`), so reference fidelity is judged on the
     non-members alone, which that choice never read."""
     spec, seeds, stages = run.spec, run.seeds, run.stages
+    names = spec.attacks.run if attacks is None else attacks
     cand_x = np.concatenate([data.members.x, data.non_members.x])
     cand_y = np.concatenate([data.members.y, data.non_members.y])
     is_member = np.r_[np.ones(data.members.rows, bool), np.zeros(data.non_members.rows, bool)]
@@ -162,7 +165,7 @@ def membership_section(
         return fidelity_by_mode[mode]
 
     membership = {}
-    for i, name in enumerate(spec.attacks.run):
+    for i, name in enumerate(names):
         stages.say(f"attack {name}{suffix}")
         attack = ATTACKS[name]
         scores = attack.score(ctx)
@@ -170,7 +173,7 @@ def membership_section(
             "title": attack.title + (f" on the {suffix[1:]} consumer model" if suffix else ""),
             "description": attack.description,
             # the report reads the strongest of them
-            **scored_figures(run, data, scores, delta, stream=i, selection=len(spec.attacks.run)),
+            **scored_figures(run, data, scores, delta, stream=i, selection=len(names)),
         }
         entry = membership[f"{name}{suffix}"]
         if attack.reference_models is not None:
@@ -181,7 +184,7 @@ def membership_section(
     # trained references, their fidelity verdict stands for the shadow-model attacks too
     # (one shadow model alone gives no spread to judge it by).
     mode = next((m for m in ("offline", "online") if m in by_mode), None)
-    for name in spec.attacks.run:
+    for name in names:
         if ATTACKS[name].needs_shadow_models and mode is not None:
             entry = membership[f"{name}{suffix}"]
             entry["reference_fidelity"] = {**fidelity(mode), "judged_by": f"{mode} references"}
@@ -192,6 +195,8 @@ def membership_section(
 def run_section(spec: AuditSpec, recipe: str) -> RunSection:
     """The `run` part of a result: what makes it reproducible."""
     modes: list[str] = sorted({m for a in spec.attacks.run if (m := ATTACKS[a].reference_models)})
+    if recipe in RECIPES and not RECIPES[recipe].rerunnable:
+        modes = []  # those attacks did not run (`orchestration.dataset.runnable_attacks`)
     device = device_for(spec.attacks.device).type
     if modes and spec.executor.name != "in_process":
         # the attacks have already said so, with the fix, if the cluster cannot be reached

@@ -4,6 +4,7 @@ and figure (collapsible)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,10 +50,18 @@ def _tpr_cell(entry: Any) -> dict[str, Any]:
 def _exposed(exposed: Mapping[str, Any]) -> str:
     """Counts only (positions stay in the result, never in the report)."""
     beyond = as_mapping(exposed.get("beyond_chance"))
-    return (
-        f"{display(exposed.get('flagged'))} of {display(exposed.get('members'))}; beyond "
-        f"chance {fmt_num(beyond.get('value'))} (at least {fmt_num(beyond.get('lower'))})"
-    )
+    value, lower = beyond.get("value"), beyond.get("lower")
+    text = f"{display(exposed.get('flagged'))} of {display(exposed.get('members'))}"
+    if isinstance(value, int | float) and isinstance(lower, int | float):
+        # whole members; the lower end rounded down (never claims more than it shows)
+        text += f"; beyond chance {round(value)} (at least {math.floor(lower)})"
+    return text
+
+
+def not_run_context(result: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The attacks of the spec that did not run, and why (`privacy.not_run`)."""
+    not_run = as_mapping(as_mapping(result.get("privacy")).get("not_run"))
+    return [(display(name), display(why)) for name, why in sorted(not_run.items())]
 
 
 def membership_context(result: Mapping[str, Any], confidence: str) -> list[dict[str, Any]]:

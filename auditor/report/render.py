@@ -35,7 +35,7 @@ from auditor.report.formatting import (
     slug,
 )
 from auditor.report.groups import attribute_context, group_pictures, groups_context
-from auditor.report.membership import membership_context, overlaid_context
+from auditor.report.membership import membership_context, not_run_context, overlaid_context
 from auditor.report.reidentification import reidentification_context
 from auditor.report.release import release_context
 from auditor.report.summary import beside_context, summary_context
@@ -346,6 +346,7 @@ def build_context(
         "artifact": _artifact(result),
         "membership": membership_context(result, confidence),
         "overlaid": overlaid_context(result, confidence),
+        "not_run": not_run_context(result),
         "reidentification": reidentification_context(result),
         "dp_audit": dp_audit_context(result),
         "by_group": groups_context(result),

@@ -50,6 +50,16 @@ class Warnings(TypedDict, total=False):
     messages: list[str]
 
 
+class Exposed(TypedDict, total=False):
+    """The members an attack on released records picks out (`metrics.exposure`): counts
+    only (its positions are not read by the report)."""
+
+    fpr: float
+    members: int
+    flagged: int
+    beyond_chance: dict[str, float]
+
+
 class MembershipFigures(TypedDict, total=False):
     """One membership attack's figures (`privacy.membership.<attack>`)."""
 
@@ -66,6 +76,7 @@ class MembershipFigures(TypedDict, total=False):
     by_group: dict[str, Any]
     warnings: Warnings
     reference_fidelity: dict[str, Any]
+    exposed: Exposed
 
 
 class GroupFairness(TypedDict):
@@ -260,5 +271,18 @@ def membership_of(document: object) -> dict[str, MembershipFigures]:
             value=flagged if isinstance(flagged, int) and not isinstance(flagged, bool) else 0,
             messages=[str(m) for m in messages] if isinstance(messages, list) else [],
         )
+        exposed = _mapping(entry.get("exposed"))
+        counts = {k: exposed.get(k) for k in ("members", "flagged")}
+        at = _number(exposed.get("fpr"))
+        if at is not None and all(isinstance(v, int) for v in counts.values()):
+            beyond = _mapping(exposed.get("beyond_chance"))
+            figures["exposed"] = Exposed(
+                fpr=at,
+                members=int(counts["members"] or 0),
+                flagged=int(counts["flagged"] or 0),
+                beyond_chance={
+                    k: v for k in ("value", "lower") if (v := _number(beyond.get(k))) is not None
+                },
+            )
         out[str(name)] = figures
     return out

@@ -113,8 +113,19 @@ class StimuliParams:
         }
 
 
-Params = TrainParams | CondenseParams | StimuliParams
-P = TypeVar("P", TrainParams, DPParams, MergeParams, CondenseParams, StimuliParams)
+@dataclass(frozen=True)
+class ExternalParams:
+    """A table released by a generator the auditor does not know (`external`): nothing of
+    it can be re-run; `consumer` is how a third party trains on the table."""
+
+    consumer: TrainParams = CONSUMER
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"consumer": self.consumer.to_dict()}
+
+
+Params = TrainParams | CondenseParams | StimuliParams | ExternalParams
+P = TypeVar("P", TrainParams, DPParams, MergeParams, CondenseParams, StimuliParams, ExternalParams)
 
 
 def _plain(value: Any) -> Any:

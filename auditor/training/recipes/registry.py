@@ -41,7 +41,10 @@ class RecipeDef:
     `params`: the frozen dataclass of its parameters (stored in metadata under the recipe's
     name, hashed into the cache); `train(data, params, seed) -> Trained`: one run;
     `ensemble`: K runs at once (`EnsembleTrainer`), or None to run them one by one;
-    `release(data, params, seed) -> (x, y)`: the released samples of a dataset recipe.
+    `release(data, params, seed) -> (x, y)`: the released samples of a dataset recipe;
+    `rerunnable`: False for an artifact whose making the auditor cannot repeat (a table
+    from an unknown generator): attacks that need reference or shadow runs then say why
+    they did not run, instead of training what is not the artifact's procedure.
     """
 
     name: str
@@ -51,6 +54,7 @@ class RecipeDef:
     train: Trainer | str
     ensemble: EnsembleTrainer | str | None = None
     release: Release | str | None = None
+    rerunnable: bool = True
 
     def trainer(self) -> Trainer:
         """The function that runs this recipe once."""

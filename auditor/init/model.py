@@ -81,7 +81,7 @@ class Inferred:
     trusted_functions: tuple[str, ...] = ()  # the user's word for a skops model's functions
 
 
-def _read(path: Path, table: pd.DataFrame | None = None) -> pd.DataFrame:
+def read_members(path: Path, table: pd.DataFrame | None = None) -> pd.DataFrame:
     """The members' table (from `table` in memory, as its CSV would read, else from the
     file), its header checked as `run` checks it (pandas would rename a repeated column
     `age.1` and a blank one `Unnamed: 3`)."""
@@ -102,7 +102,7 @@ def _read(path: Path, table: pd.DataFrame | None = None) -> pd.DataFrame:
         raise fail(str(path), "csv", csv_failure(exc), "write it as UTF-8 CSV") from exc
 
 
-def _pick(
+def pick_column(
     columns: list[str], given: str | None, names: tuple[str, ...], what: str, where: Path
 ) -> str:
     if given is not None:
@@ -202,10 +202,10 @@ def infer(
     `trusted_functions` are the functions a skops model may hold. With `table` the
     members are that DataFrame (nothing is read from disk; `members` names it)."""
     fmt = model_format(model, allow_code=allow_code)
-    frame = _read(members, table)
+    frame = read_members(members, table)
     columns = [str(c) for c in frame.columns]
-    label = _pick(columns, label, LABEL_NAMES, "label", members)
-    id = _pick(columns, id, ID_NAMES, "id", members)
+    label = pick_column(columns, label, LABEL_NAMES, "label", members)
+    id = pick_column(columns, id, ID_NAMES, "id", members)
     ids = frame[id]
     if ids.isna().any() or ids.astype(str).str.strip().eq("").any() or ids.duplicated().any():
         raise fail(
@@ -326,7 +326,7 @@ def infer(
     return Inferred(metadata, label, id, chosen, notes, confirm, tuple(trusted_functions))
 
 
-def _relative(path: Path, folder: Path) -> str:
+def relative_path(path: Path, folder: Path) -> str:
     try:
         return path.resolve().relative_to(folder.resolve()).as_posix()
     except ValueError:
@@ -347,12 +347,12 @@ def spec_mapping(
 ) -> dict[str, Any]:
     """The spec of an audit of `model` on `data`, as a mapping (`config.spec.parse_spec`;
     paths relative to `folder`, where the spec is or would be)."""
-    artifact: dict[str, Any] = {"kind": "model", "path": _relative(model, folder)}
+    artifact: dict[str, Any] = {"kind": "model", "path": relative_path(model, folder)}
     if train is not None:
         artifact["train"] = train
     if inferred.trusted_functions:
         artifact["trusted_functions"] = list(inferred.trusted_functions)
-    splits = {name: _relative(data[name], folder) for name in SPLIT_NAMES}
+    splits = {name: relative_path(data[name], folder) for name in SPLIT_NAMES}
     return {
         "artifact": artifact,
         "data": {
