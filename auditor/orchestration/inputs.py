@@ -264,11 +264,11 @@ def training_procedure(spec: AuditSpec, *, allow_code: bool = False) -> str:
     if artifact.kind == "dataset":
         with contextlib.suppress(AuditInputError):
             released = load_dataset(artifact.path, label=spec.data.label, allow_code=allow_code)
-            recipe = RECIPES.get(spec.scheme or released.recipe)
-            if recipe is not None and not recipe.rerunnable:
+            definition = RECIPES.get(spec.scheme or released.recipe)
+            if definition is not None and not definition.rerunnable:
                 return (
-                    f"none: recipe {recipe.name} ({recipe.description}); attacks that need "
-                    "reference or shadow runs do not run"
+                    f"none: recipe {definition.name} ({definition.description}); attacks "
+                    "that need reference or shadow runs do not run"
                 )
     if artifact.kind != "model":
         return f"the auditor's recipes for a {artifact.kind} artifact"

@@ -15,6 +15,7 @@ from auditor.core.encoding import fit_encoding
 from auditor.core.types import RELEASE_ATTACKS as NAMES
 from auditor.metrics.exposure import exposed_records
 from auditor.metrics.membership import membership_figures
+from released_tables.generators import gaussian_copula, noisy_marginals, public_ranges
 from released_tables.releases import near_copy, numeric_columns, population_release
 
 CONFIDENCE = 0.95
@@ -115,3 +116,37 @@ def test_exposure_counts_members_above_the_non_members_threshold() -> None:
     assert exposed["flagged"] == 91 and exposed["positions"][:3] == [0, 1, 2]
     assert exposed["realised_fpr"] == pytest.approx(0.009)
     assert exposed["beyond_chance"]["value"] == pytest.approx(91 - 0.9)
+
+
+@pytest.mark.slow
+def test_a_dp_generator_stays_within_its_claim_over_20_seeds(rhc: dict[str, pd.DataFrame]) -> None:
+    """Noisy marginals at epsilon 1: no attack's epsilon lower bound exceeds 1 in any of
+    20 releases (each bound holds at 95%: a sound bound exceeds a true claim in at most 5%
+    of seeds; with none of 20, the test is stricter than that, and fails on a leak)."""
+    claim = 1.0
+    members = rhc["members"].drop(columns=[ID])
+    ranges = public_ranges(rhc["population"].drop(columns=[ID]))
+    largest = 0.0
+    for seed in range(20):
+        released = noisy_marginals(members, 1000, claim, seed, ranges)
+        for name, figures in _attack(rhc, released).items():
+            bound = figures["epsilon_lower_bound"]["value"]
+            largest = max(largest, bound)
+            assert bound <= claim, (seed, name, bound)
+    assert largest < claim
+
+
+def test_a_gaussian_copula_of_the_members_leaks_less_than_a_near_copy(
+    rhc: dict[str, pd.DataFrame],
+) -> None:
+    """A copula keeps the members' own numeric values (empirical marginals) but not their
+    combinations: its best attack reads far below the near-copy's, and above nothing only
+    where the intervals say so."""
+    members = rhc["members"].drop(columns=[ID])
+    released = gaussian_copula(members, 1000, seed=4)
+    found = _attack(rhc, released)
+    copied = _attack(rhc, near_copy(rhc["members"], share=0.2, noise=0.01, seed=1))
+    for name, figures in found.items():
+        assert figures["tpr_at_fpr"]["0.01"]["upper"] < copied[name]["tpr_at_fpr"]["0.01"][
+            "lower"
+        ] or (copied[name]["tpr_at_fpr"]["0.01"]["value"] < 0.15), name
