@@ -92,6 +92,7 @@ for _kind in (
         read_inputs=f"{_ORCH}.inputs:read_dataset_inputs",
         stages=f"{_ORCH}.stages:dataset_stages",
         privacy_paths=f"{_SCHEMA}:dataset_paths",
+        fields=("artifact.generate",),
     ),
     ArtifactKind(
         "weights",

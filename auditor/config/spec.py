@@ -49,6 +49,7 @@ FIELDS: tuple[Field, ...] = (
     Field("artifact.path", "path", required=True),
     Field("artifact.architecture", "str"),
     Field("artifact.train", "str"),
+    Field("artifact.generate", "str"),
     Field("artifact.base", "path"),
     Field("artifact.trusted_functions", "names", ()),
     Field("artifact.train_timeout", "number", DEFAULT_TIMEOUT, low=1.0, high=7 * 86400.0),
@@ -71,6 +72,7 @@ FIELDS: tuple[Field, ...] = (
     Field("attacks.device", "choice", "auto", options=lambda: ("auto", "cpu", "cuda")),
     Field("attacks.cache", "bool", True),
     Field("attacks.group_bootstrap", "int", 200, low=50, high=MAX_REPLICATES, why=_REPLICATES),
+    Field("attacks.shadow_releases", "int", 16, low=2, high=256),
     Field("utility.baseline", "path"),
     Field("utility.bootstrap", "int", 200, low=50, high=MAX_REPLICATES, why=_REPLICATES),
     Field("utility.dp_baseline", "bool", True),
@@ -97,6 +99,8 @@ class ArtifactSpec:
     # functions a skops model may hold and call ("numpy.log1p"): the user's word for them
     trusted_functions: tuple[str, ...] = ()
     train_timeout: float = DEFAULT_TIMEOUT  # seconds per call of the training function
+    # dataset: the user's generator of the released table, "package.module:function"
+    generate: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ class AttackSettings:
     device: str = "auto"  # auto | cpu | cuda
     cache: bool = True  # reuse reference models from the disk cache
     group_bootstrap: int = 200  # replicates for the breakdown by patient group
+    shadow_releases: int = 16  # releases the user's generator makes for shadow attacks
 
 
 @dataclass(frozen=True)
@@ -346,6 +351,7 @@ def _parse(raw: dict[str, Any], path: Path, sha256: str, tables: dict[str, Any])
             train=v["artifact.train"],
             trusted_functions=tuple(v["artifact.trusted_functions"]),
             train_timeout=v["artifact.train_timeout"],
+            generate=v["artifact.generate"],
         ),
         data=DataSpec(
             **{split: v[f"data.{split}"] for split in SPLIT_NAMES},
@@ -369,6 +375,7 @@ def _parse(raw: dict[str, Any], path: Path, sha256: str, tables: dict[str, Any])
             device=v["attacks.device"],
             cache=v["attacks.cache"],
             group_bootstrap=v["attacks.group_bootstrap"],
+            shadow_releases=v["attacks.shadow_releases"],
         ),
         baseline=v["utility.baseline"],
         utility_bootstrap=v["utility.bootstrap"],

@@ -12,7 +12,7 @@ import numpy as np
 
 # Streams are the SeedSequence's output words; their order is fixed (earlier versions
 # indexed the first eight by position, so the same seed keeps giving the same figures).
-_WORDS = 11
+_WORDS = 12
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class SeedStreams:
     inversion: int
     sites: int  # weights artifacts: per-site membership sampling
     dp_audit: int  # the DP audit's canary game: inclusions, canaries, runs, bound splits
+    shadow_releases: int  # dataset artifacts with a generator: pools and generator seeds
 
     @classmethod
     def from_seed(cls, seed: int) -> SeedStreams:
@@ -54,4 +55,5 @@ class SeedStreams:
             sites=w[8],
             attribute_inference=w[9],
             dp_audit=w[10],
+            shadow_releases=w[11],
         )

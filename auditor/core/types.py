@@ -17,3 +17,6 @@ CANARY_KINDS: tuple[str, ...] = ("gradient", "input", "ood", "crafted")
 # (`auditor.attacks.records.release_membership.RELEASE_ATTACKS`), named here so that the
 # gates a dataset audit offers are known without importing the attacks.
 RELEASE_ATTACKS: tuple[str, ...] = ("domias", "dcr_calibrated")
+# Those that calibrate against shadow releases of the user's generator
+# (`auditor.attacks.records.shadow_releases.SHADOW_ATTACKS`; `[artifact] generate`).
+SHADOW_RELEASE_ATTACKS: tuple[str, ...] = ("lira_releases", "shadow_classifier")

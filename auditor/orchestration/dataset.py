@@ -23,12 +23,14 @@ from auditor.attacks.records.anonymity import inference_risk, linkability_risk, 
 from auditor.attacks.records.linkage import linkage_figures
 from auditor.attacks.records.release_membership import RELEASE_ATTACKS
 from auditor.core.estimates import Estimate
+from auditor.core.types import SHADOW_RELEASE_ATTACKS
 from auditor.data.tables import AuditData, load_audit_data
 from auditor.metrics.exposure import EXPOSURE_FPR, exposed_records
 from auditor.orchestration.baselines import baselines_section, real_records_model, utility_section
 from auditor.orchestration.context import Audited, Run
 from auditor.orchestration.reliability import attack_warnings
 from auditor.orchestration.sections import fairness_section, membership_section, scored_figures
+from auditor.orchestration.shadow_releases import shadow_release_membership
 from auditor.training.recipes import (
     CONSUMER,
     RECIPES,
@@ -42,6 +44,7 @@ from auditor.training.recipes import (
     stored_params,
 )
 from auditor.training.recipes.external import WHY
+from auditor.training.user_generator import UserGenerator
 
 ANONYMITY_TARGETS = 500  # records attacked per set (members, control), as anonymeter's n_attacks
 
@@ -85,14 +88,13 @@ def records_sections(run: Run, released: LoadedDataset, data: AuditData) -> dict
 
 
 def release_membership(
-    run: Run, released: LoadedDataset, data: AuditData, delta: float
+    run: Run, released: LoadedDataset, data: AuditData, delta: float, selection: int
 ) -> dict[str, Any]:
     """`privacy.membership` entries of the attacks on the released records themselves
-    (`attacks.records.release_membership`), each with the members it exposes."""
+    (`attacks.records.release_membership`), each with the members it exposes; `selection`:
+    how many attacks the report compares them with (it reads the strongest)."""
     candidates = np.concatenate([data.members.x, data.non_members.x])
     is_member = np.r_[np.ones(data.members.rows, bool), np.zeros(data.non_members.rows, bool)]
-    # compared with every attack on every consumer model: the report reads the strongest
-    selection = len(RELEASE_ATTACKS) + len(run.spec.attacks.run) * len(run.spec.consumers)
     out = {}
     for i, attack in enumerate(RELEASE_ATTACKS.values()):
         run.stages.say(f"attack {attack.name}")
@@ -163,7 +165,20 @@ def audit_dataset(run: Run) -> Audited:
     stages.say("linkage")
     privacy: dict[str, Any] = {"membership": {}, **records_sections(run, released, data)}
     stages.lap("linkage")
-    privacy["membership"].update(release_membership(run, released, data, delta))
+    # every attack on the records and on every consumer model: the report reads the strongest
+    shadows = len(SHADOW_RELEASE_ATTACKS) if spec.artifact.generate is not None else 0
+    selection = len(RELEASE_ATTACKS) + shadows + len(spec.attacks.run) * len(spec.consumers)
+    privacy["membership"].update(release_membership(run, released, data, delta, selection))
+    generator = None
+    if spec.artifact.generate is not None:
+        generator = UserGenerator.resolve(
+            spec.artifact.generate,
+            (*released.encoding.columns, spec.data.label),
+            str(spec.path),
+            spec.artifact.train_timeout,
+        )
+        shadow = shadow_release_membership(run, released, data, generator, delta, selection)
+        privacy["membership"].update(shadow)
     consumers, consumer_utility, real = {}, {}, {}
     attacks, not_run = runnable_attacks(spec.attacks.run, recipe)
     if not_run:
@@ -209,5 +224,6 @@ def audit_dataset(run: Run) -> Audited:
         "n_features": released.encoding.n_features,
         "samples": len(released.x),
         "claims": dict(released.claims),
+        **({"generator": generator.describe()} if generator is not None else {}),
     }
     return Audited(recipe, artifact, data, privacy, utility, baselines, fairness)

@@ -28,6 +28,7 @@ from auditor.errors import AuditInputError, Problem
 from auditor.training.cache import cache_problems
 from auditor.training.recipes import RECIPES, stored_params
 from auditor.training.recipes.user import import_training
+from auditor.training.user_generator import UserGenerator
 
 
 def _collect(problems: list[Problem], check: Callable[[], Any]) -> Any:
@@ -208,6 +209,9 @@ def read_dataset_inputs(spec: AuditSpec, allow_code: bool, problems: list[Proble
                 field=field,
             ),
         )
+    if spec.artifact.generate is not None:
+        name, columns = spec.artifact.generate, (*released.encoding.columns, spec.data.label)
+        _collect(problems, lambda: UserGenerator.resolve(name, columns, str(spec.path)))
     return released.encoding, 2
 
 
@@ -261,6 +265,12 @@ def training_procedure(spec: AuditSpec, *, allow_code: bool = False) -> str:
     artifact = spec.artifact
     if artifact.train is not None:
         return f"your training function {artifact.train}, once per reference model"
+    if artifact.kind == "dataset" and artifact.generate is not None:
+        return (
+            f"your generator {artifact.generate}: {spec.attacks.shadow_releases} shadow "
+            "releases for the attacks on the released records (the consumer models' "
+            "reference-calibrated attacks still need a recipe the auditor can run)"
+        )
     if artifact.kind == "dataset":
         with contextlib.suppress(AuditInputError):
             released = load_dataset(artifact.path, label=spec.data.label, allow_code=allow_code)

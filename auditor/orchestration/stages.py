@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from auditor.attacks import ATTACKS
 from auditor.config.spec import AuditSpec
-from auditor.core.types import RELEASE_ATTACKS
+from auditor.core.types import RELEASE_ATTACKS, SHADOW_RELEASE_ATTACKS
 from auditor.orchestration.dp_audit import dp_audit_stage
 
 
@@ -47,6 +47,8 @@ def dataset_stages(spec: AuditSpec) -> list[str]:
     """Released records: linkage and the attacks on the records themselves, then
     membership and utility through each consumer."""
     stages = ["load", "linkage", *(f"attack {a}" for a in RELEASE_ATTACKS)]
+    if spec.artifact.generate is not None:
+        stages += ["shadow releases", *(f"attack {a}" for a in SHADOW_RELEASE_ATTACKS)]
     for consumer in spec.consumers:
         stages += [*membership_stages(spec, f"@{consumer}"), f"utility @{consumer}"]
     return [*stages, "baselines", "fairness"]

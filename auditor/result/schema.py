@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from auditor.artifacts.kinds import MetricScope, Path, kind_paths
-from auditor.core.types import RELEASE_ATTACKS
+from auditor.core.types import RELEASE_ATTACKS, SHADOW_RELEASE_ATTACKS
 from auditor.metrics.utility import UTILITY_METRICS
 
 FPRS = ("0.1", "0.01", "0.001")
@@ -67,7 +67,7 @@ def dataset_paths(scope: MetricScope) -> dict[str, Path]:
     out: dict[str, Path] = {}
     for target in (f"{a}@{c}" for a in scope.attacks for c in scope.consumers):
         out.update(_membership(target, scope.sensitive))
-    for attack in RELEASE_ATTACKS:  # on the released records themselves
+    for attack in (*RELEASE_ATTACKS, *SHADOW_RELEASE_ATTACKS):  # on the records themselves
         out.update(_membership(attack, scope.sensitive))
         exposed = ("privacy", "membership", attack, "exposed", "flagged_share")
         out[f"privacy.{attack}.exposed_share"] = exposed

@@ -100,3 +100,20 @@ def public_ranges(population: pd.DataFrame) -> dict[str, tuple]:
         else:
             out[name] = tuple(column.drop_duplicates().tolist())
     return out
+
+
+def leaky(table: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """A generator as `[artifact] generate` calls it: a fifth of its records, each numeric
+    column moved by a hundredth of a standard deviation (a near-copy)."""
+    rng = np.random.default_rng(seed)
+    out = table.iloc[rng.choice(len(table), len(table) // 5, replace=False)].copy()
+    for name in out.columns:
+        if _is_numeric(table[name]):
+            sd = float(table[name].std()) or 1.0
+            out[name] = out[name].astype(float) + rng.normal(0.0, 0.01 * sd, len(out))
+    return out.reset_index(drop=True)
+
+
+def copula(table: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """`gaussian_copula` as `[artifact] generate` calls it: as many records as it is given."""
+    return gaussian_copula(table, len(table), seed)

@@ -2,7 +2,7 @@
 report with no hand-written file (RHC, not the demo's data): a near-copy of a fifth of the
 members is found on the released records and that fifth is counted; a release of population
 records holds chance in every membership interval; attacks that need re-made releases say
-why they did not run."""
+why they did not run; with the generator named, shadow releases calibrate two more."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from own_models.rhc import write_splits
+from own_models.rhc import ID, write_splits
 from typer.testing import CliRunner
 
 from auditor.cli import app
+from released_tables.generators import leaky
 from released_tables.releases import near_copy, population_release
 
 pytestmark = pytest.mark.slow
@@ -29,7 +30,11 @@ ONE_CONSUMER = '\n[consumer]\narchitectures = ["mlp"]\n'
 
 
 def _init_and_run(
-    released: pd.DataFrame, name: str, splits: dict[str, Path], attacks: str = ""
+    released: pd.DataFrame,
+    name: str,
+    splits: dict[str, Path],
+    attacks: str = "",
+    artifact: str = "",
 ) -> tuple[dict, str, str]:
     """init (nothing written by hand but the table), validate, run; the result, the
     report and what init printed."""
@@ -45,6 +50,7 @@ def _init_and_run(
     assert done.exit_code == 0, done.output
     assert (root / f"{name}.csv.meta.json").is_file()
     text = spec.read_text(encoding="utf-8").replace("[attacks]\n", f"[attacks]\n{attacks}")
+    text = text.replace("[artifact]\n", f"[artifact]\n{artifact}")
     spec.write_text(text + ONE_CONSUMER, encoding="utf-8")
     valid = runner.invoke(app, ["validate", str(spec)])
     assert valid.exit_code == 0, valid.output
@@ -93,3 +99,24 @@ def test_a_population_release_holds_chance_and_calibrated_attacks_say_why_not(
         for fpr in ("0.1", "0.01"):
             tpr = entry["tpr_at_fpr"][fpr]
             assert tpr["lower"] <= float(fpr) <= tpr["upper"], (name, fpr, tpr)
+
+
+def test_with_the_users_generator_shadow_releases_read_the_release(
+    splits: dict[str, Path],
+) -> None:
+    """`[artifact] generate` names the code that made the table: shadow releases from it
+    calibrate LiRA over releases and a shadow-release classifier, which find the leaky
+    generator's fifth; the result records the generator and its source's hash."""
+    members = pd.read_csv(splits["members"]).drop(columns=[ID])
+    released = leaky(members, seed=1)
+    generate = 'generate = "released_tables.generators:leaky"\n'
+    result, html, _ = _init_and_run(
+        released, "leaky", splits, "shadow_releases = 8\n", artifact=generate
+    )
+    assert result["artifact"]["generator"]["generate"].endswith(":leaky")
+    assert len(result["artifact"]["generator"]["source_sha256"]) == 64
+    membership = result["privacy"]["membership"]
+    for name in ("lira_releases", "shadow_classifier"):
+        assert membership[name]["tpr_at_fpr"]["0.01"]["lower"] >= 0.15, name
+        assert membership[name]["exposed"]["beyond_chance"]["lower"] >= 150, name
+    assert "Attack: lira_releases" in html and "Attack: shadow_classifier" in html

@@ -1,0 +1,90 @@
+"""Shadow releases of a dataset artifact made by the user's own generator (`[artifact]
+generate`), and the membership attacks that read the released table against them
+(`attacks.records.shadow_releases`).
+
+Design: the candidates (members, then non-members) and the population's first half form
+the pool; in each of K shadow releases every candidate is present in exactly half (a
+balanced design, as online reference models), topped up with population records to the
+members' number where that half is smaller; the generator makes a release from each pool
+with its own seed. The population's second half is the yardstick the release features
+are calibrated on, for the target release and every shadow alike, so that no release has
+copied its own yardstick.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from auditor.artifacts.datasets import LoadedDataset
+from auditor.attacks.records.shadow_releases import (
+    SHADOW_ATTACKS,
+    release_features,
+    shadow_release_scores,
+)
+from auditor.data.tables import AuditData
+from auditor.metrics.exposure import EXPOSURE_FPR, exposed_records
+from auditor.orchestration.context import Run
+from auditor.orchestration.reliability import attack_warnings
+from auditor.orchestration.sections import scored_figures
+from auditor.training.user_generator import UserGenerator
+
+
+def _raw_pool(run: Run, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Members, non-members and population in their raw columns, in the encoded order."""
+    data = run.spec.data
+    frames = [pd.read_csv(p) for p in (data.members, data.non_members, data.population)]
+    return pd.concat([f[list(columns)] for f in frames], ignore_index=True)
+
+
+def shadow_release_membership(
+    run: Run,
+    released: LoadedDataset,
+    data: AuditData,
+    generator: UserGenerator,
+    delta: float,
+    selection: int,
+) -> dict[str, Any]:
+    """`privacy.membership` entries of the shadow-release attacks, each with the members
+    it exposes; `selection`: how many attacks the report compares them with."""
+    spec, stages = run.spec, run.stages
+    rng = np.random.default_rng(run.seeds.shadow_releases)
+    candidates = np.concatenate([data.members.x, data.non_members.x])
+    n = len(candidates)
+    is_member = np.r_[np.ones(data.members.rows, bool), np.zeros(data.non_members.rows, bool)]
+    order = rng.permutation(data.population.rows)
+    fill, yardstick = np.array_split(order, 2)
+    yard_x = data.population.x[yardstick]
+    raw = _raw_pool(run, generator.columns)
+    k = spec.attacks.shadow_releases
+    present = rng.random((k, n)).argsort(axis=0) < k // 2  # each candidate in k // 2
+    seeds = rng.integers(0, 2**31 - 1, k)
+    stages.say("shadow releases")
+    shadows = np.empty((k, n, 2))
+    for j in range(k):
+        rows = np.flatnonzero(present[j])
+        short = max(0, data.members.rows - len(rows))
+        pool = np.r_[rows, n + fill[rng.permutation(len(fill))[:short]]]
+        table = generator.release(raw.take(pool).reset_index(drop=True), int(seeds[j]))
+        shadow_x = released.encoding.encode(table)
+        shadows[j] = release_features(shadow_x, candidates, yard_x, int(seeds[j]))
+    target = release_features(released.x, candidates, yard_x, int(seeds[0]))
+    stages.lap("shadow releases")
+    scores = shadow_release_scores(target, shadows, present, int(seeds[0]))
+    out = {}
+    for i, (name, attack) in enumerate(SHADOW_ATTACKS.items()):
+        stages.say(f"attack {name}")
+        entry = {
+            "title": f"{attack.title} ({k} releases by {generator.name})",
+            "description": attack.description,
+            **scored_figures(run, data, scores[name], delta, stream=2000 + i, selection=selection),
+            "exposed": exposed_records(
+                scores[name], is_member, fpr=EXPOSURE_FPR, confidence=spec.attacks.confidence
+            ),
+        }
+        entry["warnings"] = attack_warnings(entry)
+        out[name] = entry
+        stages.lap(f"attack {name}")
+    return out
