@@ -57,7 +57,8 @@ def records_sections(run: Run, released: LoadedDataset, data: AuditData) -> dict
         released.x, data.members.x, data.non_members.x, rng=rng, confidence=confidence
     )
     n = min(ANONYMITY_TARGETS, data.members.rows, data.non_members.rows)
-    targets = data.members.x[rng.permutation(data.members.rows)[:n]]
+    chosen = rng.permutation(data.members.rows)[:n]  # positions in the members' table
+    targets = data.members.x[chosen]
     control = data.non_members.x[rng.permutation(data.non_members.rows)[:n]]
     categorical = {f.name for f in released.encoding.categorical}
     inference = {}
@@ -71,6 +72,7 @@ def records_sections(run: Run, released: LoadedDataset, data: AuditData) -> dict
                 secret,
                 rng=rng,
                 confidence=confidence,
+                positions=chosen,
             )
         else:
             note = f"{secret} is not a categorical feature of the release: not attacked"
@@ -79,7 +81,7 @@ def records_sections(run: Run, released: LoadedDataset, data: AuditData) -> dict
         "linkage": linkage,
         "inference": inference,
         "linkability": linkability_risk(
-            released.x, targets, control, released.encoding, confidence=confidence
+            released.x, targets, control, released.encoding, confidence=confidence, positions=chosen
         ),
         "singling_out": singling_out_risk(
             released.x, targets, control, released.encoding, confidence=confidence

@@ -8,6 +8,10 @@ anonymeter itself, which pins numpy below 1.27 and would hold the whole project 
 risk = (success on members - success on control) / (1 - success on control); its interval
 combines the ends of the two rates' intervals (conservative). Singling out uses
 anonymeter's univariate mode: one-attribute predicates that isolate one released sample.
+
+Per record (`per_record`): which members the attack succeeded on, as positions (0-based
+rows of the members' table, given by the caller) and as a count beyond what the control
+rate explains, so that a leak confined to some records is not averaged into the risk.
 """
 
 from __future__ import annotations
@@ -34,6 +38,24 @@ def _risk(main: dict[str, Any], control: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _per_record(
+    hits: np.ndarray, control_rate: float | None, positions: np.ndarray | None
+) -> dict[str, Any]:
+    """The members an attack succeeded on: count, count beyond the control rate, and
+    their positions (rows of the members' table, when the caller gave them)."""
+    where = np.flatnonzero(hits)
+    out: dict[str, Any] = {
+        "attacked": len(hits),
+        "succeeded": len(where),
+        "beyond_control": None
+        if control_rate is None
+        else float(len(where) - control_rate * len(hits)),
+    }
+    if positions is not None:
+        out["positions"] = [int(p) for p in np.asarray(positions)[where]]
+    return out
+
+
 def _blocks(encoding: FeatureEncoding) -> dict[str, np.ndarray]:
     """Column indices of each categorical feature's one-hot block."""
     out, start = {}, len(encoding.numeric)
@@ -52,8 +74,10 @@ def inference_risk(
     *,
     rng: np.random.Generator,
     confidence: float,
+    positions: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Guess a categorical `secret` from the released sample nearest on all other columns."""
+    """Guess a categorical `secret` from the released sample nearest on all other columns;
+    `positions`: the members' rows in their table, for the per-record outcomes."""
     block = _blocks(encoding)[secret]
     aux = np.setdiff1d(np.arange(released.shape[1]), block)
     if len(aux) == 0:
@@ -62,20 +86,22 @@ def inference_risk(
         return {"attack": empty, "control": empty, "baseline": empty, "risk": _unresolved(note)}
     index = NearestNeighbors(n_neighbors=1).fit(released[:, aux])
 
-    def success(targets: np.ndarray) -> int:
+    def success(targets: np.ndarray) -> np.ndarray:
         _, nn = index.kneighbors(targets[:, aux])
         guess = released[nn[:, 0]][:, block].argmax(axis=1)
-        return int((guess == targets[:, block].argmax(axis=1)).sum())
+        return np.asarray(guess == targets[:, block].argmax(axis=1))
 
     random_rows = released[rng.integers(0, len(released), len(members))]
     naive = int((random_rows[:, block].argmax(1) == members[:, block].argmax(1)).sum())
-    main = proportion(success(members), len(members), confidence)
-    ctrl = proportion(success(control), len(control), confidence)
+    hits = success(members)
+    main = proportion(int(hits.sum()), len(members), confidence)
+    ctrl = proportion(int(success(control).sum()), len(control), confidence)
     return {
         "attack": main,
         "control": ctrl,
         "baseline": proportion(naive, len(members), confidence),
         "risk": _risk(main, ctrl),
+        "per_record": _per_record(hits, ctrl["value"], positions),
     }
 
 
@@ -105,9 +131,11 @@ def linkability_risk(
     *,
     confidence: float,
     neighbours: int = 1,
+    positions: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Link one half of a record's columns to the other through the release (`_halves`):
-    success when the released samples nearest on each half coincide."""
+    success when the released samples nearest on each half coincide; `positions`: the
+    members' rows in their table, for the per-record outcomes."""
     halves = _halves(encoding)
     if halves is None:
         note = "the release has one feature: there are no two halves to link"
@@ -125,19 +153,21 @@ def linkability_risk(
     on_a = NearestNeighbors(n_neighbors=k).fit(released[:, a])
     on_b = NearestNeighbors(n_neighbors=k).fit(released[:, b])
 
-    def success(targets: np.ndarray) -> int:
+    def success(targets: np.ndarray) -> np.ndarray:
         _, ia = on_a.kneighbors(targets[:, a])
         _, ib = on_b.kneighbors(targets[:, b])
-        return int(sum(bool(set(x) & set(y)) for x, y in zip(ia, ib, strict=True)))
+        return np.array([bool(set(x) & set(y)) for x, y in zip(ia, ib, strict=True)])
 
-    main = proportion(success(members), len(members), confidence)
-    ctrl = proportion(success(control), len(control), confidence)
+    hits = success(members)
+    main = proportion(int(hits.sum()), len(members), confidence)
+    ctrl = proportion(int(success(control).sum()), len(control), confidence)
     return {
         "attack": main,
         "control": ctrl,
         "baseline": {"value": min(1.0, k * k / len(released))},
         "risk": _risk(main, ctrl),
         "split": split,
+        "per_record": _per_record(hits, ctrl["value"], positions),
     }
 
 
