@@ -90,9 +90,11 @@ def verdict_table(results: dict[str, dict[str, Any]]) -> Table:
             auc = m["auc"]
             cells = [f"{auc['value']:.3f} [{auc['lower']:.3f}, {auc['upper']:.3f}]"]
             for target in ("0.1", "0.01", "0.001"):
-                t = m["tpr_at_fpr"][target]
+                t = m["tpr_at_fpr"].get(target)  # absent from results written before 0.1
                 cells.append(
-                    "n/r"
+                    "n/a"
+                    if t is None
+                    else "n/r"
                     if t["value"] is None
                     else f"{t['value']:.4f} [{t['lower']:.4f}, {t['upper']:.4f}]"
                 )
