@@ -47,7 +47,13 @@ class RawTable:
 
     @classmethod
     def build(cls, frames: list[pd.DataFrame], columns: tuple[str, ...]) -> RawTable:
-        encoding = fit_internal_encoding(frames, columns)
+        return cls.with_encoding(frames, fit_internal_encoding(frames, columns))
+
+    @classmethod
+    def with_encoding(cls, frames: list[pd.DataFrame], encoding: FeatureEncoding) -> RawTable:
+        """The records of `frames` in `encoding`'s columns, decoded by that encoding (a
+        released table's own, for its generator)."""
+        columns = encoding.columns
         frame = pd.concat([f[list(columns)] for f in frames], ignore_index=True)
         x = encoding.encode(frame)
         lookup: dict[bytes, int] = {}

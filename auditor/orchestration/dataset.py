@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from auditor.artifacts.datasets import LoadedDataset, load_dataset
 from auditor.artifacts.query import logits_fn
@@ -24,6 +25,7 @@ from auditor.attacks.records.linkage import linkage_figures
 from auditor.attacks.records.release_membership import RELEASE_ATTACKS
 from auditor.core.estimates import Estimate
 from auditor.core.types import SHADOW_RELEASE_ATTACKS
+from auditor.data.raw import RawTable
 from auditor.data.tables import AuditData, load_audit_data
 from auditor.metrics.exposure import EXPOSURE_FPR, exposed_records
 from auditor.orchestration.baselines import baselines_section, real_records_model, utility_section
@@ -116,12 +118,15 @@ def release_membership(
     return out
 
 
-def runnable_attacks(names: tuple[str, ...], recipe: str) -> tuple[tuple[str, ...], dict[str, str]]:
+def runnable_attacks(
+    names: tuple[str, ...], recipe: str, generated: bool = False
+) -> tuple[tuple[str, ...], dict[str, str]]:
     """The attacks of `names` that can run on a release of `recipe`, and why each other
     one cannot: attacks that calibrate against reference or shadow runs need the release
-    re-made, which an unknown generator (`external`) does not allow."""
+    re-made, which an unknown generator (`external`) allows only through the user's own
+    generator (`generated`)."""
     definition = RECIPES.get(recipe)
-    if definition is None or definition.rerunnable:
+    if definition is None or definition.rerunnable or generated:
         return names, {}
     needs_runs = {n for n in names if ATTACKS[n].reference_models or ATTACKS[n].needs_shadow_models}
     why = f"not run: it calibrates against re-made releases, and {WHY}"
@@ -181,8 +186,13 @@ def audit_dataset(run: Run) -> Audited:
         )
         shadow = shadow_release_membership(run, released, data, generator, delta, selection)
         privacy["membership"].update(shadow)
+        if isinstance(release, ExternalParams):  # reference runs: the user's generator
+            frames = [pd.read_csv(p) for p in spec.data.paths().values()]
+            records = RawTable.with_encoding(frames, released.encoding)
+            release = replace(release, generator=generator.with_records(records))
     consumers, consumer_utility, real = {}, {}, {}
-    attacks, not_run = runnable_attacks(spec.attacks.run, recipe)
+    generated = isinstance(release, ExternalParams) and release.generator is not None
+    attacks, not_run = runnable_attacks(spec.attacks.run, recipe, generated)
     if not_run:
         privacy["not_run"] = {f"{a}@{c}": why for a, why in not_run.items() for c in spec.consumers}
     for arch in spec.consumers:

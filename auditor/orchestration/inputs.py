@@ -268,8 +268,8 @@ def training_procedure(spec: AuditSpec, *, allow_code: bool = False) -> str:
     if artifact.kind == "dataset" and artifact.generate is not None:
         return (
             f"your generator {artifact.generate}: {spec.attacks.shadow_releases} shadow "
-            "releases for the attacks on the released records (the consumer models' "
-            "reference-calibrated attacks still need a recipe the auditor can run)"
+            "releases for the attacks on the released records, and each consumer model's "
+            "reference models trained on releases it makes"
         )
     if artifact.kind == "dataset":
         with contextlib.suppress(AuditInputError):

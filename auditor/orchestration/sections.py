@@ -195,7 +195,7 @@ def membership_section(
 def run_section(spec: AuditSpec, recipe: str) -> RunSection:
     """The `run` part of a result: what makes it reproducible."""
     modes: list[str] = sorted({m for a in spec.attacks.run if (m := ATTACKS[a].reference_models)})
-    if recipe in RECIPES and not RECIPES[recipe].rerunnable:
+    if recipe in RECIPES and not RECIPES[recipe].rerunnable and spec.artifact.generate is None:
         modes = []  # those attacks did not run (`orchestration.dataset.runnable_attacks`)
     device = device_for(spec.attacks.device).type
     if modes and spec.executor.name != "in_process":

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import inspect
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from auditor.core.hashing import sha256_file
+from auditor.data.raw import RawTable
 from auditor.errors import AuditInputError, Problem, fail
 from auditor.training.recipes.user import (
     DEFAULT_TIMEOUT,
@@ -36,8 +38,28 @@ class UserGenerator:
 
     name: str
     source_sha256: str
-    columns: tuple[str, ...]  # feature columns and the label, in the members' order
+    columns: tuple[str, ...]  # the release encoding's feature columns, then the label
     timeout: float = DEFAULT_TIMEOUT
+    # The audit's records in the release's encoding, to feed encoded rows back as records.
+    table: RawTable | None = field(default=None, compare=False, repr=False)
+
+    def with_records(self, table: RawTable) -> UserGenerator:
+        """The same generator, able to take encoded rows of `table`'s records."""
+        return replace(self, table=table)
+
+    def release_encoded(
+        self, x: np.ndarray, y: np.ndarray, seed: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The release made from encoded rows `x` with labels `y`, encoded the same way."""
+        if self.table is None:
+            raise ValueError("the generator was given no records to decode rows by")
+        records = self.table.decode(x)
+        records[self.columns[-1]] = np.asarray(y, dtype=np.int64)
+        table = self.release(records, seed)
+        labels = table[self.columns[-1]].to_numpy()
+        if not set(np.unique(labels)) <= {0, 1}:
+            raise fail(self.name, FIELD, "released labels other than 0/1", "release 0/1 labels")
+        return self.table.encoding.encode(table), labels.astype(np.int64)
 
     @classmethod
     def resolve(

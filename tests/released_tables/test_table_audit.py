@@ -7,6 +7,7 @@ why they did not run; with the generator named, shadow releases calibrate two mo
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -49,7 +50,10 @@ def _init_and_run(
     done = runner.invoke(app, args)
     assert done.exit_code == 0, done.output
     assert (root / f"{name}.csv.meta.json").is_file()
-    text = spec.read_text(encoding="utf-8").replace("[attacks]\n", f"[attacks]\n{attacks}")
+    text = spec.read_text(encoding="utf-8")
+    if "run =" in attacks:  # in place of the attacks init chose
+        text = re.sub(r"^run = .*\n", "", text, count=1, flags=re.MULTILINE)
+    text = text.replace("[attacks]\n", f"[attacks]\n{attacks}")
     text = text.replace("[artifact]\n", f"[artifact]\n{artifact}")
     spec.write_text(text + ONE_CONSUMER, encoding="utf-8")
     valid = runner.invoke(app, ["validate", str(spec)])
@@ -106,13 +110,13 @@ def test_with_the_users_generator_shadow_releases_read_the_release(
 ) -> None:
     """`[artifact] generate` names the code that made the table: shadow releases from it
     calibrate LiRA over releases and a shadow-release classifier, which find the leaky
-    generator's fifth; the result records the generator and its source's hash."""
+    generator's fifth; the consumer model's LiRA runs on references trained on releases the
+    generator made; the result records the generator and its source's hash."""
     members = pd.read_csv(splits["members"]).drop(columns=[ID])
     released = leaky(members, seed=1)
     generate = 'generate = "released_tables.generators:leaky"\n'
-    result, html, _ = _init_and_run(
-        released, "leaky", splits, "shadow_releases = 8\n", artifact=generate
-    )
+    attacks = 'shadow_releases = 8\nreference_models = 4\nrun = ["loss", "lira_offline"]\n'
+    result, html, _ = _init_and_run(released, "leaky", splits, attacks, artifact=generate)
     assert result["artifact"]["generator"]["generate"].endswith(":leaky")
     assert len(result["artifact"]["generator"]["source_sha256"]) == 64
     membership = result["privacy"]["membership"]
@@ -120,3 +124,5 @@ def test_with_the_users_generator_shadow_releases_read_the_release(
         assert membership[name]["tpr_at_fpr"]["0.01"]["lower"] >= 0.15, name
         assert membership[name]["exposed"]["beyond_chance"]["lower"] >= 150, name
     assert "Attack: lira_releases" in html and "Attack: shadow_classifier" in html
+    assert "lira_offline@mlp" in membership and "not_run" not in result["privacy"]
+    assert result["run"]["reference_models"]["modes"] == ["offline"]

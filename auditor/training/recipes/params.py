@@ -115,13 +115,18 @@ class StimuliParams:
 
 @dataclass(frozen=True)
 class ExternalParams:
-    """A table released by a generator the auditor does not know (`external`): nothing of
-    it can be re-run; `consumer` is how a third party trains on the table."""
+    """A table released by a generator the auditor does not know (`external`): it can be
+    re-run only through the user's own generator (`[artifact] generate`, spec only, never
+    from metadata); `consumer` is how a third party trains on the table."""
 
     consumer: TrainParams = CONSUMER
+    generator: Any = None  # training.user_generator.UserGenerator, from the spec
 
     def to_dict(self) -> dict[str, Any]:
-        return {"consumer": self.consumer.to_dict()}
+        out: dict[str, Any] = {"consumer": self.consumer.to_dict()}
+        if self.generator is not None:
+            out["generator"] = self.generator.describe()
+        return out
 
 
 Params = TrainParams | CondenseParams | StimuliParams | ExternalParams
@@ -184,7 +189,8 @@ def parse_params(cls: type[P], raw: Any, *, where: str, field_name: str) -> P:
         raise AuditInputError(
             Problem(where, field_name, "must be a JSON object", "store the recipe's parameters")
         )
-    known = {f.name: f for f in fields(cls) if f.name != "user"}  # user: the spec's only
+    # user, generator: the spec's only
+    known = {f.name: f for f in fields(cls) if f.name not in ("user", "generator")}
     defaults = cls()
     problems: list[Problem] = []
     values: dict[str, Any] = {}
