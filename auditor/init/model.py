@@ -102,6 +102,18 @@ def read_members(path: Path, table: pd.DataFrame | None = None) -> pd.DataFrame:
         raise fail(str(path), "csv", csv_failure(exc), "write it as UTF-8 CSV") from exc
 
 
+def check_sensitive(sensitive: list[str] | None, columns: list[str], members: Path) -> None:
+    """AuditInputError when `--sensitive` names a column the members' table lacks."""
+    unknown = [c for c in sensitive or () if c not in columns]
+    if unknown:
+        raise fail(
+            str(members),
+            "--sensitive",
+            f"names {len(unknown)} columns the data does not have (first: {unknown[0][:60]!r})",
+            f"choose among the data's columns: {', '.join(c[:40] for c in columns[:12])}",
+        )
+
+
 def pick_column(
     columns: list[str], given: str | None, names: tuple[str, ...], what: str, where: Path
 ) -> str:
@@ -263,14 +275,7 @@ def infer(
             "give the data the model was trained for (its label column and classes), or the "
             "model trained on this label",
         )
-    unknown = [c for c in sensitive or () if c not in columns]
-    if unknown:
-        raise fail(
-            str(members),
-            "--sensitive",
-            f"names {len(unknown)} columns the data does not have (first: {unknown[0][:60]!r})",
-            f"choose among the data's columns: {', '.join(c[:40] for c in columns[:12])}",
-        )
+    check_sensitive(sensitive, columns, members)
     architecture = (
         "random_forest"
         if any(t in kind for t in TREES)

@@ -26,6 +26,7 @@ from auditor.init.model import (
     ID_NAMES,
     LABEL_NAMES,
     Inferred,
+    check_sensitive,
     pick_column,
     read_members,
     relative_path,
@@ -117,14 +118,7 @@ def infer_table(
     problems = _table_problems(table, released, features, label)
     if problems:
         raise AuditInputError(problems)
-    unknown = [c for c in sensitive or () if c not in columns]
-    if unknown:
-        raise fail(
-            str(members),
-            "--sensitive",
-            f"names {len(unknown)} columns the data does not have (first: {unknown[0][:60]!r})",
-            f"choose among the data's columns: {', '.join(c[:40] for c in columns[:12])}",
-        )
+    check_sensitive(sensitive, columns, members)
     public = pd.concat([table[features], read_members(population)[features]], ignore_index=True)
     numeric = [c for c in features if pd.api.types.is_numeric_dtype(frame[c])]
     categorical = [c for c in features if c not in numeric]
