@@ -41,15 +41,15 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Pat
 
 
 def _dp_audit(
-    setup: tuple[Path, dict[str, Path]], train: str, runs: int = RUNS
+    setup: tuple[Path, dict[str, Path]], train: str, runs: int = RUNS, kinds: str = '["gradient"]'
 ) -> tuple[int, dict[str, Any], str]:
     root, _ = setup
     spec = root / f"{train}.toml"
     text = (root / "audit.toml").read_text(encoding="utf-8")
     text = text.replace("[artifact]", f'[artifact]\ntrain = "own_models.opacus_training:{train}"')
-    text += f'\n[dp_audit]\ncanaries = ["gradient"]\nruns = {runs}\nper_run = {PER_RUN}\n'
+    text += f"\n[dp_audit]\ncanaries = {kinds}\nruns = {runs}\nper_run = {PER_RUN}\n"
     spec.write_text(text, encoding="utf-8")
-    out = root / f"out-{train}"
+    out = root / f"out-{train}-{runs}-{kinds.strip('[]').replace(chr(34), '')}"
     ran = CliRunner().invoke(
         app, ["dp-audit", str(spec), "--out", str(out)], env={"COLUMNS": "200"}
     )
@@ -117,3 +117,22 @@ def test_crafted_canaries_are_refused_for_code_that_builds_its_own_model(
     ran = CliRunner().invoke(app, ["dp-audit", str(spec)], env={"COLUMNS": "200"})
     assert ran.exit_code == 2 and "dp_audit.canaries" in ran.output, ran.output
     assert "builds its own model" in ran.output, ran.output
+
+
+def test_per_batch_clipping_is_refused_white_box_and_read_without_the_gaussian_shape(
+    setup: tuple[Path, dict[str, Path]],
+) -> None:
+    """Clipping the batch instead of each record, by hand around Opacus's accountant: no
+    DPOptimizer, so gradient canaries are refused with their message; the black-box game
+    runs, and reads the bounds without DP-SGD's Gaussian shape (none was seen). Measured:
+    not refuted by 1,000 ood canaries in 8 or 16 runs (f-DP one run 0.23 and 0.34 of a
+    claim of 1): this bug leaks through records with large gradients, which these
+    canaries' do not reach in this model (said in the README)."""
+    code, _, output = _dp_audit(setup, "per_batch_clipping", runs=2)
+    assert code == 2 and "Opacus DPOptimizer" in output, output
+    code, audit, output = _dp_audit(setup, "per_batch_clipping", runs=4, kinds='["ood"]')
+    assert code in (0, 1), output
+    ood = audit["kinds"]["ood"]
+    assert (
+        ood["fdp_one_run"]["family"] == "approximate_dp" and ood["gdp_many_runs"]["value"] is None
+    )
