@@ -86,7 +86,7 @@ def records_sections(run: Run, released: LoadedDataset, data: AuditData) -> dict
             released.x, targets, control, released.encoding, confidence=confidence, positions=chosen
         ),
         "singling_out": singling_out_risk(
-            released.x, targets, control, released.encoding, confidence=confidence
+            released.x, targets, control, released.encoding, confidence=confidence, positions=chosen
         ),
     }
 

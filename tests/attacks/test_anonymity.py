@@ -69,3 +69,18 @@ def test_per_record_outcomes_pick_out_the_copied_members(splits: tuple) -> None:
         copied, targets, control, enc, "race", rng=np.random.default_rng(0), confidence=0.95
     )["per_record"]
     assert "positions" not in inferred and inferred["succeeded"] >= 100
+
+
+def test_singling_out_names_the_members_it_isolates() -> None:
+    """A release whose oldest record is a member's copy: the predicate "age >= max" isolates
+    that member (position 7) and no control record."""
+    enc = FeatureEncoding(numeric=(NumericFeature("age", 0.0, 1.0),), categorical=())
+    members = np.array([[0.1], [0.2], [0.3], [0.4], [0.5], [0.6], [0.7], [3.0]])
+    control = np.array([[0.15], [0.25], [0.35], [0.45], [0.55], [0.65], [0.75], [0.85]])
+    released = np.array([[0.3], [0.5], [3.0]])
+    risk = singling_out_risk(
+        released, members, control, enc, confidence=0.95, positions=np.arange(8)
+    )
+    record = risk["per_record"]
+    assert 7 in record["positions"] and record["succeeded"] == len(record["positions"])
+    assert record["beyond_control"] >= 1

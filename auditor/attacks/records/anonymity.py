@@ -192,14 +192,16 @@ def _matches(values: np.ndarray, op: str, value: float) -> np.ndarray:
     return values <= value if op == "<=" else values >= value
 
 
-def _singles_out(records: np.ndarray, predicate: tuple[int, str, float], blocks: dict) -> bool:
+def _singled_out(records: np.ndarray, predicate: tuple[int, str, float], blocks: dict) -> int:
+    """The row `predicate` isolates among `records` (the only one it matches), else -1."""
     column, op, value = predicate
     if op == "cat":
         block = next(b for b in blocks.values() if b[0] == int(value))
         hit = block[records[:, block].argmax(axis=1)] == column
     else:
         hit = _matches(records[:, column], op, value)
-    return int(hit.sum()) == 1
+    rows = np.flatnonzero(hit)
+    return int(rows[0]) if len(rows) == 1 else -1
 
 
 def singling_out_risk(
@@ -209,25 +211,32 @@ def singling_out_risk(
     encoding: FeatureEncoding,
     *,
     confidence: float,
+    positions: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Share of one-attribute predicates isolating a released sample that also isolate
-    exactly one member, against the same share on an equally large control set."""
+    exactly one member, against the same share on an equally large control set; per
+    record, the members singled out (`positions`: the members' rows in their table)."""
     predicates = _predicates(released, encoding)
     blocks = _blocks(encoding)
     n = min(len(members), len(control))
     members, control = members[:n], control[:n]
-    main = proportion(
-        sum(_singles_out(members, p, blocks) for p in predicates), len(predicates), confidence
-    )
-    ctrl = proportion(
-        sum(_singles_out(control, p, blocks) for p in predicates), len(predicates), confidence
-    )
+    isolated = np.array([_singled_out(members, p, blocks) for p in predicates], dtype=np.int64)
+    others = np.array([_singled_out(control, p, blocks) for p in predicates], dtype=np.int64)
+    main = proportion(int((isolated >= 0).sum()), len(predicates), confidence)
+    ctrl = proportion(int((others >= 0).sum()), len(predicates), confidence)
     if main["value"] is None or ctrl["value"] is None:
         note = "no predicate isolates a single released sample"
         return {"attack": main, "control": ctrl, "risk": _unresolved(note), "predicates": 0}
+    singled = np.zeros(n, dtype=bool)
+    singled[isolated[isolated >= 0]] = True
+    record = _per_record(singled, None, None if positions is None else positions[:n])
+    # beyond control: members singled out, less control records singled out by the same
+    # predicates (an equally large set)
+    record["beyond_control"] = float(singled.sum() - len(np.unique(others[others >= 0])))
     return {
         "attack": main,
         "control": ctrl,
         "risk": _risk(main, ctrl),
         "predicates": len(predicates),
+        "per_record": record,
     }
