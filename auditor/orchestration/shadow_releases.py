@@ -29,6 +29,7 @@ from auditor.metrics.exposure import EXPOSURE_FPR, exposed_records
 from auditor.orchestration.context import Run
 from auditor.orchestration.reliability import attack_warnings
 from auditor.orchestration.sections import scored_figures
+from auditor.training.cache import DiskCache, array_digest, content_key, default_dir
 from auditor.training.user_generator import UserGenerator
 
 
@@ -37,6 +38,46 @@ def _raw_pool(run: Run, columns: tuple[str, ...]) -> pd.DataFrame:
     data = run.spec.data
     frames = [pd.read_csv(p) for p in (data.members, data.non_members, data.population)]
     return pd.concat([f[list(columns)] for f in frames], ignore_index=True)
+
+
+def _shadow_releases(
+    run: Run,
+    released: LoadedDataset,
+    data: AuditData,
+    generator: UserGenerator,
+    present: np.ndarray,
+    seeds: np.ndarray,
+    fill: np.ndarray,
+    rng: np.random.Generator,
+) -> list[np.ndarray]:
+    """The K shadow releases, encoded: from the cache when this generator (by its source's
+    hash) made them from these records with these seeds before, else made and stored."""
+    candidates = np.concatenate([data.members.x, data.non_members.x])
+    key = content_key(
+        {
+            "kind": "shadow_releases",
+            "generator": generator.describe(),
+            "records": array_digest(candidates, data.population.x, present, seeds, fill),
+            "encoding": released.encoding.to_dict(),
+            "members": data.members.rows,
+            "stream": run.seeds.shadow_releases,
+        }
+    )
+    cache = DiskCache(default_dir(), enabled=run.spec.attacks.cache)
+    stored = cache.get(key)
+    if stored is not None:
+        return [stored[f"release_{j}"] for j in range(len(seeds))]
+    raw = _raw_pool(run, generator.columns)
+    n, made = len(candidates), []
+    for j in range(len(seeds)):
+        rows = np.flatnonzero(present[j])
+        short = max(0, data.members.rows - len(rows))
+        pool = np.r_[rows, n + fill[rng.permutation(len(fill))[:short]]]
+        table = generator.release(raw.take(pool).reset_index(drop=True), int(seeds[j]))
+        made.append(released.encoding.encode(table))
+    description = f"{len(seeds)} shadow releases by {generator.name}"
+    cache.put(key, {f"release_{j}": x for j, x in enumerate(made)}, description)
+    return made
 
 
 def shadow_release_membership(
@@ -57,18 +98,13 @@ def shadow_release_membership(
     order = rng.permutation(data.population.rows)
     fill, yardstick = np.array_split(order, 2)
     yard_x = data.population.x[yardstick]
-    raw = _raw_pool(run, generator.columns)
     k = spec.attacks.shadow_releases
     present = rng.random((k, n)).argsort(axis=0) < k // 2  # each candidate in k // 2
     seeds = rng.integers(0, 2**31 - 1, k)
     stages.say("shadow releases")
+    made = _shadow_releases(run, released, data, generator, present, seeds, fill, rng)
     shadows = np.empty((k, n, 2))
-    for j in range(k):
-        rows = np.flatnonzero(present[j])
-        short = max(0, data.members.rows - len(rows))
-        pool = np.r_[rows, n + fill[rng.permutation(len(fill))[:short]]]
-        table = generator.release(raw.take(pool).reset_index(drop=True), int(seeds[j]))
-        shadow_x = released.encoding.encode(table)
+    for j, shadow_x in enumerate(made):
         shadows[j] = release_features(shadow_x, candidates, yard_x, int(seeds[j]))
     target = release_features(released.x, candidates, yard_x, int(seeds[0]))
     stages.lap("shadow releases")

@@ -117,3 +117,15 @@ def leaky(table: pd.DataFrame, seed: int) -> pd.DataFrame:
 def copula(table: pd.DataFrame, seed: int) -> pd.DataFrame:
     """`gaussian_copula` as `[artifact] generate` calls it: as many records as it is given."""
     return gaussian_copula(table, len(table), seed)
+
+
+def counted_leaky(table: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """`leaky`, writing a line per call to the file named by AUDITOR_TEST_GENERATOR_CALLS
+    (tests count how often an audit calls the generator)."""
+    import os
+
+    calls = os.environ.get("AUDITOR_TEST_GENERATOR_CALLS")
+    if calls:
+        with open(calls, "a", encoding="utf-8") as handle:
+            handle.write(f"{seed}\n")
+    return leaky(table, seed)

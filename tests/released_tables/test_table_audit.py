@@ -126,3 +126,27 @@ def test_with_the_users_generator_shadow_releases_read_the_release(
     assert "Attack: lira_releases" in html and "Attack: shadow_classifier" in html
     assert "lira_offline@mlp" in membership and "not_run" not in result["privacy"]
     assert result["run"]["reference_models"]["modes"] == ["offline"]
+
+
+def test_shadow_releases_are_made_once_and_read_from_the_cache(
+    splits: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = tmp_path / "calls.txt"
+    monkeypatch.setenv("AUDITOR_TEST_GENERATOR_CALLS", str(calls))
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "cache"))
+    members = pd.read_csv(splits["members"]).drop(columns=[ID])
+    generate = 'generate = "released_tables.generators:counted_leaky"\n'
+    attacks = 'shadow_releases = 4\nrun = ["loss"]\n'
+    first, _, _ = _init_and_run(leaky(members, seed=2), "counted", splits, attacks, generate)
+    assert len(calls.read_text().split()) == 4  # the shadow releases, nothing else
+    spec = splits["members"].parent.parent / "counted.toml"
+    out = tmp_path / "again"
+    ran = CliRunner().invoke(app, ["run", str(spec), "--out", str(out)])
+    assert ran.exit_code == 0, ran.output
+    assert len(calls.read_text().split()) == 4  # read from the cache: not called again
+    again = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    for name in ("lira_releases", "shadow_classifier"):
+        assert (
+            again["privacy"]["membership"][name]["auc"]
+            == first["privacy"]["membership"][name]["auc"]
+        )
