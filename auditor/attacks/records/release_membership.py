@@ -35,7 +35,7 @@ from sklearn.decomposition import PCA
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KernelDensity, NearestNeighbors
 
-BANDWIDTHS = np.geomspace(0.05, 5.0, 15)  # in the encoded units (standardised numbers)
+BANDWIDTHS = np.geomspace(0.05, 5.0, 9)  # in the encoded units (standardised numbers)
 COMPONENTS = 20  # principal axes the densities are estimated on, at most
 FIT_ROWS = 4000  # rows a density is fitted on, at most
 CHOICE_ROWS = 1000  # rows its bandwidth is chosen on, at most
@@ -53,7 +53,7 @@ class ReleaseAttack:
 
 
 def _density(sample: np.ndarray, rng: np.random.Generator) -> KernelDensity:
-    """A Gaussian KDE of `sample`, its bandwidth chosen by 5-fold likelihood on at most
+    """A Gaussian KDE of `sample`, its bandwidth chosen by 3-fold likelihood on at most
     `CHOICE_ROWS` of its rows and carried to the whole sample at the kernel estimator's
     optimal rate, n^(-1 / (d + 4)) (Scott's rule's exponent)."""
     if len(sample) > FIT_ROWS:
@@ -61,7 +61,7 @@ def _density(sample: np.ndarray, rng: np.random.Generator) -> KernelDensity:
     chosen_on = sample
     if len(sample) > CHOICE_ROWS:
         chosen_on = sample[rng.choice(len(sample), CHOICE_ROWS, replace=False)]
-    folds = min(5, len(chosen_on))
+    folds = min(3, len(chosen_on))
     search = GridSearchCV(KernelDensity(), {"bandwidth": BANDWIDTHS}, cv=folds)
     search.fit(chosen_on)
     rate = (len(chosen_on) / len(sample)) ** (1.0 / (sample.shape[1] + 4))
