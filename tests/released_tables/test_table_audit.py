@@ -105,19 +105,23 @@ def test_a_population_release_holds_chance_and_calibrated_attacks_say_why_not(
             assert tpr["lower"] <= float(fpr) <= tpr["upper"], (name, fpr, tpr)
 
 
-def test_with_the_users_generator_shadow_releases_read_the_release(
-    splits: dict[str, Path],
+def test_the_users_generator_calibrates_shadow_releases_and_references_cached_once(
+    splits: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`[artifact] generate` names the code that made the table: shadow releases from it
     calibrate LiRA over releases and a shadow-release classifier, which find the leaky
     generator's fifth; the consumer model's LiRA runs on references trained on releases the
-    generator made; the result records the generator and its source's hash."""
+    generator made; the result records the generator and its source's hash. Run again,
+    the audit reads the shadow releases and references from the cache: the generator is
+    not called again (each call counted)."""
+    calls = tmp_path / "calls.txt"
+    monkeypatch.setenv("AUDITOR_TEST_GENERATOR_CALLS", str(calls))
+    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "cache"))
     members = pd.read_csv(splits["members"]).drop(columns=[ID])
-    released = leaky(members, seed=1)
-    generate = 'generate = "released_tables.generators:leaky"\n'
+    generate = 'generate = "released_tables.generators:counted_leaky"\n'
     attacks = 'shadow_releases = 8\nreference_models = 4\nrun = ["loss", "lira_offline"]\n'
-    result, html, _ = _init_and_run(released, "leaky", splits, attacks, artifact=generate)
-    assert result["artifact"]["generator"]["generate"].endswith(":leaky")
+    result, html, _ = _init_and_run(leaky(members, seed=1), "leaky", splits, attacks, generate)
+    assert result["artifact"]["generator"]["generate"].endswith(":counted_leaky")
     assert len(result["artifact"]["generator"]["source_sha256"]) == 64
     membership = result["privacy"]["membership"]
     for name in ("lira_releases", "shadow_classifier"):
@@ -126,27 +130,13 @@ def test_with_the_users_generator_shadow_releases_read_the_release(
     assert "Attack: lira_releases" in html and "Attack: shadow_classifier" in html
     assert "lira_offline@mlp" in membership and "not_run" not in result["privacy"]
     assert result["run"]["reference_models"]["modes"] == ["offline"]
-
-
-def test_shadow_releases_are_made_once_and_read_from_the_cache(
-    splits: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls = tmp_path / "calls.txt"
-    monkeypatch.setenv("AUDITOR_TEST_GENERATOR_CALLS", str(calls))
-    monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path / "cache"))
-    members = pd.read_csv(splits["members"]).drop(columns=[ID])
-    generate = 'generate = "released_tables.generators:counted_leaky"\n'
-    attacks = 'shadow_releases = 4\nrun = ["loss"]\n'
-    first, _, _ = _init_and_run(leaky(members, seed=2), "counted", splits, attacks, generate)
-    assert len(calls.read_text().split()) == 4  # the shadow releases, nothing else
-    spec = splits["members"].parent.parent / "counted.toml"
+    made = len(calls.read_text().split())
+    assert made == 8 + 4  # the shadow releases and one release per reference model
+    spec = splits["members"].parent.parent / "leaky.toml"
     out = tmp_path / "again"
     ran = CliRunner().invoke(app, ["run", str(spec), "--out", str(out)])
     assert ran.exit_code == 0, ran.output
-    assert len(calls.read_text().split()) == 4  # read from the cache: not called again
-    again = json.loads((out / "result.json").read_text(encoding="utf-8"))
-    for name in ("lira_releases", "shadow_classifier"):
-        assert (
-            again["privacy"]["membership"][name]["auc"]
-            == first["privacy"]["membership"][name]["auc"]
-        )
+    assert len(calls.read_text().split()) == made  # from the cache: not called again
+    again = json.loads((out / "result.json").read_text(encoding="utf-8"))["privacy"]
+    for name in ("lira_releases", "shadow_classifier", "lira_offline@mlp"):
+        assert again["membership"][name]["auc"] == membership[name]["auc"], name
