@@ -371,10 +371,26 @@ def spec_mapping(
 
 
 def write_metadata(inferred: Inferred, model: Path) -> Path:
-    """Write the model's `<file>.meta.json` (the metadata `infer` read)."""
+    """Write the artifact's `<file>.meta.json` (the metadata `infer` or `infer_table`
+    read)."""
     sidecar = model.with_name(model.name + ".meta.json")
     sidecar.write_text(json.dumps(inferred.metadata, indent=2) + "\n", encoding="utf-8")
     return sidecar
+
+
+def setup_problems(artifact: Path, spec: Path, force: bool) -> list[Problem]:
+    """Why the artifact's `<file>.meta.json` or the spec cannot be written: each that
+    exists already unless `force`, and any output the auditor may not replace."""
+    sidecar = artifact.with_name(artifact.name + ".meta.json")
+    return [
+        *(
+            Problem(str(p), "init", "exists already", "pass --force to overwrite")
+            for p in (sidecar, spec)
+            if p.exists() and not p.is_dir() and not force
+        ),
+        *output_problems(sidecar, field="metadata", folder=False, force=True),
+        *output_problems(spec, field="--spec", folder=False, force=True),
+    ]
 
 
 def write_setup(
@@ -389,22 +405,11 @@ def write_setup(
 ) -> list[Path]:
     """Write the model's `<file>.meta.json` and the spec; AuditInputError naming every
     file that exists already unless `force`."""
-    sidecar = model.with_name(model.name + ".meta.json")
-    targets = [sidecar, spec]
-    existing = [p for p in targets if p.exists() and not p.is_dir()]
-    problems = [
-        *(
-            Problem(str(p), "init", "exists already", "pass --force to overwrite")
-            for p in existing
-            if not force
-        ),
-        *output_problems(sidecar, field="metadata", folder=False, force=True),
-        *output_problems(spec, field="--spec", folder=False, force=True),
-    ]
+    problems = setup_problems(model, spec, force)
     if problems:  # nothing is written unless both files can be
         raise AuditInputError(problems)
-    write_metadata(inferred, model)
+    sidecar = write_metadata(inferred, model)
     spec.parent.mkdir(parents=True, exist_ok=True)
     mapping = spec_mapping(inferred, model, data, spec.parent, train=train, attacks=attacks)
     spec.write_text(spec_toml(mapping), encoding="utf-8")
-    return targets
+    return [sidecar, spec]

@@ -10,7 +10,6 @@ members: the sidecar holds no statistic of the private records.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ import pandas as pd
 from auditor.artifacts.datasets import DATASET_FORMATS
 from auditor.config.writer import spec_toml
 from auditor.core.encoding import fit_encoding
-from auditor.core.outputs import output_problems
 from auditor.data.tables import SPLIT_NAMES
 from auditor.errors import AuditInputError, Problem, fail
 from auditor.init.model import (
@@ -31,6 +29,8 @@ from auditor.init.model import (
     read_members,
     relative_path,
     sensitive_columns,
+    setup_problems,
+    write_metadata,
 )
 
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -186,23 +186,13 @@ def write_table_setup(
 ) -> list[Path]:
     """Write the table's `<file>.meta.json` and the spec; AuditInputError naming every file
     that exists already unless `force` (nothing is written unless both can be)."""
-    sidecar = released.with_name(released.name + ".meta.json")
-    targets = [sidecar, spec]
-    problems = [
-        *(
-            Problem(str(p), "init", "exists already", "pass --force to overwrite")
-            for p in targets
-            if p.exists() and not p.is_dir() and not force
-        ),
-        *output_problems(sidecar, field="metadata", folder=False, force=True),
-        *output_problems(spec, field="--spec", folder=False, force=True),
-    ]
-    if problems:
+    problems = setup_problems(released, spec, force)
+    if problems:  # nothing is written unless both can be
         raise AuditInputError(problems)
-    sidecar.write_text(json.dumps(inferred.metadata, indent=2) + "\n", encoding="utf-8")
+    sidecar = write_metadata(inferred, released)
     spec.parent.mkdir(parents=True, exist_ok=True)
     spec.write_text(
         spec_toml(table_spec_mapping(inferred, released, data, spec.parent, attacks)),
         encoding="utf-8",
     )
-    return targets
+    return [sidecar, spec]

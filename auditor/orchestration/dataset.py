@@ -178,18 +178,18 @@ def audit_dataset(run: Run) -> Audited:
     privacy["membership"].update(release_membership(run, released, data, delta, selection))
     generator = None
     if spec.artifact.generate is not None:
+        # the audit's records, decoded exactly from their encoded rows for the generator
+        frames = [pd.read_csv(p) for p in spec.data.paths().values()]
         generator = UserGenerator.resolve(
             spec.artifact.generate,
             (*released.encoding.columns, spec.data.label),
             str(spec.path),
             spec.artifact.train_timeout,
-        )
+        ).with_records(RawTable.with_encoding(frames, released.encoding))
         shadow = shadow_release_membership(run, released, data, generator, delta, selection)
         privacy["membership"].update(shadow)
         if isinstance(release, ExternalParams):  # reference runs: the user's generator
-            frames = [pd.read_csv(p) for p in spec.data.paths().values()]
-            records = RawTable.with_encoding(frames, released.encoding)
-            release = replace(release, generator=generator.with_records(records))
+            release = replace(release, generator=generator)
     consumers, consumer_utility, real = {}, {}, {}
     generated = isinstance(release, ExternalParams) and release.generator is not None
     attacks, not_run = runnable_attacks(spec.attacks.run, recipe, generated)

@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from auditor.artifacts.datasets import LoadedDataset
 from auditor.attacks.records.shadow_releases import (
@@ -31,13 +30,6 @@ from auditor.orchestration.reliability import attack_warnings
 from auditor.orchestration.sections import scored_figures
 from auditor.training.cache import DiskCache, array_digest, content_key, default_dir
 from auditor.training.user_generator import UserGenerator
-
-
-def _raw_pool(run: Run, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Members, non-members and population in their raw columns, in the encoded order."""
-    data = run.spec.data
-    frames = [pd.read_csv(p) for p in (data.members, data.non_members, data.population)]
-    return pd.concat([f[list(columns)] for f in frames], ignore_index=True)
 
 
 def _shadow_releases(
@@ -67,14 +59,15 @@ def _shadow_releases(
     stored = cache.get(key)
     if stored is not None:
         return [stored[f"release_{j}"] for j in range(len(seeds))]
-    raw = _raw_pool(run, generator.columns)
+    pool_x = np.concatenate([candidates, data.population.x])
+    pool_y = np.concatenate([data.members.y, data.non_members.y, data.population.y])
     n, made = len(candidates), []
     for j in range(len(seeds)):
         rows = np.flatnonzero(present[j])
         short = max(0, data.members.rows - len(rows))
         pool = np.r_[rows, n + fill[rng.permutation(len(fill))[:short]]]
-        table = generator.release(raw.take(pool).reset_index(drop=True), int(seeds[j]))
-        made.append(released.encoding.encode(table))
+        x, _ = generator.release_encoded(pool_x[pool], pool_y[pool], int(seeds[j]))
+        made.append(x)
     description = f"{len(seeds)} shadow releases by {generator.name}"
     cache.put(key, {f"release_{j}": x for j, x in enumerate(made)}, description)
     return made
